@@ -1,0 +1,227 @@
+// Typed errors for every failure the Spendguard API can report (SPEC §4), so agent code can
+// branch with `instanceof` instead of string-matching codes.
+
+/** The JSON object under `error` in a Spendguard error body. */
+export interface ErrorEnvelope {
+  code: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+export interface SpendguardErrorInit {
+  /** HTTP status; 0 when no response was received (network error, timeout). */
+  status: number;
+  code: string;
+  requestId?: string | null;
+  /** The full `error` object of the response body, when there was one. */
+  body?: ErrorEnvelope | null;
+  cause?: unknown;
+}
+
+/** Base class of every error the SDK throws for an API call. */
+export class SpendguardError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** The `X-Request-Id` of the response — quote it when reporting a problem. */
+  readonly requestId: string | null;
+  readonly body: ErrorEnvelope | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.status = init.status;
+    this.code = init.code;
+    this.requestId = init.requestId ?? null;
+    this.body = init.body ?? null;
+  }
+}
+
+export type SuspensionReason = 'manual' | 'budget_exceeded' | 'velocity_exceeded';
+
+/** 403 `agent_suspended`: the agent's kill switch is on. Stop the agent's work. */
+export class AgentSuspendedError extends SpendguardError {
+  readonly reason: SuspensionReason;
+  /** ISO time the kill switch was flipped, when the server said. */
+  readonly suspendedAt: string | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    this.reason = stringField(init.body, 'reason') as SuspensionReason;
+    this.suspendedAt = stringField(init.body, 'suspended_at');
+  }
+}
+
+export type BudgetScope = 'agent' | 'customer';
+export type BudgetPeriod = 'month' | 'day' | 'velocity' | 'run';
+
+/** 403 `budget_exceeded`: the spend would break a limit; nothing was counted. */
+export class BudgetExceededError extends SpendguardError {
+  readonly scope: BudgetScope;
+  readonly period: BudgetPeriod;
+  readonly limitMicros: number | null;
+  readonly spentMicros: number | null;
+  /** ISO time the period rolls over, or null (velocity windows, runs). */
+  readonly resetsAt: string | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    this.scope = stringField(init.body, 'scope') as BudgetScope;
+    this.period = stringField(init.body, 'period') as BudgetPeriod;
+    this.limitMicros = numberField(init.body, 'limit_micros');
+    this.spentMicros = numberField(init.body, 'spent_micros');
+    this.resetsAt = stringField(init.body, 'resets_at');
+  }
+}
+
+/**
+ * 422 `idempotency_key_reused` (same key, different body — a bug in the caller) or
+ * 409 `idempotency_key_in_flight` still reported after every retry.
+ */
+export class IdempotencyError extends SpendguardError {}
+
+/** 401 `unauthenticated`: missing, wrong or revoked API key. */
+export class AuthenticationError extends SpendguardError {}
+
+/** 403 `forbidden` / `csrf_failed`: the key may not do this. */
+export class PermissionError extends SpendguardError {}
+
+/** 404 `not_found`: no such object for this customer. */
+export class NotFoundError extends SpendguardError {}
+
+/** 409 `conflict`: a unique name is taken; `field` names it. */
+export class ConflictError extends SpendguardError {
+  readonly field: string | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    this.field = stringField(init.body, 'field');
+  }
+}
+
+/** 429 `rate_limited`, still reported after every retry. */
+export class RateLimitedError extends SpendguardError {
+  /** Seconds the server asked us to wait (`Retry-After`), when it said. */
+  readonly retryAfter: number | null;
+
+  constructor(message: string, init: SpendguardErrorInit & { retryAfter?: number | null }) {
+    super(message, init);
+    this.retryAfter = init.retryAfter ?? null;
+  }
+}
+
+/**
+ * Spendguard could not be reached or could not serve (network error, timeout, 5xx) after
+ * every retry. Nothing is known to have been recorded; with `onUnavailable: 'allow'` the SDK
+ * returns an `{ allowed: true, unavailable: true }` result instead of throwing this.
+ */
+export class UnavailableError extends SpendguardError {
+  readonly retryAfter: number | null;
+
+  constructor(message: string, init: SpendguardErrorInit & { retryAfter?: number | null }) {
+    super(message, init);
+    this.retryAfter = init.retryAfter ?? null;
+  }
+}
+
+export interface ValidationDetail {
+  field?: string;
+  message?: string;
+  [extra: string]: unknown;
+}
+
+/** 400 `invalid_request` (also 413 / 415): the request itself is wrong. */
+export class ValidationError extends SpendguardError {
+  readonly details: ValidationDetail[];
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    const details = init.body?.details;
+    this.details = Array.isArray(details) ? (details as ValidationDetail[]) : [];
+  }
+}
+
+export interface ErrorResponse {
+  status: number;
+  /** The parsed response body, whatever it was (may not be an envelope at all). */
+  body: unknown;
+  requestId: string | null;
+  /** `Retry-After` in seconds, already parsed. */
+  retryAfter: number | null;
+}
+
+/** Turns a non-2xx response into the matching error class. */
+export function errorFromResponse(response: ErrorResponse): SpendguardError {
+  const envelope = readEnvelope(response.body);
+  const code = envelope?.code ?? fallbackCode(response.status);
+  const message = envelope?.message ?? `Spendguard responded with HTTP ${response.status}`;
+  const init = {
+    status: response.status,
+    code,
+    requestId: response.requestId,
+    body: envelope,
+    retryAfter: response.retryAfter,
+  };
+  switch (code) {
+    case 'agent_suspended':
+      return new AgentSuspendedError(message, init);
+    case 'budget_exceeded':
+      return new BudgetExceededError(message, init);
+    case 'idempotency_key_reused':
+    case 'idempotency_key_in_flight':
+      return new IdempotencyError(message, init);
+    case 'unauthenticated':
+      return new AuthenticationError(message, init);
+    case 'forbidden':
+    case 'csrf_failed':
+      return new PermissionError(message, init);
+    case 'not_found':
+      return new NotFoundError(message, init);
+    case 'conflict':
+      return new ConflictError(message, init);
+    case 'rate_limited':
+      return new RateLimitedError(message, init);
+    case 'invalid_request':
+    case 'payload_too_large':
+    case 'unsupported_media_type':
+      return new ValidationError(message, init);
+  }
+  // Codes this SDK does not know yet: classify by status so instanceof still works.
+  if (response.status >= 500) return new UnavailableError(message, init);
+  if (response.status === 429) return new RateLimitedError(message, init);
+  if (response.status === 401) return new AuthenticationError(message, init);
+  if (response.status === 403) return new PermissionError(message, init);
+  if (response.status === 404) return new NotFoundError(message, init);
+  if (response.status === 400 || response.status === 413 || response.status === 415) {
+    return new ValidationError(message, init);
+  }
+  return new SpendguardError(message, init);
+}
+
+function readEnvelope(body: unknown): ErrorEnvelope | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return null;
+  return {
+    ...(error as Record<string, unknown>),
+    code,
+    message: typeof message === 'string' ? message : code,
+  };
+}
+
+function fallbackCode(status: number): string {
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'internal';
+  return `http_${status}`;
+}
+
+function stringField(body: ErrorEnvelope | null | undefined, key: string): string | null {
+  const value = body?.[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function numberField(body: ErrorEnvelope | null | undefined, key: string): number | null {
+  const value = body?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

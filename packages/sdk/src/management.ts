@@ -1,0 +1,102 @@
+// Management API (SPEC §7–§8): agents, kill switch and API keys. Needs an `admin` key
+// (reading one agent also works with an `ingest` key).
+
+import type { Transport } from './transport.js';
+import type {
+  AgentRecord,
+  ApiKeyRecord,
+  CreateAgentParams,
+  CreateApiKeyParams,
+  CreatedApiKey,
+  ListParams,
+  Page,
+  UpdateAgentParams,
+} from './types.js';
+import { compact, limitsBody } from './wire.js';
+
+const agentPath = (name: string): string => `/v1/agents/${encodeURIComponent(name)}`;
+
+export class AgentsApi {
+  constructor(private readonly transport: Transport) {}
+
+  /** One page of the customer's agents with live spend. */
+  list(params: ListParams = {}): Promise<Page<AgentRecord>> {
+    return this.transport.request('GET', '/v1/agents', {
+      query: { limit: params.limit, cursor: params.cursor },
+      retry: 'idempotent',
+    });
+  }
+
+  /** Every agent, following `next_cursor` page by page. */
+  async *all(pageSize = 100): AsyncGenerator<AgentRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ limit: pageSize, cursor });
+      yield* page.data;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  get(name: string): Promise<AgentRecord> {
+    return this.transport.request('GET', agentPath(name), { retry: 'idempotent' });
+  }
+
+  /** Creates an agent; a taken name is a `ConflictError`. */
+  create(params: CreateAgentParams): Promise<AgentRecord> {
+    const body = compact({ name: params.name, limits: params.limits && limitsBody(params.limits) });
+    // Not idempotent on the server: retried only when it said nothing happened (429/503).
+    return this.transport.request('POST', '/v1/agents', { body, retry: 'unsafe' });
+  }
+
+  /** Changes limits; effective for the very next event on every server instance. */
+  update(name: string, params: UpdateAgentParams): Promise<AgentRecord> {
+    // Setting the same limits twice ends in the same state, so retries are safe.
+    return this.transport.request('PATCH', agentPath(name), {
+      body: { limits: limitsBody(params.limits) },
+      retry: 'idempotent',
+    });
+  }
+
+  /** Flips the kill switch on (`suspended_reason: manual`). */
+  suspend(name: string, note?: string): Promise<AgentRecord> {
+    return this.transport.request('POST', `${agentPath(name)}/suspend`, {
+      body: compact({ note }),
+      retry: 'idempotent',
+    });
+  }
+
+  /** Flips the kill switch off. */
+  resume(name: string): Promise<AgentRecord> {
+    return this.transport.request('POST', `${agentPath(name)}/resume`, { body: {}, retry: 'idempotent' });
+  }
+}
+
+export class ApiKeysApi {
+  constructor(private readonly transport: Transport) {}
+
+  /** Creates a key; the returned `key` is the only time the secret is shown. */
+  create(params: CreateApiKeyParams): Promise<CreatedApiKey> {
+    return this.transport.request('POST', '/v1/api-keys', {
+      body: compact({ name: params.name, kind: params.kind, agent: params.agent }),
+      retry: 'unsafe',
+    });
+  }
+
+  /** The customer's keys, without secrets. */
+  async list(): Promise<ApiKeyRecord[]> {
+    const body = await this.transport.request<ApiKeyRecord[] | { data: ApiKeyRecord[] }>(
+      'GET',
+      '/v1/api-keys',
+      {
+        retry: 'idempotent',
+      },
+    );
+    // SPEC §8 leaves the list's envelope open; accept a bare array or the `{ data }` page shape.
+    return Array.isArray(body) ? body : body.data;
+  }
+
+  /** Revokes a key at once on every server instance. */
+  async revoke(id: string): Promise<void> {
+    await this.transport.request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { retry: 'idempotent' });
+  }
+}
