@@ -22,7 +22,9 @@ function collect(dir) {
   });
 }
 
-const files = roots.flatMap(collect).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const files = roots
+  .flatMap(collect)
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

@@ -1,0 +1,162 @@
+// buildApp(): the whole HTTP application without listen(), so tests and main.ts build it the same way.
+// Order is dependency order: Fastify core settings → security/HTTP plugins → OpenAPI → auth → routes.
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { registerAuth } from './auth/plugin.js';
+import type { Config } from './config.js';
+import { type AppContext, createContext } from './context.js';
+import type { Db } from './db/types.js';
+import { registerErrorHandling } from './http/errors-plugin.js';
+import { validatorCompiler } from './http/validation.js';
+import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
+import { loggerOptions } from './observability/logger.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { healthRoutes } from './routes/health.js';
+import { agentRoutes } from './routes/v1/agents.js';
+import { apiKeyRoutes } from './routes/v1/api-keys.js';
+import { auditLogRoutes } from './routes/v1/audit-log.js';
+import { authRoutes } from './routes/v1/auth.js';
+import { customerRoutes } from './routes/v1/customer.js';
+import { eventRoutes } from './routes/v1/events.js';
+import { reservationRoutes } from './routes/v1/reservations.js';
+import { streamRoutes } from './routes/v1/stream.js';
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const DASHBOARD_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard', 'dist');
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: Redis | undefined;
+  /** Tests pass a logger writing to a buffer to check redaction; default: pino to stdout. */
+  logger?: FastifyBaseLogger;
+  dashboardDistDir?: string;
+}
+
+export type SpendguardApp = FastifyInstance & { ctx: AppContext };
+
+export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.config.logLevel) }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    trustProxy: deps.config.trustProxy,
+    requestTimeout: 30_000,
+    // One log line per request is written in onResponse below, with the fields an operator needs.
+    disableRequestLogging: true,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+
+  const closers: Array<() => Promise<void>> = [];
+  const bus: Bus = deps.redis
+    ? createRedisBus(deps.redis, `${deps.config.redisPrefix}:bus`)
+    : createMemoryBus();
+  closers.push(() => bus.close());
+  const ctx = await createContext({
+    config: deps.config,
+    db: deps.db,
+    redis: deps.redis,
+    bus,
+    log: app.log,
+    onClose: (fn) => closers.push(fn),
+  });
+  app.decorate('ctx', ctx);
+  // Runs after the server stopped accepting connections: drain writers, then close the bus.
+  app.addHook('onClose', async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const principal = request.principal;
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        customer: principal?.customerId,
+        agent: (request as { logAgent?: string }).logAgent,
+        outcome: (request as { logOutcome?: string }).logOutcome,
+      },
+      'request',
+    );
+  });
+
+  registerErrorHandling(app);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Spendguard API',
+        version: '1.0.0',
+        description: 'A hard spend ceiling for AI agents. See SPEC.md for the contract.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'sg_ingest_... or sg_admin_... key' },
+          session: { type: 'apiKey', in: 'cookie', name: 'sg_session' },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  registerAuth(app, ctx);
+
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
+    app.swagger(),
+  );
+  for (const routes of [
+    authRoutes,
+    apiKeyRoutes,
+    customerRoutes,
+    agentRoutes,
+    eventRoutes,
+    reservationRoutes,
+    auditLogRoutes,
+    streamRoutes,
+  ]) {
+    await app.register(async (scope) => routes(scope, ctx));
+  }
+  await app.register(async (scope) =>
+    dashboardRoutes(scope, { distDir: deps.dashboardDistDir ?? DASHBOARD_DIST }),
+  );
+
+  await app.ready();
+  return app as unknown as SpendguardApp;
+}

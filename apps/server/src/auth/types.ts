@@ -1,0 +1,24 @@
+// Who is calling. Set on every request by the auth plugin (auth/plugin.ts) according to the route's
+// `config.access`; route handlers read `request.principal`.
+
+export type Principal =
+  | { type: 'user'; customerId: string; userId: string; sessionTokenHash: string; csrfToken: string }
+  | { type: 'api_key'; customerId: string; keyId: string; kind: 'ingest' | 'admin'; agentId: string | null };
+
+/**
+ * - `public`: no credentials (health, login, signup, docs).
+ * - `ingest`: any API key (ingest or admin) or a dashboard session. An agent-bound ingest key may act on its agent only:
+ *   routes check that with `assertAgentAllowed`.
+ * - `admin`: an admin key or a dashboard session; an ingest key gets `403 forbidden`.
+ * Cookie-authenticated writes (POST/PATCH/PUT/DELETE) additionally need a valid `X-CSRF-Token`.
+ */
+export type Access = 'public' | 'ingest' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}

@@ -1,0 +1,136 @@
+// Configuration: one TypeBox schema → one inferred Config type, parsed once at start (SPEC §11).
+// Invalid values stop the process with one message naming every bad variable and never echo a value.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+);
+
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String()),
+  SPENDGUARD_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  SPENDGUARD_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  SPENDGUARD_REDIS_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9:_-]{1,64}$' })),
+  SPENDGUARD_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  SPENDGUARD_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  SPENDGUARD_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  SPENDGUARD_SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  SPENDGUARD_METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  SPENDGUARD_LOG_LEVEL: Type.Optional(LogLevel),
+  SPENDGUARD_ALLOW_EMBEDDED: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  SPENDGUARD_TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+});
+
+export interface Config {
+  production: boolean;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key; lets test runs and several deployments share one Redis. */
+  redisPrefix: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  sessionSecret: string;
+  metricsToken: string | undefined;
+  logLevel: Static<typeof LogLevel>;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Human text per variable; says what is wrong, never what the value was. */
+function describeProblem(variable: string): string {
+  switch (variable) {
+    case 'SPENDGUARD_DATABASE_URL':
+      return 'SPENDGUARD_DATABASE_URL must be a postgres:// or postgresql:// URL';
+    case 'SPENDGUARD_REDIS_URL':
+      return 'SPENDGUARD_REDIS_URL must be a redis:// or rediss:// URL';
+    case 'SPENDGUARD_PORT':
+      return 'SPENDGUARD_PORT must be a port number 0-65535';
+    case 'SPENDGUARD_SESSION_SECRET':
+      return 'SPENDGUARD_SESSION_SECRET must be at least 32 characters';
+    case 'SPENDGUARD_METRICS_TOKEN':
+      return 'SPENDGUARD_METRICS_TOKEN must be at least 16 characters';
+    case 'SPENDGUARD_LOG_LEVEL':
+      return 'SPENDGUARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent';
+    default:
+      return `${variable} has an invalid value`;
+  }
+}
+
+/** Parses the environment (already merged with .env) into a Config, or throws ConfigError listing every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const problems = new Set<string>();
+  for (const error of Value.Errors(EnvSchema, relevant)) {
+    problems.add(describeProblem(error.path.replace(/^\//, '').split('/')[0] ?? ''));
+  }
+  const e = relevant as Static<typeof EnvSchema>;
+  const production = e.NODE_ENV === 'production';
+  const port = Number(e.SPENDGUARD_PORT ?? '8787');
+  if (!Number.isInteger(port) || port > 65535) problems.add(describeProblem('SPENDGUARD_PORT'));
+  if (
+    production &&
+    !e.SPENDGUARD_SESSION_SECRET &&
+    !problems.has(describeProblem('SPENDGUARD_SESSION_SECRET'))
+  ) {
+    problems.add('SPENDGUARD_SESSION_SECRET is required when NODE_ENV=production');
+  }
+  if (production && !e.SPENDGUARD_DATABASE_URL && e.SPENDGUARD_ALLOW_EMBEDDED !== '1') {
+    problems.add(
+      'SPENDGUARD_DATABASE_URL is required when NODE_ENV=production: the embedded database does not fsync ' +
+        '(set SPENDGUARD_ALLOW_EMBEDDED=1 to accept that risk)',
+    );
+  }
+  if (problems.size > 0) throw new ConfigError([...problems]);
+
+  const dataDir = resolve(e.SPENDGUARD_DATA_DIR ?? './.spendguard');
+  return {
+    production,
+    databaseUrl: e.SPENDGUARD_DATABASE_URL,
+    redisUrl: e.SPENDGUARD_REDIS_URL,
+    redisPrefix: e.SPENDGUARD_REDIS_PREFIX ?? 'sg',
+    dataDir,
+    host: e.SPENDGUARD_HOST ?? '127.0.0.1',
+    port,
+    sessionSecret: e.SPENDGUARD_SESSION_SECRET ?? localSessionSecret(dataDir),
+    metricsToken: e.SPENDGUARD_METRICS_TOKEN,
+    logLevel: e.SPENDGUARD_LOG_LEVEL ?? 'info',
+    trustProxy: e.SPENDGUARD_TRUST_PROXY === '1',
+  };
+}
+
+/** Outside production a secret is generated once into the data dir (mode 0600) so sessions survive restarts. */
+function localSessionSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return secret;
+  } catch (error) {
+    // Another instance starting at the same moment wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+}
+
+/** Loads `.env` from the working directory if present (Node's own loader; real env vars win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,105 @@
+// PostgreSQL server backend (pg). Every wait is bounded so an outage answers fast instead of hanging:
+// pg waits forever by default (DESIGN §2).
+import pg from 'pg';
+import { type Db, parseInt8, type Queryable, type QueryResult } from './types.js';
+
+const INT8_OID = 20;
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return parseInt8;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  maxConnections?: number;
+  /** Per-statement cap; also enforced client side so a dead server cannot hang a request. */
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const result = await client.query({
+        text: sql,
+        values: params as unknown[] | undefined,
+        types: typeParsers,
+      });
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    },
+  };
+}
+
+export function createPostgresDb(options: PostgresOptions): Db {
+  const statementTimeout = options.statementTimeoutMs ?? 5_000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 20,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 1_000,
+    application_name: 'spendguard',
+    keepAlive: true,
+  });
+  // An idle client losing its server emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => {});
+  const base = wrap(pool);
+
+  const db: Db = {
+    kind: 'postgres',
+    query: base.query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async withAdvisoryLock(lockId, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [lockId]);
+        const single: Db = {
+          ...db,
+          query: wrap(client).query,
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          transaction: async (inner) => {
+            await client.query('BEGIN');
+            try {
+              const r = await inner(wrap(client));
+              await client.query('COMMIT');
+              return r;
+            } catch (error) {
+              await client.query('ROLLBACK').catch(() => {});
+              throw error;
+            }
+          },
+        };
+        return await fn(single);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockId]).catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return db;
+}

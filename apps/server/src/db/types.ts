@@ -1,0 +1,29 @@
+// The storage contract both backends (PostgreSQL server via pg, embedded PGlite) fulfil with the same SQL.
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One parameterized statement ($1, $2, ...). */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn inside BEGIN/COMMIT on one connection; rolls back if fn throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs fn on one connection while holding a session-level advisory lock (migrations across instances). */
+  withAdvisoryLock<T>(lockId: number, fn: (conn: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** int8 → JS number. Our BIGINT columns hold micro-dollars and counts; refuse silently losing precision. */
+export function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError('int8 value outside the safe integer range');
+  return n;
+}

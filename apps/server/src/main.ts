@@ -1,0 +1,64 @@
+// Entry point: config → storage (+ migrations) → app → listen; graceful shutdown on SIGTERM/SIGINT.
+import { buildApp } from './app.js';
+import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { openStorage } from './storage.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+function say(line: string): void {
+  process.stdout.write(`spendguard: ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`spendguard: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (!config.databaseUrl) {
+    say(
+      `embedded mode: PGlite database in ${config.dataDir} (for trying Spendguard and small single-node use)`,
+    );
+  }
+  const storage = await openStorage(config, say);
+  const app = await buildApp({ config, db: storage.db, redis: storage.redis });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  say(`listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: draining and shutting down`);
+    const deadline = setTimeout(() => {
+      process.stderr.write('spendguard: shutdown took longer than 10 s; exiting\n');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    try {
+      await app.close();
+      await storage.close();
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`spendguard: error during shutdown: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // A start-up failure (database unreachable, port taken) is one clear line, not a stack trace.
+  const err = error as NodeJS.ErrnoException;
+  process.stderr.write(`spendguard: failed to start: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+// Redis client with bounded waits: no offline queue (a command while disconnected fails at once instead of
+// queueing), a per-command timeout, and reconnection in the background so service resumes when Redis returns.
+import { Redis } from 'ioredis';
+
+export function createRedis(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 1_500,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+}
+
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = createRedis(url);
+  // Without a listener an 'error' event (e.g. Redis restarting) would crash the process.
+  redis.on('error', () => {});
+  await redis.connect();
+  return redis;
+}

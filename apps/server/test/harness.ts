@@ -1,0 +1,225 @@
+// Test harness: real PostgreSQL and Redis, a fresh database and Redis key prefix per call, never shared.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import pg from 'pg';
+import { buildApp, type SpendguardApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { migrate } from '../src/db/migrate.js';
+import { createPgliteDb } from '../src/db/pglite.js';
+import { createPostgresDb } from '../src/db/postgres.js';
+import type { Db } from '../src/db/types.js';
+import { connectRedis } from '../src/redis.js';
+
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database `sg_test_<unique>` on the local PostgreSQL server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `sg_test_${uniqueSuffix()}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    url,
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export type Backend = 'postgres' | 'pglite';
+
+/** A migrated database of either backend, for storage-layer tests that run against both. */
+export async function openTestDb(backend: Backend): Promise<{ db: Db; close(): Promise<void> }> {
+  if (backend === 'pglite') {
+    const db = await createPgliteDb({ dataDir: undefined });
+    await migrate(db);
+    return { db, close: () => db.close() };
+  }
+  const database = await createTestDatabase();
+  const db = createPostgresDb({ url: database.url });
+  await migrate(db);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface TestServerOptions {
+  /** Use Redis for counters/bus (default true). false = in-process counters (the embedded default's store). */
+  redis?: boolean;
+  /** Embedded PGlite (in memory) instead of a PostgreSQL server database. Implies redis: false unless set. */
+  embedded?: boolean;
+  /** Share an existing database/prefix (two instances behind the same stores). */
+  databaseUrl?: string;
+  redisPrefix?: string;
+  env?: Record<string, string>;
+  logger?: FastifyBaseLogger;
+}
+
+export interface TestServer {
+  url: string;
+  app: SpendguardApp;
+  databaseUrl: string | undefined;
+  redisPrefix: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const embedded = options.embedded ?? false;
+  const useRedis = options.redis ?? !embedded;
+  const ownDatabase = !embedded && !options.databaseUrl ? await createTestDatabase() : undefined;
+  const databaseUrl = embedded ? undefined : (options.databaseUrl ?? ownDatabase?.url);
+  const redisPrefix = options.redisPrefix ?? `sgtest:${uniqueSuffix()}`;
+  const config = parseConfig({
+    SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-test-')),
+    SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
+    SPENDGUARD_LOG_LEVEL: 'silent',
+    ...(databaseUrl ? { SPENDGUARD_DATABASE_URL: databaseUrl } : {}),
+    ...(useRedis ? { SPENDGUARD_REDIS_URL: REDIS_URL, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),
+    ...options.env,
+  });
+  const db = databaseUrl
+    ? createPostgresDb({ url: databaseUrl })
+    : await createPgliteDb({ dataDir: undefined });
+  await migrate(db);
+  const redis = useRedis ? await connectRedis(REDIS_URL) : undefined;
+  const app = await buildApp({ config, db, redis, ...(options.logger ? { logger: options.logger } : {}) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    databaseUrl,
+    redisPrefix,
+    async close() {
+      await app.close();
+      if (redis) {
+        const keys = await redis.keys(`${redisPrefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+      await db.close();
+      await ownDatabase?.drop();
+    },
+  };
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface ApiOptions {
+  method?: string;
+  body?: unknown;
+  /** An API key (sent as Bearer) */
+  key?: string;
+  /** Cookie header value, e.g. 'sg_session=...' */
+  cookie?: string;
+  csrf?: string;
+  headers?: Record<string, string>;
+}
+
+/** fetch() with JSON in and out; never throws on HTTP errors. */
+// biome-ignore lint/suspicious/noExplicitAny: test convenience — bodies are inspected ad hoc in assertions
+export async function api<T = any>(
+  baseUrl: string,
+  path: string,
+  options: ApiOptions = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.csrf) headers['x-csrf-token'] = options.csrf;
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body:
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+/** The session cookie from a Set-Cookie header, as a Cookie header value. */
+export function sessionCookie(response: ApiResponse): string {
+  const setCookie = response.headers.getSetCookie();
+  const session = setCookie.find((c) => c.startsWith('sg_session='));
+  if (!session) throw new Error(`no session cookie in response (status ${response.status})`);
+  return session.split(';')[0] ?? '';
+}
+
+export interface Tenant {
+  email: string;
+  password: string;
+  cookie: string;
+  csrf: string;
+  customerId: string;
+  userId: string;
+  adminKey: string;
+  adminKeyId: string;
+}
+
+/** Signs up a fresh customer and creates an admin API key for it. */
+export async function signupAndAdminKey(baseUrl: string): Promise<Tenant> {
+  const email = `user-${uniqueSuffix()}@example.test`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const signup = await api(baseUrl, '/v1/auth/signup', {
+    body: { email, password, company: `Company ${uniqueSuffix()}` },
+  });
+  if (signup.status !== 201)
+    throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  const cookie = sessionCookie(signup);
+  const csrf = signup.body.csrf_token as string;
+  const key = await api(baseUrl, '/v1/api-keys', {
+    body: { name: 'test admin', kind: 'admin' },
+    cookie,
+    csrf,
+  });
+  if (key.status !== 201)
+    throw new Error(`api key creation failed: ${key.status} ${JSON.stringify(key.body)}`);
+  return {
+    email,
+    password,
+    cookie,
+    csrf,
+    customerId: signup.body.customer.id,
+    userId: signup.body.user.id,
+    adminKey: key.body.key,
+    adminKeyId: key.body.id,
+  };
+}
