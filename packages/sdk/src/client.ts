@@ -94,7 +94,7 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
    * Reports one cost-bearing action. Resolves to the `201` body (`{ event, budget }`);
    * a decline rejects with `BudgetExceededError` / `AgentSuspendedError`.
    */
-  track(params: TrackParams): Promise<OrUnavailable<P, TrackResponse>> {
+  async track(params: TrackParams): Promise<OrUnavailable<P, TrackResponse>> {
     const body = compact({
       agent: params.agent,
       ...costBody(params),

@@ -48,6 +48,9 @@ export function parseRetryAfter(header: string | null | undefined, now: number =
   const trimmed = header.trim();
   if (trimmed === '') return null;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  // An HTTP date always names the day and month; anything else (e.g. "-1") is garbage that
+  // Date.parse would happily read as some year.
+  if (!/[a-z]/i.test(trimmed)) return null;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, (date - now) / 1000);
