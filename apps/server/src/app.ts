@@ -17,6 +17,7 @@ import { registerErrorHandling } from './http/errors-plugin.js';
 import { validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
 import { loggerOptions } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { agentRoutes } from './routes/v1/agents.js';
@@ -71,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     redis: deps.redis,
     bus,
     log: app.log,
+    metrics: createMetrics(),
     onClose: (fn) => closers.push(fn),
   });
   app.decorate('ctx', ctx);

@@ -6,6 +6,7 @@ import { type AuthServices, createAuthServices } from './auth/services.js';
 import type { Config } from './config.js';
 import type { Db } from './db/types.js';
 import type { Bus } from './live/bus.js';
+import type { Metrics } from './observability/metrics.js';
 import { createSpendServices, type SpendServices } from './spend/services.js';
 
 export interface BaseContext {
@@ -14,6 +15,7 @@ export interface BaseContext {
   redis: Redis | undefined;
   bus: Bus;
   log: FastifyBaseLogger;
+  metrics: Metrics;
   /** Registers cleanup run when the app closes (after the HTTP server stopped accepting requests), in reverse order. */
   onClose(fn: () => Promise<void>): void;
 }
