@@ -1,0 +1,84 @@
+import { useEffect, useState } from 'preact/hooks';
+import { agentPath, api, errorText, unwrap } from '../lib/api';
+import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
+import type { Agent } from '../lib/types';
+import { LimitsFields } from './limits-fields';
+
+/** Edits an agent's limits; the server applies them to the very next event. */
+export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent: Agent) => void }) {
+  const [draft, setDraft] = useState<LimitsDraft>(() => draftFromLimits(agent.limits));
+  const [dirty, setDirty] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const limitsKey = JSON.stringify(agent.limits);
+
+  // Follow changes made elsewhere (live stream, another tab) unless the user is mid-edit.
+  useEffect(() => {
+    if (!dirty) setDraft(draftFromLimits(agent.limits));
+  }, [limitsKey]);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const payload = limitsPayload(draft);
+    if (!payload.ok) {
+      setMessage({ kind: 'error', text: payload.error });
+      return;
+    }
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = unwrap<Agent>(
+        await api.patch<unknown>(agentPath(agent.name), { limits: payload.value }),
+        'agent',
+      );
+      setDirty(false);
+      setDraft(draftFromLimits(updated.limits));
+      onSaved(updated);
+      setMessage({ kind: 'ok', text: 'Limits saved. They apply to the next event.' });
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} data-testid="limits-form">
+      <LimitsFields
+        idPrefix="agent-limit"
+        draft={draft}
+        disabled={busy}
+        onChange={(next) => {
+          setDraft(next);
+          setDirty(true);
+        }}
+      />
+      <div class="form-actions">
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save limits'}
+        </button>
+        {dirty && (
+          <button
+            type="button"
+            class="btn"
+            onClick={() => {
+              setDraft(draftFromLimits(agent.limits));
+              setDirty(false);
+              setMessage(null);
+            }}
+          >
+            Discard changes
+          </button>
+        )}
+      </div>
+      {message && (
+        <p
+          class={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}

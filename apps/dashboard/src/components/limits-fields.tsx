@@ -1,0 +1,93 @@
+// Form fields for a full set of limits; shared by the agent limits editor and the customer's defaults.
+import type { LimitsDraft } from '../lib/limits';
+
+interface Props {
+  idPrefix: string;
+  draft: LimitsDraft;
+  onChange: (draft: LimitsDraft) => void;
+  disabled?: boolean;
+}
+
+function UsdField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  value: string;
+  disabled?: boolean;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <div class="input-usd">
+        <span aria-hidden="true">$</span>
+        <input
+          id={props.id}
+          name={props.id}
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder="no limit"
+          value={props.value}
+          disabled={props.disabled}
+          aria-describedby={`${props.id}-hint`}
+          onInput={(e) => props.onInput(e.currentTarget.value)}
+        />
+      </div>
+      <small id={`${props.id}-hint`} class="muted">
+        {props.hint}
+      </small>
+    </div>
+  );
+}
+
+export function LimitsFields({ idPrefix, draft, onChange, disabled }: Props) {
+  const set = (field: keyof LimitsDraft) => (value: string) => onChange({ ...draft, [field]: value });
+  return (
+    <div class="limits-grid">
+      <UsdField
+        id={`${idPrefix}-month`}
+        label="Month limit (USD)"
+        hint="Calendar month, UTC."
+        value={draft.month}
+        disabled={disabled}
+        onInput={set('month')}
+      />
+      <UsdField
+        id={`${idPrefix}-day`}
+        label="Day limit (USD)"
+        hint="Calendar day, UTC."
+        value={draft.day}
+        disabled={disabled}
+        onInput={set('day')}
+      />
+      <UsdField
+        id={`${idPrefix}-run`}
+        label="Per-run limit (USD)"
+        hint="What one run may spend."
+        value={draft.run}
+        disabled={disabled}
+        onInput={set('run')}
+      />
+      <div class="field">
+        <label for={`${idPrefix}-velocity-window`}>Velocity window (seconds)</label>
+        <input
+          id={`${idPrefix}-velocity-window`}
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder="e.g. 60"
+          value={draft.velocityWindow}
+          disabled={disabled}
+          onInput={(e) => set('velocityWindow')(e.currentTarget.value)}
+        />
+      </div>
+      <UsdField
+        id={`${idPrefix}-velocity-max`}
+        label="Velocity limit (USD per window)"
+        hint="Rolling window; empty both for none."
+        value={draft.velocityMax}
+        disabled={disabled}
+        onInput={set('velocityMax')}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'preact/hooks';
+
+// Hash routing: the server only has to serve index.html at "/", and a reload keeps the page.
+
+export type Route =
+  | { page: 'login' }
+  | { page: 'signup' }
+  | { page: 'agents' }
+  | { page: 'agent'; name: string }
+  | { page: 'keys' }
+  | { page: 'settings' }
+  | { page: 'audit' };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '') || '/';
+  const parts = path.split('/').filter(Boolean);
+  switch (parts[0]) {
+    case 'login':
+      return { page: 'login' };
+    case 'signup':
+      return { page: 'signup' };
+    case 'agents':
+      if (parts[1]) return { page: 'agent', name: safeDecode(parts[1]) };
+      return { page: 'agents' };
+    case 'keys':
+      return { page: 'keys' };
+    case 'settings':
+      return { page: 'settings' };
+    case 'audit':
+      return { page: 'audit' };
+    default:
+      return { page: 'agents' };
+  }
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+export function href(route: Route): string {
+  switch (route.page) {
+    case 'agent':
+      return `#/agents/${encodeURIComponent(route.name)}`;
+    default:
+      return `#/${route.page}`;
+  }
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = href(route).slice(1);
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}

@@ -1,0 +1,237 @@
+import { useRef, useState } from 'preact/hooks';
+import { KillSwitch } from '../components/kill-switch';
+import { SpendBar } from '../components/spend-bar';
+import { StatusBadge } from '../components/status-badge';
+import { agentPath, api, errorText, unwrap, withQuery } from '../lib/api';
+import { useLiveMessages } from '../lib/live';
+import { href } from '../lib/router';
+import { formatAgo, formatSeconds } from '../lib/time';
+import type { Agent, Page } from '../lib/types';
+import { useLoad } from '../lib/use-load';
+
+interface AgentsState {
+  agents: Agent[];
+  nextCursor: string | null;
+}
+
+const PAGE_SIZE = 100;
+
+function replaceAgent(agents: Agent[], agent: Agent): Agent[] {
+  const index = agents.findIndex((a) => a.name === agent.name);
+  if (index === -1) return [...agents, agent];
+  const copy = agents.slice();
+  copy[index] = { ...agents[index], ...agent };
+  return copy;
+}
+
+export function AgentsPage() {
+  const loaded = useLoad<AgentsState>(async () => {
+    const page = await api.get<Page<Agent>>(withQuery('/v1/agents', { limit: PAGE_SIZE }));
+    return { agents: page.data, nextCursor: page.next_cursor };
+  }, []);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  const state = loaded.data;
+  const update = (fn: (agents: Agent[]) => Agent[]) =>
+    loaded.setData((prev) => (prev ? { ...prev, agents: fn(prev.agents) } : prev));
+
+  // Unknown names seen on the stream (an agent created on the fly) are fetched once, not polled.
+  const fetching = useRef(new Set<string>()).current;
+  async function fetchAgent(name: string) {
+    if (fetching.has(name)) return;
+    fetching.add(name);
+    try {
+      const agent = unwrap<Agent>(await api.get<unknown>(agentPath(name)), 'agent');
+      update((agents) => replaceAgent(agents, agent));
+    } catch {
+      // The next live message for this agent will try again.
+    } finally {
+      fetching.delete(name);
+    }
+  }
+
+  useLiveMessages(
+    (message) => {
+      if (!state) return;
+      if (message.type === 'agent') {
+        update((agents) => replaceAgent(agents, message.data));
+      } else if (message.type === 'spend') {
+        const { agent: name, spend, event } = message.data;
+        const known = state.agents.some((a) => a.name === name);
+        if (!known) {
+          // Only the last page knows about new agents; while more pages remain, "Load more" finds it.
+          if (state.nextCursor === null) void fetchAgent(name);
+          return;
+        }
+        update((agents) =>
+          agents.map((a) =>
+            a.name === name
+              ? {
+                  ...a,
+                  spend,
+                  last_event_at:
+                    'last_event_at' in a ? (event?.recorded_at ?? new Date().toISOString()) : a.last_event_at,
+                }
+              : a,
+          ),
+        );
+      }
+    },
+    [state],
+  );
+
+  async function loadMore() {
+    if (!state?.nextCursor) return;
+    setMoreError(null);
+    try {
+      const page = await api.get<Page<Agent>>(
+        withQuery('/v1/agents', { limit: PAGE_SIZE, cursor: state.nextCursor }),
+      );
+      loaded.setData((prev) =>
+        prev
+          ? {
+              agents: page.data.reduce(replaceAgent, prev.agents),
+              nextCursor: page.next_cursor,
+            }
+          : prev,
+      );
+    } catch (err) {
+      setMoreError(errorText(err));
+    }
+  }
+
+  const showLastEvent = state?.agents.some((a) => 'last_event_at' in a) ?? false;
+
+  return (
+    <main class="page">
+      <div class="page-head">
+        <h1>Agents</h1>
+        <NewAgentForm onCreated={(agent) => update((agents) => replaceAgent(agents, agent))} />
+      </div>
+      {loaded.error && (
+        <p class="error" role="alert">
+          {loaded.error}
+        </p>
+      )}
+      {!state && loaded.loading && <p class="muted">Loading…</p>}
+      {state && state.agents.length === 0 && (
+        <p class="card muted">
+          No agents yet. Post an event with an API key and its agent appears here, or create one above.
+        </p>
+      )}
+      {state && state.agents.length > 0 && (
+        <table class="table agents-table" data-testid="agents-table">
+          <thead>
+            <tr>
+              <th scope="col">Agent</th>
+              <th scope="col">Month</th>
+              <th scope="col">Today</th>
+              <th scope="col">Velocity</th>
+              {showLastEvent && <th scope="col">Last event</th>}
+              <th scope="col">
+                <span class="visually-hidden">Kill switch</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {state.agents.map((agent) => (
+              <tr
+                key={agent.name}
+                data-testid="agent-row"
+                data-agent={agent.name}
+                class={`row-${agent.status}`}
+              >
+                <td data-label="Agent">
+                  <a class="agent-name mono" href={href({ page: 'agent', name: agent.name })}>
+                    {agent.name}
+                  </a>
+                  <StatusBadge agent={agent} />
+                </td>
+                <td data-label="Month" data-testid="month-spend">
+                  <SpendBar
+                    label="Month"
+                    spentMicros={agent.spend.month_micros}
+                    limitMicros={agent.limits.month_micros}
+                  />
+                </td>
+                <td data-label="Today" data-testid="day-spend">
+                  <SpendBar
+                    label="Today"
+                    spentMicros={agent.spend.day_micros}
+                    limitMicros={agent.limits.day_micros}
+                  />
+                </td>
+                <td data-label="Velocity" data-testid="velocity-spend">
+                  <SpendBar
+                    label="Velocity"
+                    spentMicros={agent.spend.velocity_micros}
+                    limitMicros={agent.limits.velocity?.max_micros ?? null}
+                  />
+                  {agent.limits.velocity && (
+                    <span class="muted small">per {formatSeconds(agent.limits.velocity.window_seconds)}</span>
+                  )}
+                </td>
+                {showLastEvent && <td data-label="Last event">{formatAgo(agent.last_event_at)}</td>}
+                <td data-label="Kill switch">
+                  <KillSwitch agent={agent} onChange={(a) => update((agents) => replaceAgent(agents, a))} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {state?.nextCursor && (
+        <button type="button" class="btn" onClick={loadMore}>
+          Load more agents
+        </button>
+      )}
+      {moreError && (
+        <p class="error" role="alert">
+          {moreError}
+        </p>
+      )}
+    </main>
+  );
+}
+
+function NewAgentForm({ onCreated }: { onCreated: (agent: Agent) => void }) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const agent = unwrap<Agent>(await api.post<unknown>('/v1/agents', { name: name.trim() }), 'agent');
+      onCreated(agent);
+      setName('');
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form class="inline-form" onSubmit={submit}>
+      <label for="new-agent-name" class="visually-hidden">
+        New agent name
+      </label>
+      <input
+        id="new-agent-name"
+        placeholder="new-agent-name"
+        pattern="[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}"
+        required
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+      />
+      <button type="submit" class="btn" disabled={busy}>
+        Add agent
+      </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,227 @@
+import { useState } from 'preact/hooks';
+import { api, errorText } from '../lib/api';
+import { formatTime } from '../lib/time';
+import type { ApiKey, CreatedApiKey } from '../lib/types';
+import { useLoad } from '../lib/use-load';
+
+function listOf(body: unknown): ApiKey[] {
+  if (Array.isArray(body)) return body as ApiKey[];
+  const data = (body as { data?: ApiKey[] } | null)?.data;
+  return Array.isArray(data) ? data : [];
+}
+
+export function ApiKeysPage() {
+  const keys = useLoad(async () => listOf(await api.get<unknown>('/v1/api-keys')), []);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  return (
+    <main class="page">
+      <h1>API keys</h1>
+      <section class="card" aria-labelledby="new-key-title">
+        <h2 id="new-key-title">Create a key</h2>
+        <NewKeyForm
+          onCreated={(key) => {
+            setCreated(key);
+            void keys.reload();
+          }}
+        />
+        {created && <CreatedKey created={created} onDone={() => setCreated(null)} />}
+      </section>
+      <section class="card" aria-labelledby="keys-title">
+        <h2 id="keys-title">Keys</h2>
+        {keys.error && (
+          <p class="error" role="alert">
+            {keys.error}
+          </p>
+        )}
+        {keys.data && keys.data.length === 0 && <p class="muted">No keys yet.</p>}
+        {keys.data && keys.data.length > 0 && (
+          <table class="table" data-testid="keys-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Revoke</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((key) => (
+                <KeyRow key={key.id} apiKey={key} onRevoked={() => void keys.reload()} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </main>
+  );
+}
+
+function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const revoked = Boolean(apiKey.revoked_at);
+  async function revoke() {
+    setError(null);
+    try {
+      await api.delete<void>(`/v1/api-keys/${encodeURIComponent(apiKey.id)}`);
+      onRevoked();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return (
+    <tr class={revoked ? 'row-revoked' : ''}>
+      <td data-label="Name">{apiKey.name}</td>
+      <td data-label="Kind">
+        {apiKey.kind}
+        {apiKey.agent ? <span class="muted small"> · agent {apiKey.agent}</span> : null}
+      </td>
+      <td data-label="Key" class="mono">
+        {apiKey.prefix}…
+      </td>
+      <td data-label="Created">{formatTime(apiKey.created_at)}</td>
+      <td data-label="Last used">{formatTime(apiKey.last_used_at)}</td>
+      <td data-label="Revoke">
+        {revoked ? (
+          <span class="muted">revoked {formatTime(apiKey.revoked_at)}</span>
+        ) : confirming ? (
+          <span class="confirm">
+            <button
+              type="button"
+              class="btn btn-danger"
+              onClick={revoke}
+              aria-label={`Confirm revoke ${apiKey.name}`}
+            >
+              Confirm revoke
+            </button>
+            <button type="button" class="btn" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button
+            type="button"
+            class="btn btn-danger-outline"
+            onClick={() => setConfirming(true)}
+            aria-label={`Revoke key ${apiKey.name}`}
+          >
+            Revoke
+          </button>
+        )}
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function NewKeyForm({ onCreated }: { onCreated: (key: CreatedApiKey) => void }) {
+  const [name, setName] = useState('');
+  const [kind, setKind] = useState<'ingest' | 'admin'>('ingest');
+  const [agent, setAgent] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body: Record<string, string> = { name: name.trim(), kind };
+      if (kind === 'ingest' && agent.trim()) body.agent = agent.trim();
+      const raw = await api.post<CreatedApiKey | { api_key: CreatedApiKey; key: string }>(
+        '/v1/api-keys',
+        body,
+      );
+      const key = 'api_key' in raw ? { ...raw.api_key, key: raw.key } : raw;
+      onCreated(key);
+      setName('');
+      setAgent('');
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form class="form-row" onSubmit={submit}>
+      <div class="field">
+        <label for="key-name">Name</label>
+        <input id="key-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="key-kind">Kind</label>
+        <select
+          id="key-kind"
+          value={kind}
+          onChange={(e) => setKind(e.currentTarget.value as 'ingest' | 'admin')}
+        >
+          <option value="ingest">ingest — post events</option>
+          <option value="admin">admin — manage everything</option>
+        </select>
+      </div>
+      {kind === 'ingest' && (
+        <div class="field">
+          <label for="key-agent">Only for agent (optional)</label>
+          <input id="key-agent" value={agent} onInput={(e) => setAgent(e.currentTarget.value)} />
+        </div>
+      )}
+      <div class="form-actions">
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          Create key
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** The secret is shown this once; the server keeps only its hash. */
+function CreatedKey({ created, onDone }: { created: CreatedApiKey; onDone: () => void }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(created.key);
+      setCopied('Copied.');
+    } catch {
+      setCopied('Copy failed — select the key and copy it by hand.');
+    }
+  }
+  return (
+    <div class="notice created-key" role="status">
+      <p>
+        <strong>Copy this key now.</strong> It will not be shown again.
+      </p>
+      <label for="created-key" class="visually-hidden">
+        New API key
+      </label>
+      <div class="copy-row">
+        <input
+          id="created-key"
+          class="mono"
+          readOnly
+          value={created.key}
+          data-testid="created-key"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <button type="button" class="btn btn-primary" onClick={copy}>
+          Copy
+        </button>
+        <button type="button" class="btn" onClick={onDone}>
+          Done
+        </button>
+      </div>
+      {copied && <p class="muted small">{copied}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { useState } from 'preact/hooks';
+import { api, errorText, withQuery } from '../lib/api';
+import { formatTime } from '../lib/time';
+import type { AuditEntry, Page } from '../lib/types';
+import { useLoad } from '../lib/use-load';
+
+/** Actors and targets may be strings or objects depending on the record; show them as plain text. */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    const label = v.email ?? v.name ?? v.prefix ?? v.id;
+    const type = v.type ?? v.kind;
+    if (label !== undefined) return type ? `${String(type)} ${String(label)}` : String(label);
+  }
+  return JSON.stringify(value);
+}
+
+function json(value: unknown): string {
+  return value === undefined ? '' : JSON.stringify(value, null, 2);
+}
+
+export function AuditLogPage() {
+  const log = useLoad(() => api.get<Page<AuditEntry>>(withQuery('/v1/audit-log', { limit: 50 })), []);
+  const [moreError, setMoreError] = useState<string | null>(null);
+
+  async function loadMore() {
+    const cursor = log.data?.next_cursor;
+    if (!cursor) return;
+    setMoreError(null);
+    try {
+      const page = await api.get<Page<AuditEntry>>(withQuery('/v1/audit-log', { limit: 50, cursor }));
+      log.setData((prev) =>
+        prev ? { data: [...prev.data, ...page.data], next_cursor: page.next_cursor } : page,
+      );
+    } catch (err) {
+      setMoreError(errorText(err));
+    }
+  }
+
+  return (
+    <main class="page">
+      <h1>Audit log</h1>
+      {log.error && (
+        <p class="error" role="alert">
+          {log.error}
+        </p>
+      )}
+      {!log.data && log.loading && <p class="muted">Loading…</p>}
+      {log.data && log.data.data.length === 0 && <p class="muted">Nothing has changed yet.</p>}
+      {log.data && log.data.data.length > 0 && (
+        <ul class="audit" data-testid="audit-list">
+          {log.data.data.map((entry) => {
+            const when = entry.created_at ?? entry.at ?? entry.occurred_at;
+            const actor = entry.actor ?? entry.actor_type;
+            const target = entry.target ?? entry.target_id ?? entry.object;
+            return (
+              <li key={entry.id} class="card audit-item">
+                <div class="audit-head">
+                  <strong class="mono">{entry.action ?? 'change'}</strong>
+                  {target !== undefined && <span class="mono">{describe(target)}</span>}
+                  <time class="muted small" dateTime={typeof when === 'string' ? when : undefined}>
+                    {formatTime(typeof when === 'string' ? when : null)}
+                  </time>
+                </div>
+                {actor !== undefined && <p class="muted small">by {describe(actor)}</p>}
+                {(entry.before !== undefined || entry.after !== undefined) && (
+                  <details>
+                    <summary>Before / after</summary>
+                    <div class="diff">
+                      <div>
+                        <h3 class="stat-label">Before</h3>
+                        <pre>{json(entry.before)}</pre>
+                      </div>
+                      <div>
+                        <h3 class="stat-label">After</h3>
+                        <pre>{json(entry.after)}</pre>
+                      </div>
+                    </div>
+                  </details>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {log.data?.next_cursor && (
+        <button type="button" class="btn" onClick={loadMore}>
+          Older entries
+        </button>
+      )}
+      {moreError && (
+        <p class="error" role="alert">
+          {moreError}
+        </p>
+      )}
+    </main>
+  );
+}

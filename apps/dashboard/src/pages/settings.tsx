@@ -1,0 +1,130 @@
+import { useEffect, useState } from 'preact/hooks';
+import { LimitsFields } from '../components/limits-fields';
+import { SpendBar } from '../components/spend-bar';
+import { api, errorText, unwrap } from '../lib/api';
+import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
+import { microsToInput, parseUsdInput } from '../lib/money';
+import type { Customer } from '../lib/types';
+import { useLoad } from '../lib/use-load';
+
+export function SettingsPage() {
+  const customer = useLoad(
+    async () => unwrap<Customer>(await api.get<unknown>('/v1/customer'), 'customer'),
+    [],
+  );
+  return (
+    <main class="page">
+      <h1>Customer settings</h1>
+      {customer.error && (
+        <p class="error" role="alert">
+          {customer.error}
+        </p>
+      )}
+      {!customer.data && customer.loading && <p class="muted">Loading…</p>}
+      {customer.data && <SettingsForm customer={customer.data} onSaved={(c) => customer.setData(c)} />}
+    </main>
+  );
+}
+
+function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (customer: Customer) => void }) {
+  const [month, setMonth] = useState(microsToInput(customer.limits?.month_micros));
+  const [defaults, setDefaults] = useState<LimitsDraft>(draftFromLimits(customer.default_agent_limits));
+  const [autoCreate, setAutoCreate] = useState(customer.auto_create_agents);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+
+  useEffect(() => {
+    setMonth(microsToInput(customer.limits?.month_micros));
+    setDefaults(draftFromLimits(customer.default_agent_limits));
+    setAutoCreate(customer.auto_create_agents);
+  }, [customer]);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const monthParsed = parseUsdInput(month);
+    if (!monthParsed.ok) {
+      setMessage({ kind: 'error', text: `Customer month limit: ${monthParsed.error}` });
+      return;
+    }
+    const defaultsParsed = limitsPayload(defaults);
+    if (!defaultsParsed.ok) {
+      setMessage({ kind: 'error', text: `Default agent limits — ${defaultsParsed.error}` });
+      return;
+    }
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = unwrap<Customer>(
+        await api.patch<unknown>('/v1/customer', {
+          limits: { month_usd: monthParsed.value },
+          default_agent_limits: defaultsParsed.value,
+          auto_create_agents: autoCreate,
+        }),
+        'customer',
+      );
+      onSaved(updated);
+      setMessage({ kind: 'ok', text: 'Settings saved.' });
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit}>
+      <section class="card" aria-labelledby="customer-limit-title">
+        <h2 id="customer-limit-title">Company budget</h2>
+        {customer.spend && (
+          <SpendBar
+            label="Company month"
+            spentMicros={customer.spend.month_micros}
+            limitMicros={customer.limits?.month_micros ?? null}
+          />
+        )}
+        <div class="field">
+          <label for="customer-month">Month limit for all agents together (USD)</label>
+          <div class="input-usd">
+            <span aria-hidden="true">$</span>
+            <input
+              id="customer-month"
+              inputMode="decimal"
+              autoComplete="off"
+              placeholder="no limit"
+              value={month}
+              onInput={(e) => setMonth(e.currentTarget.value)}
+            />
+          </div>
+        </div>
+      </section>
+      <section class="card" aria-labelledby="defaults-title">
+        <h2 id="defaults-title">Default limits for new agents</h2>
+        <LimitsFields idPrefix="default-limit" draft={defaults} onChange={setDefaults} disabled={busy} />
+        <div class="field checkbox">
+          <input
+            id="auto-create"
+            type="checkbox"
+            checked={autoCreate}
+            onChange={(e) => setAutoCreate(e.currentTarget.checked)}
+          />
+          <label for="auto-create">
+            Create unknown agents on their first event (with the defaults above)
+          </label>
+        </div>
+      </section>
+      <div class="form-actions">
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+      </div>
+      {message && (
+        <p
+          class={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}
