@@ -17,59 +17,59 @@ export type Metadata = Record<string, unknown>;
 
 export type TrackParams = Cost & {
   agent: string;
-  run?: string;
-  metadata?: Metadata;
+  run?: string | undefined;
+  metadata?: Metadata | undefined;
   /** When the spend happened; informational (budgets count by the time it is recorded). */
-  occurredAt?: Date | string;
+  occurredAt?: Date | string | undefined;
   /** Generated (crypto.randomUUID) when omitted; reused on every retry of this call. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 };
 
 export type ReserveParams = Amount & {
   agent: string;
   /** 1–3600, server default 300. An uncommitted hold expires by itself after this. */
-  ttlSeconds?: number;
-  run?: string;
-  idempotencyKey?: string;
+  ttlSeconds?: number | undefined;
+  run?: string | undefined;
+  idempotencyKey?: string | undefined;
 };
 
-export type CommitParams = Cost & { metadata?: Metadata };
+export type CommitParams = Cost & { metadata?: Metadata | undefined };
 
 export interface GuardParams {
   agent: string;
   /** What the guarded action may cost at most; held against the budget while it runs. */
   estimateUsd: Usd;
-  run?: string;
-  ttlSeconds?: number;
+  run?: string | undefined;
+  ttlSeconds?: number | undefined;
 }
 
 /** What a guarded function returns: its real cost and the value to hand back. */
-export type GuardOutcome<T> = Cost & { value: T; metadata?: Metadata };
+export type GuardOutcome<T> = Cost & { value: T; metadata?: Metadata | undefined };
 
 /**
  * Limits to set on an agent. For each limit give `…Usd` or `…Micros` (not both); `null` means
  * "no limit"; a limit left out keeps its current value (or the customer's default on create).
  */
 export interface AgentLimitsInput {
-  monthUsd?: Usd | null;
-  monthMicros?: number | null;
-  dayUsd?: Usd | null;
-  dayMicros?: number | null;
-  runUsd?: Usd | null;
-  runMicros?: number | null;
-  velocity?: VelocityLimitInput | null;
+  monthUsd?: Usd | null | undefined;
+  monthMicros?: number | null | undefined;
+  dayUsd?: Usd | null | undefined;
+  dayMicros?: number | null | undefined;
+  runUsd?: Usd | null | undefined;
+  runMicros?: number | null | undefined;
+  velocity?: VelocityLimitInput | null | undefined;
 }
 
 export interface VelocityLimitInput {
   /** 1–3600. */
   windowSeconds: number;
-  maxUsd?: Usd;
-  maxMicros?: number;
+  maxUsd?: Usd | undefined;
+  maxMicros?: number | undefined;
 }
 
 export interface CreateAgentParams {
   name: string;
-  limits?: AgentLimitsInput;
+  limits?: AgentLimitsInput | undefined;
 }
 
 export interface UpdateAgentParams {
@@ -78,15 +78,15 @@ export interface UpdateAgentParams {
 
 export interface ListParams {
   /** 1–100, server default 50. */
-  limit?: number;
-  cursor?: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 export interface CreateApiKeyParams {
   name: string;
   kind: 'ingest' | 'admin';
   /** Bind an ingest key to one agent. */
-  agent?: string;
+  agent?: string | undefined;
 }
 
 // ---- Response bodies (SPEC §5–§8) ----
