@@ -1,0 +1,304 @@
+// Acceptance tests of the dashboard in a real Chromium against the real server (PostgreSQL + Redis via
+// the server's test harness). They build the dashboard first, so they test the current source.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import {
+  api,
+  signupAndAdminKey,
+  startTestServer,
+  type Tenant,
+  type TestServer,
+} from '../../server/test/harness.js';
+import { formatUsd } from '../src/lib/money.js';
+import type { Agent } from '../src/lib/types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dashboardRoot = join(here, '..');
+const screenshotDir = join(here, '..', '..', '..', 'docs', 'screenshots');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+let server: TestServer;
+let tenant: Tenant;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let eventCounter = 0;
+/** Console errors and CSP violations seen by any page; the dashboard must cause none. */
+const pageProblems: string[] = [];
+
+async function postEvent(body: Record<string, unknown>) {
+  eventCounter += 1;
+  return api(server.url, '/v1/events', {
+    key: tenant.adminKey,
+    headers: { 'Idempotency-Key': `browser-test-${Date.now()}-${eventCounter}` },
+    body,
+  });
+}
+
+async function listAgents(): Promise<Agent[]> {
+  const response = await api<{ data: Agent[] }>(server.url, '/v1/agents?limit=100', { key: tenant.adminKey });
+  assert.equal(response.status, 200);
+  return response.body.data;
+}
+
+async function text(locator: Locator): Promise<string> {
+  return (await locator.textContent()) ?? '';
+}
+
+function row(name: string) {
+  return page.locator(`[data-testid="agent-row"][data-agent="${name}"]`);
+}
+
+async function newPage(width: number): Promise<Page> {
+  const p = await context.newPage();
+  await p.setViewportSize({ width, height: 900 });
+  p.on('console', (message) => {
+    // The 401 of GET /v1/auth/me before logging in is expected; anything else is a problem.
+    if (message.type() === 'error' && !/status of 401/.test(message.text())) {
+      pageProblems.push(`console: ${message.text()}`);
+    }
+  });
+  p.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
+  await p.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return p;
+}
+
+async function logIn(p: Page): Promise<void> {
+  await p.goto(`${server.url}/#/login`);
+  await p.getByLabel('Email').fill(tenant.email);
+  await p.getByLabel('Password').fill(tenant.password);
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.getByRole('heading', { name: 'Agents' }).waitFor();
+  await p
+    .getByTestId('live-status')
+    .filter({ hasText: /^live$/ })
+    .waitFor({ timeout: 5000 });
+}
+
+describe('dashboard in a browser', { timeout: 120_000 }, () => {
+  before(async () => {
+    await build({ root: dashboardRoot, configFile: join(dashboardRoot, 'vite.config.ts'), logLevel: 'warn' });
+    server = await startTestServer();
+    tenant = await signupAndAdminKey(server.url);
+    // Amounts chosen to exercise the formatting: whole cents, sub-cent, one micro.
+    assert.equal((await postEvent({ agent: 'alpha', cost_usd: '1.73' })).status, 201);
+    assert.equal((await postEvent({ agent: 'beta', cost_usd: '0.0123' })).status, 201);
+    assert.equal((await postEvent({ agent: 'gamma', cost_micros: 1 })).status, 201);
+    const created = await api(server.url, '/v1/agents', {
+      key: tenant.adminKey,
+      body: { name: 'limited', limits: { month_usd: '1.00' } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await postEvent({ agent: 'limited', cost_usd: '0.90' })).status, 201);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    context = await browser.newContext();
+    page = await newPage(1280);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('the page is served under a strict CSP', async () => {
+    const response = await fetch(`${server.url}/`);
+    assert.equal(response.status, 200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+  });
+
+  test('after login every agent is listed with its exact spend', async () => {
+    await logIn(page);
+    const agents = await listAgents();
+    assert.ok(agents.length >= 4);
+    for (const agent of agents) {
+      await row(agent.name).waitFor();
+      const month = await text(row(agent.name).getByTestId('month-spend'));
+      const day = await text(row(agent.name).getByTestId('day-spend'));
+      assert.ok(month.includes(formatUsd(agent.spend.month_micros)), `${agent.name} month: ${month}`);
+      assert.ok(day.includes(formatUsd(agent.spend.day_micros)), `${agent.name} day: ${day}`);
+    }
+    assert.match(await text(row('alpha').getByTestId('month-spend')), /\$1\.73\b/);
+    assert.match(await text(row('beta').getByTestId('month-spend')), /\$0\.0123\b/);
+    assert.match(await text(row('gamma').getByTestId('month-spend')), /\$0\.000001\b/);
+    assert.match(await text(row('limited').getByTestId('month-spend')), /\$0\.90 of \$1\.00/);
+    assert.equal(await page.locator('[data-testid="agent-row"]').count(), agents.length);
+  });
+
+  test('an event posted through the API shows within one second, without a reload', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
+    const started = Date.now();
+    assert.equal((await postEvent({ agent: 'alpha', cost_usd: '0.25' })).status, 201);
+    await row('alpha').getByTestId('month-spend').filter({ hasText: '$1.98' }).waitFor({ timeout: 1000 });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
+
+    // A brand-new agent (created on the fly by its first event) appears too.
+    assert.equal((await postEvent({ agent: 'newcomer', cost_usd: '0.05' })).status, 201);
+    await row('newcomer').getByTestId('month-spend').filter({ hasText: '$0.05' }).waitFor({ timeout: 2000 });
+  });
+
+  test('the kill switch suspends the agent for the next event, and resume lifts it', async () => {
+    await row('alpha').getByTestId('kill-switch').click();
+    await row('alpha').getByTestId('kill-confirm').click();
+    await row('alpha')
+      .getByTestId('agent-status')
+      .filter({ hasText: 'suspended' })
+      .waitFor({ timeout: 2000 });
+    const declined = await postEvent({ agent: 'alpha', cost_usd: '0.01' });
+    assert.equal(declined.status, 403);
+    assert.equal(declined.body.error.code, 'agent_suspended');
+
+    await row('alpha').getByTestId('kill-switch').click();
+    await row('alpha').getByTestId('kill-confirm').click();
+    await row('alpha').getByTestId('agent-status').filter({ hasText: 'active' }).waitFor({ timeout: 2000 });
+    assert.equal((await postEvent({ agent: 'alpha', cost_usd: '0.01' })).status, 201);
+  });
+
+  test('the kill switch asks before acting: cancel leaves the agent running', async () => {
+    await row('beta').getByTestId('kill-switch').click();
+    await row('beta').getByRole('button', { name: 'Cancel' }).click();
+    const agent = (await listAgents()).find((a) => a.name === 'beta');
+    assert.equal(agent?.status, 'active');
+  });
+
+  test('hostile metadata renders as inert text', async () => {
+    const payload = '<img src=x onerror=window.__xss=1>';
+    assert.equal(
+      (await postEvent({ agent: 'xss-target', cost_usd: '0.02', metadata: { note: payload } })).status,
+      201,
+    );
+    await page.goto(`${server.url}/#/agents/xss-target`);
+    const metadata = page.getByTestId('event-metadata').first();
+    await metadata.waitFor();
+    assert.ok((await text(metadata)).includes(payload));
+    assert.equal(await page.getByTestId('event-feed').locator('img').count(), 0);
+    await page.waitForTimeout(200); // give a would-be onerror handler time to run
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss), undefined);
+  });
+
+  test('the detail page shows live events and declines with their code', async () => {
+    await page.goto(`${server.url}/#/agents/limited`);
+    await page.getByTestId('agent-title').filter({ hasText: 'limited' }).waitFor();
+    await page.getByTestId('event-row').first().waitFor();
+    const before = await page.getByTestId('event-row').count();
+    assert.equal((await postEvent({ agent: 'limited', cost_usd: '0.01' })).status, 201);
+    await page.getByTestId('event-row').nth(before).waitFor({ timeout: 1000 });
+    assert.match(await text(page.getByTestId('event-row').first()), /\$0\.01\b/);
+    await page.getByTestId('chart-total').filter({ hasText: '$0.91' }).waitFor({ timeout: 3000 });
+  });
+
+  test('editing a limit on the detail page changes what the next event may spend', async () => {
+    await page.goto(`${server.url}/#/agents/limited`);
+    const month = page.getByLabel('Month limit (USD)');
+    await month.waitFor();
+    assert.equal(await month.inputValue(), '1');
+    // Spent $0.91 of $1.00: lower the limit to $0.95, so a $0.10 event no longer fits.
+    await month.fill('0.95');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits saved.').waitFor();
+    const declined = await postEvent({ agent: 'limited', cost_usd: '0.10' });
+    assert.equal(declined.status, 403);
+    assert.equal(declined.body.error.code, 'budget_exceeded');
+    const declineCode = page.getByTestId('decline-code').first();
+    await declineCode.waitFor({ timeout: 2000 });
+    assert.match(await text(declineCode), /budget_exceeded/);
+    await page.getByTestId('agent-status').filter({ hasText: 'suspended' }).waitFor({ timeout: 2000 });
+
+    // Raise it again and resume: the same event now fits.
+    await month.fill('5');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits saved.').waitFor();
+    await page.getByTestId('kill-switch').click();
+    await page.getByTestId('kill-confirm').click();
+    await page.getByTestId('agent-status').filter({ hasText: 'active' }).waitFor({ timeout: 2000 });
+    assert.equal((await postEvent({ agent: 'limited', cost_usd: '0.10' })).status, 201);
+    const agent = (await listAgents()).find((a) => a.name === 'limited');
+    assert.equal(agent?.limits.month_micros, 5_000_000);
+  });
+
+  test('the other pages load: API keys (shown once), settings, audit log', async () => {
+    await page.goto(`${server.url}/#/keys`);
+    await page.getByLabel('Name', { exact: true }).fill('ci ingest');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.getByTestId('created-key').inputValue();
+    assert.match(key, /^sg_ingest_[A-Za-z0-9]{32,}$/);
+    const accepted = await api(server.url, '/v1/events', {
+      key,
+      headers: { 'Idempotency-Key': `browser-test-key-${Date.now()}` },
+      body: { agent: 'beta', cost_usd: '0.01' },
+    });
+    assert.equal(accepted.status, 201);
+
+    await page.goto(`${server.url}/#/settings`);
+    await page.getByLabel('Month limit for all agents together (USD)').waitFor();
+    await page.goto(`${server.url}/#/audit`);
+    await page.getByTestId('audit-list').waitFor();
+    assert.ok((await page.locator('.audit-item').count()) > 0);
+  });
+
+  test('usable at 360 px and screenshots of the main pages', async () => {
+    mkdirSync(screenshotDir, { recursive: true });
+    await page.goto(`${server.url}/#/agents`);
+    await row('alpha').waitFor();
+    await page.screenshot({ path: join(screenshotDir, 'agents.png'), fullPage: true });
+    await page.goto(`${server.url}/#/agents/limited`);
+    await page.getByTestId('event-row').first().waitFor();
+    await page.screenshot({ path: join(screenshotDir, 'agent-detail.png'), fullPage: true });
+
+    const narrow = await newPage(360);
+    for (const [hash, file] of [
+      ['#/agents', 'agents-360.png'],
+      ['#/agents/limited', 'agent-detail-360.png'],
+    ] as const) {
+      await narrow.goto(`${server.url}/${hash}`);
+      await narrow.locator('main h1').first().waitFor();
+      if (hash === '#/agents') await narrow.locator('[data-testid="agent-row"]').first().waitFor();
+      else await narrow.getByTestId('event-row').first().waitFor();
+      const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(overflow <= 360, `${hash} is ${overflow} px wide at a 360 px viewport`);
+      await narrow.screenshot({ path: join(screenshotDir, file), fullPage: true });
+    }
+    // The kill switch is reachable by keyboard: tab onto it and press Enter.
+    await narrow.goto(`${server.url}/#/agents`);
+    const killSwitch = narrow.locator('[data-agent="gamma"] [data-testid="kill-switch"]');
+    await killSwitch.focus();
+    await narrow.keyboard.press('Enter');
+    assert.equal(
+      await narrow.evaluate(() => document.activeElement?.getAttribute('data-testid')),
+      'kill-confirm',
+    );
+    await narrow.keyboard.press('Enter');
+    await narrow
+      .locator('[data-agent="gamma"] [data-testid="agent-status"]')
+      .filter({ hasText: 'suspended' })
+      .waitFor({ timeout: 2000 });
+  });
+
+  test('no console errors or CSP violations on any page', () => {
+    assert.deepEqual(pageProblems, []);
+  });
+});
