@@ -16,10 +16,12 @@ import type { Db } from './db/types.js';
 import { registerErrorHandling } from './http/errors-plugin.js';
 import { validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
+import { observeHttpRequests } from './observability/http-metrics.js';
 import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { agentRoutes } from './routes/v1/agents.js';
 import { apiKeyRoutes } from './routes/v1/api-keys.js';
 import { auditLogRoutes } from './routes/v1/audit-log.js';
@@ -100,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     );
   });
 
+  observeHttpRequests(app, ctx.metrics);
+
   registerErrorHandling(app);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -140,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   registerAuth(app, ctx);
 
   await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => metricsRoutes(scope, ctx));
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),
   );
