@@ -68,8 +68,10 @@ export function AgentsPage() {
               ? {
                   ...a,
                   spend,
-                  last_event_at:
-                    'last_event_at' in a ? (event?.recorded_at ?? new Date().toISOString()) : a.last_event_at,
+                  // Only tracked when the API reports it; otherwise the column stays hidden.
+                  ...('last_event_at' in a
+                    ? { last_event_at: event?.recorded_at ?? new Date().toISOString() }
+                    : {}),
                 }
               : a,
           ),
@@ -141,38 +143,54 @@ export function AgentsPage() {
                 class={`row-${agent.status}`}
               >
                 <td data-label="Agent">
-                  <a class="agent-name mono" href={href({ page: 'agent', name: agent.name })}>
-                    {agent.name}
-                  </a>
-                  <StatusBadge agent={agent} />
+                  <div class="cell">
+                    <a class="agent-name mono" href={href({ page: 'agent', name: agent.name })}>
+                      {agent.name}
+                    </a>
+                    <StatusBadge agent={agent} />
+                  </div>
                 </td>
                 <td data-label="Month" data-testid="month-spend">
-                  <SpendBar
-                    label="Month"
-                    spentMicros={agent.spend.month_micros}
-                    limitMicros={agent.limits.month_micros}
-                  />
+                  <div class="cell">
+                    <SpendBar
+                      label="Month"
+                      spentMicros={agent.spend.month_micros}
+                      limitMicros={agent.limits.month_micros}
+                    />
+                  </div>
                 </td>
                 <td data-label="Today" data-testid="day-spend">
-                  <SpendBar
-                    label="Today"
-                    spentMicros={agent.spend.day_micros}
-                    limitMicros={agent.limits.day_micros}
-                  />
+                  <div class="cell">
+                    <SpendBar
+                      label="Today"
+                      spentMicros={agent.spend.day_micros}
+                      limitMicros={agent.limits.day_micros}
+                    />
+                  </div>
                 </td>
                 <td data-label="Velocity" data-testid="velocity-spend">
-                  <SpendBar
-                    label="Velocity"
-                    spentMicros={agent.spend.velocity_micros}
-                    limitMicros={agent.limits.velocity?.max_micros ?? null}
-                  />
-                  {agent.limits.velocity && (
-                    <span class="muted small">per {formatSeconds(agent.limits.velocity.window_seconds)}</span>
-                  )}
+                  <div class="cell">
+                    <SpendBar
+                      label="Velocity"
+                      spentMicros={agent.spend.velocity_micros}
+                      limitMicros={agent.limits.velocity?.max_micros ?? null}
+                    />
+                    {agent.limits.velocity && (
+                      <span class="muted small">
+                        per {formatSeconds(agent.limits.velocity.window_seconds)}
+                      </span>
+                    )}
+                  </div>
                 </td>
-                {showLastEvent && <td data-label="Last event">{formatAgo(agent.last_event_at)}</td>}
+                {showLastEvent && (
+                  <td data-label="Last event">
+                    <div class="cell">{formatAgo(agent.last_event_at)}</div>
+                  </td>
+                )}
                 <td data-label="Kill switch">
-                  <KillSwitch agent={agent} onChange={(a) => update((agents) => replaceAgent(agents, a))} />
+                  <div class="cell">
+                    <KillSwitch agent={agent} onChange={(a) => update((agents) => replaceAgent(agents, a))} />
+                  </div>
                 </td>
               </tr>
             ))}

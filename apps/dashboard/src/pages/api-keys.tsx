@@ -77,8 +77,10 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }
     <tr class={revoked ? 'row-revoked' : ''}>
       <td data-label="Name">{apiKey.name}</td>
       <td data-label="Kind">
-        {apiKey.kind}
-        {apiKey.agent ? <span class="muted small"> · agent {apiKey.agent}</span> : null}
+        <div class="cell">
+          {apiKey.kind}
+          {apiKey.agent ? <span class="muted small"> · agent {apiKey.agent}</span> : null}
+        </div>
       </td>
       <td data-label="Key" class="mono">
         {apiKey.prefix}…
@@ -86,37 +88,39 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }
       <td data-label="Created">{formatTime(apiKey.created_at)}</td>
       <td data-label="Last used">{formatTime(apiKey.last_used_at)}</td>
       <td data-label="Revoke">
-        {revoked ? (
-          <span class="muted">revoked {formatTime(apiKey.revoked_at)}</span>
-        ) : confirming ? (
-          <span class="confirm">
+        <div class="cell">
+          {revoked ? (
+            <span class="muted">revoked {formatTime(apiKey.revoked_at)}</span>
+          ) : confirming ? (
+            <span class="confirm">
+              <button
+                type="button"
+                class="btn btn-danger"
+                onClick={revoke}
+                aria-label={`Confirm revoke ${apiKey.name}`}
+              >
+                Confirm revoke
+              </button>
+              <button type="button" class="btn" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
             <button
               type="button"
-              class="btn btn-danger"
-              onClick={revoke}
-              aria-label={`Confirm revoke ${apiKey.name}`}
+              class="btn btn-danger-outline"
+              onClick={() => setConfirming(true)}
+              aria-label={`Revoke key ${apiKey.name}`}
             >
-              Confirm revoke
+              Revoke
             </button>
-            <button type="button" class="btn" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </span>
-        ) : (
-          <button
-            type="button"
-            class="btn btn-danger-outline"
-            onClick={() => setConfirming(true)}
-            aria-label={`Revoke key ${apiKey.name}`}
-          >
-            Revoke
-          </button>
-        )}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+          )}
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
       </td>
     </tr>
   );
