@@ -63,9 +63,10 @@ export function App() {
   const current = route.page === 'agent' ? 'agents' : route.page;
   return (
     <>
-      <a class="skip-link" href="#content">
+      {/* A button, not href="#content": the hash is the router's, a fragment link would change page. */}
+      <button type="button" class="skip-link btn" onClick={() => document.getElementById('content')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="topbar">
         <a class="brand" href={href({ page: 'agents' })}>
           Spendguard
