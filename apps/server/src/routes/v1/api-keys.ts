@@ -155,7 +155,7 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
           request.query.cursor,
           principal.customerId,
         ]);
-        if (known.rowCount === 0)
+        if (known.rows.length === 0)
           throw invalidRequest([{ field: 'cursor', problem: 'is not a valid cursor' }]);
       }
       const { rows } = await ctx.db.query<KeyRow>(

@@ -113,7 +113,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
            ON CONFLICT (lower(email)) DO NOTHING RETURNING id`,
           [userId, customerId, email.toLowerCase(), passwordHash],
         );
-        if (inserted.rowCount === 0) throw conflict('email', 'An account with this email already exists.');
+        if (inserted.rows.length === 0) throw conflict('email', 'An account with this email already exists.');
         const session = await ctx.auth.sessions.create(tx, userId, customerId);
         await recordAudit(tx, {
           customerId,
