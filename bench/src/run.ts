@@ -1,0 +1,356 @@
+// npm run bench — load and correctness benchmark of POST /v1/events against real PostgreSQL + Redis.
+//   A) open loop: 400 req/s for 30 s, latency from each request's scheduled send time
+//   B) max throughput: 50 connections for 20 s (autocannon, closed loop)
+//   C) A and B again against a bare Fastify handler that only parses the JSON (the ceiling of this machine)
+//   then: spend reported by the API and rows in PostgreSQL must equal what was acknowledged (201), exactly.
+// Options: --quick (5 s phases), --instances N (N servers behind the same stores, requests alternated),
+//          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info).
+// Exits non-zero unless every target in TARGETS holds. Writes bench/results/latest.{md,json}.
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Ledger } from './ledger.js';
+import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
+import { runOpenLoop } from './open-loop.js';
+import { type BenchReport, type Check, TARGETS, writeReport } from './report.js';
+import { type Child, createStores, startCeiling, startSpendguard } from './stack.js';
+import { round, summarize } from './stats.js';
+import { call, createTenant } from './tenant.js';
+import { eventHeaders, Workload } from './workload.js';
+
+interface Options {
+  quick: boolean;
+  instances: number;
+  ceilingOnly: boolean;
+  logLevel: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+  };
+  const instances = Number(value('--instances') ?? 1);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 8)
+    throw new Error('--instances must be 1-8');
+  return {
+    quick: argv.includes('--quick'),
+    instances,
+    ceilingOnly: argv.includes('--ceiling-only'),
+    logLevel: value('--log-level') ?? 'info',
+  };
+}
+
+const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+const mb = (bytes: number) => round(bytes / (1024 * 1024), 1);
+
+async function openLoopPhase(
+  label: string,
+  targets: string[],
+  apiKey: string,
+  workload: Workload,
+  rate: number,
+  seconds: number,
+  ledger?: Ledger,
+) {
+  const urls = targets.map((t) => new URL('/v1/events', t));
+  const result = await runOpenLoop({
+    rate,
+    durationMs: seconds * 1000,
+    next: (i) => {
+      const event = workload.make();
+      return {
+        url: urls[i % urls.length] as URL,
+        headers: eventHeaders(apiKey, event),
+        body: event.body,
+        done: (status) => ledger?.record(status, event.agent, event.costMicros),
+      };
+    },
+  });
+  const latency = summarize(result.latenciesMs);
+  const lag = summarize(result.sendLagMs);
+  const phase = {
+    kind: 'open-loop' as const,
+    rate,
+    seconds,
+    sent: result.scheduled,
+    achievedRate: round(result.scheduled / (result.elapsedMs / 1000), 1),
+    p50: round(latency.p50),
+    p90: round(latency.p90),
+    p99: round(latency.p99),
+    max: round(latency.max),
+    errors: result.errors,
+    non201: result.non201,
+    clientSendLagP50: round(lag.p50),
+    clientSendLagP99: round(lag.p99),
+  };
+  say(
+    `${label}: ${phase.sent} sent at ${rate} req/s, p50 ${phase.p50} ms, p90 ${phase.p90} ms, p99 ${phase.p99} ms, max ${phase.max} ms, transport errors ${phase.errors}, non-201 ${phase.non201} (client send lag p50 ${phase.clientSendLagP50} ms)`,
+  );
+  return phase;
+}
+
+async function maxPhase(
+  label: string,
+  targets: string[],
+  apiKey: string,
+  workload: Workload,
+  connections: number,
+  seconds: number,
+  ledger?: Ledger,
+) {
+  // Connections split over the instances; each autocannon instance drives one server.
+  const per = Math.max(1, Math.floor(connections / targets.length));
+  const parts: ThroughputResult[] = await Promise.all(
+    targets.map((url) =>
+      runMaxThroughput({
+        url,
+        connections: per,
+        durationSeconds: seconds,
+        workload,
+        apiKey,
+        ...(ledger ? { ledger } : {}),
+      }),
+    ),
+  );
+  const phase = {
+    kind: 'max-throughput' as const,
+    connections: per * targets.length,
+    seconds,
+    requests: parts.reduce((n, p) => n + p.requests, 0),
+    requestsPerSecond: round(
+      parts.reduce((n, p) => n + p.requestsPerSecond, 0),
+      0,
+    ),
+    // Per-part percentiles cannot be merged exactly; the worst part is reported (conservative).
+    p50: Math.max(...parts.map((p) => p.p50)),
+    p90: Math.max(...parts.map((p) => p.p90)),
+    p99: Math.max(...parts.map((p) => p.p99)),
+    max: Math.max(...parts.map((p) => p.max)),
+    errors: parts.reduce((n, p) => n + p.errors + p.timeouts, 0),
+    non201: parts.reduce((n, p) => n + p.non201, 0),
+  };
+  say(
+    `${label}: ${phase.requestsPerSecond} req/s over ${phase.connections} connections, p50 ${phase.p50} ms, p99 ${phase.p99} ms, errors ${phase.errors}, non-201 ${phase.non201}`,
+  );
+  return phase;
+}
+
+async function checkCorrectness(
+  baseUrl: string,
+  apiKey: string,
+  agents: string[],
+  ledger: Ledger,
+  query: <T extends Record<string, unknown>>(sql: string) => Promise<T[]>,
+): Promise<Check[]> {
+  const checks: Check[] = [];
+  const auth = { authorization: `Bearer ${apiKey}` };
+  let apiAgentSum = 0;
+  const mismatches: string[] = [];
+  for (const name of agents) {
+    const res = await call(baseUrl, `/v1/agents/${name}`, { headers: auth });
+    const agent = res.body?.agent ?? res.body;
+    const spent = Number(agent?.spend?.month_micros);
+    apiAgentSum += spent;
+    const expected = ledger.perAgentMicros.get(name) ?? 0;
+    if (res.status !== 200 || spent !== expected)
+      mismatches.push(`${name}: API ${spent} vs acknowledged ${expected}`);
+  }
+  checks.push({
+    name: 'per-agent spend (GET /v1/agents/{name} spend.month_micros) = acknowledged',
+    ok: mismatches.length === 0,
+    detail:
+      mismatches.length === 0
+        ? `${agents.length} agents, total ${apiAgentSum} micros`
+        : mismatches.join('; '),
+  });
+  const customer = await call(baseUrl, '/v1/customer', { headers: auth });
+  const c = customer.body?.customer ?? customer.body;
+  const customerSpend = Number(c?.spend?.month_micros);
+  checks.push({
+    name: 'customer spend (GET /v1/customer spend.month_micros) = acknowledged',
+    ok: customer.status === 200 && customerSpend === ledger.acknowledgedMicros,
+    detail: `API ${customerSpend} vs acknowledged ${ledger.acknowledgedMicros}`,
+  });
+  const [row] = await query<{ n: number; accepted: number; micros: string }>(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
+            coalesce(sum(cost_micros) FILTER (WHERE status = 'accepted'), 0)::text AS micros FROM events`,
+  );
+  checks.push({
+    name: 'SELECT count(*) FROM events = number of 201s',
+    ok: row?.n === ledger.acknowledged,
+    detail: `${row?.n} rows (${row?.accepted} accepted) vs ${ledger.acknowledged} acknowledged`,
+  });
+  checks.push({
+    name: 'sum(cost_micros) of accepted rows = acknowledged spend',
+    ok: row?.micros === String(ledger.acknowledgedMicros),
+    detail: `${row?.micros} vs ${ledger.acknowledgedMicros}`,
+  });
+  return checks;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const openSeconds = options.quick ? 5 : 30;
+  const maxSeconds = options.quick ? 5 : 20;
+  const rate = 400;
+  const connections = 50;
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  say(
+    `mode ${options.quick ? 'quick' : 'full'}, ${options.instances} instance(s), log level ${options.logLevel}, run ${runId}`,
+  );
+
+  const report: BenchReport = {
+    startedAt,
+    mode: options.quick ? 'quick' : 'full',
+    instances: options.instances,
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: round(totalmem() / 1024 ** 3, 1),
+      node: process.version,
+      postgres: 'n/a',
+      redis: 'n/a',
+    },
+    spendguard: null,
+    ceiling: null,
+    checks: [],
+  };
+
+  if (!options.ceilingOnly) {
+    const stores = await createStores();
+    const servers: Child[] = [];
+    try {
+      Object.assign(report.machine, await stores.versions());
+      for (let i = 0; i < options.instances; i++)
+        servers.push(await startSpendguard(stores, options.logLevel));
+      const urls = servers.map((s) => s.url);
+      say(`spendguard up: ${urls.join(', ')} (pids ${servers.map((s) => s.pid).join(', ')})`);
+      const tenant = await createTenant(urls[0] as string, 10);
+      const ledger = new Ledger();
+      const workload = new Workload(runId, tenant.agents);
+      // Warm-up (JIT, connection pools, counters): counted in the ledger like everything else, not in the stats.
+      await openLoopPhase('warm-up', urls, tenant.adminKey, workload, 200, options.quick ? 2 : 5, ledger);
+      for (const s of servers) s.resetPeakRss();
+      const openLoop = await openLoopPhase(
+        'A spendguard open loop',
+        urls,
+        tenant.adminKey,
+        workload,
+        rate,
+        openSeconds,
+        ledger,
+      );
+      const rssOpenLoop = Math.max(...servers.map((s) => s.peakRss()));
+      const max = await maxPhase(
+        'B spendguard max throughput',
+        urls,
+        tenant.adminKey,
+        workload,
+        connections,
+        maxSeconds,
+        ledger,
+      );
+      const rssPeak = Math.max(...servers.map((s) => s.peakRss()));
+      say(`server RSS peak: ${mb(rssOpenLoop)} MB at 400 req/s, ${mb(rssPeak)} MB overall`);
+      const correctness = await checkCorrectness(
+        urls[0] as string,
+        tenant.adminKey,
+        tenant.agents,
+        ledger,
+        stores.query,
+      );
+      for (const c of correctness) say(`correctness: ${c.ok ? 'OK  ' : 'FAIL'} ${c.name} — ${c.detail}`);
+      report.spendguard = {
+        openLoop,
+        max,
+        rssPeakMB: mb(rssPeak),
+        rssAt400MB: mb(rssOpenLoop),
+        acknowledged: ledger.acknowledged,
+        acknowledgedMicros: ledger.acknowledgedMicros,
+        statuses: Object.fromEntries(ledger.statuses),
+      };
+      report.checks.push(...correctness);
+    } finally {
+      for (const s of servers) await s.stop();
+      await stores.drop();
+    }
+  }
+
+  const ceilingServer = await startCeiling();
+  try {
+    const workload = new Workload(`${runId}c`, ['bench-agent-0']);
+    await openLoopPhase('ceiling warm-up', [ceilingServer.url], 'x', workload, 200, options.quick ? 2 : 5);
+    const openLoop = await openLoopPhase(
+      'C ceiling open loop',
+      [ceilingServer.url],
+      'x',
+      workload,
+      rate,
+      openSeconds,
+    );
+    const max = await maxPhase(
+      'C ceiling max throughput',
+      [ceilingServer.url],
+      'x',
+      workload,
+      connections,
+      maxSeconds,
+    );
+    report.ceiling = { openLoop, max, rssPeakMB: mb(ceilingServer.peakRss()) };
+  } finally {
+    await ceilingServer.stop();
+  }
+
+  if (report.spendguard && report.ceiling) {
+    const sg = report.spendguard;
+    const ratio = sg.max.requestsPerSecond / report.ceiling.max.requestsPerSecond;
+    sg.ratioToCeiling = round(ratio, 3);
+    report.checks.unshift(
+      {
+        name: `p50 at 400 req/s <= ${TARGETS.p50Ms} ms`,
+        ok: sg.openLoop.p50 <= TARGETS.p50Ms,
+        detail: `${sg.openLoop.p50} ms`,
+      },
+      {
+        name: `p99 at 400 req/s <= ${TARGETS.p99Ms} ms`,
+        ok: sg.openLoop.p99 <= TARGETS.p99Ms,
+        detail: `${sg.openLoop.p99} ms`,
+      },
+      {
+        name: 'zero errors at 400 req/s',
+        ok: sg.openLoop.errors === 0 && sg.openLoop.non201 === 0,
+        detail: `${sg.openLoop.errors} transport errors, ${sg.openLoop.non201} non-201`,
+      },
+      {
+        name: `max throughput >= ${TARGETS.ceilingRatio * 100} % of the bare ceiling`,
+        ok: options.instances > 1 || ratio >= TARGETS.ceilingRatio,
+        detail: `${sg.max.requestsPerSecond} / ${report.ceiling.max.requestsPerSecond} req/s = ${round(ratio * 100, 1)} %${options.instances > 1 ? ' (not enforced with several instances on this machine)' : ''}`,
+      },
+      {
+        name: `server RSS <= ${TARGETS.rssMB} MB`,
+        ok: sg.rssPeakMB <= TARGETS.rssMB,
+        detail: `${sg.rssPeakMB} MB peak (per process)`,
+      },
+    );
+  } else if (!options.ceilingOnly) {
+    report.checks.push({ name: 'benchmark completed', ok: false, detail: 'a phase did not run' });
+  }
+
+  report.durationSeconds = round((performance.now() - t0) / 1000, 1);
+  const paths = writeReport(report);
+  const failed = report.checks.filter((c) => !c.ok);
+  say(`wrote ${paths.join(', ')}`);
+  for (const c of report.checks) say(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
+  say(failed.length === 0 ? 'all targets met' : `${failed.length} target(s) missed`);
+  process.exit(failed.length === 0 ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+// The system under test: a fresh PostgreSQL database, a unique Redis prefix, and the real server started as child
+// processes (`node --import tsx apps/server/src/main.ts`), so its memory can be read from /proc and it runs exactly
+// as `npm start` would. Also starts the bare ceiling server the same way.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stores {
+  databaseUrl: string;
+  redisPrefix: string;
+  query<T extends Record<string, unknown>>(sql: string): Promise<T[]>;
+  versions(): Promise<{ postgres: string; redis: string }>;
+  drop(): Promise<void>;
+}
+
+export async function createStores(): Promise<Stores> {
+  const suffix = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const name = `sg_bench_${suffix}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const databaseUrl = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const redisPrefix = `sgbench:${suffix}`;
+  return {
+    databaseUrl,
+    redisPrefix,
+    async query<T extends Record<string, unknown>>(sql: string) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
+    async versions() {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      const row = (await client.query('SHOW server_version')).rows[0] as { server_version: string };
+      await client.end();
+      const redis = new Redis(REDIS_URL, { lazyConnect: true });
+      await redis.connect();
+      const info = await redis.info('server');
+      redis.disconnect();
+      return { postgres: row.server_version, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
+    },
+    async drop() {
+      const redis = new Redis(REDIS_URL, { lazyConnect: true });
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface Child {
+  url: string;
+  pid: number;
+  /** Highest VmRSS seen since the last reset, in bytes. */
+  peakRss(): number;
+  resetPeakRss(): void;
+  stop(): Promise<number | null>;
+}
+
+function readRss(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function startChild(args: string[], env: NodeJS.ProcessEnv, port: number): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    // The server writes one info line per request; discarding it keeps the pipe from throttling the server.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`child exited at start: ${stderr.slice(-2000)}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`child did not start in 60 s: ${stderr.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = child.pid ?? 0;
+  let peak = readRss(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, readRss(pid));
+  }, 200);
+  sampler.unref();
+  return {
+    url,
+    pid,
+    peakRss: () => Math.max(peak, readRss(pid)),
+    resetPeakRss: () => {
+      peak = readRss(pid);
+    },
+    async stop() {
+      clearInterval(sampler);
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export async function startSpendguard(stores: Stores, logLevel: string): Promise<Child> {
+  const port = await freePort();
+  return startChild(
+    ['--import', 'tsx', 'apps/server/src/main.ts'],
+    {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'production',
+      SPENDGUARD_DATABASE_URL: stores.databaseUrl,
+      SPENDGUARD_REDIS_URL: REDIS_URL,
+      SPENDGUARD_REDIS_PREFIX: stores.redisPrefix,
+      SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-bench-')),
+      SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
+      SPENDGUARD_HOST: '127.0.0.1',
+      SPENDGUARD_PORT: String(port),
+      SPENDGUARD_LOG_LEVEL: logLevel,
+    },
+    port,
+  );
+}
+
+export async function startCeiling(): Promise<Child> {
+  const port = await freePort();
+  return startChild(
+    ['--import', 'tsx', 'bench/src/ceiling-server.ts', String(port)],
+    { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production' },
+    port,
+  );
+}
