@@ -1,13 +1,68 @@
-// Budget engine services (spend store, group-commit writer, reconciler). Filled in by the budget engine work.
-
+// Budget engine services, built once per app: the spend store (Redis when configured, else in-process), the
+// group-commit writer, the agent directory cache, agents/customer/event services and the reconciler.
+// Close order (reverse of onClose registration): reconciler → writer drained → directory → store, so graceful
+// shutdown commits every event already acknowledged or about to be.
+import { type AgentDirectory, createAgentDirectory } from '../agents/directory.js';
+import { type AgentService, createAgentService } from '../agents/service.js';
 import type { AuthServices } from '../auth/services.js';
 import type { BaseContext } from '../context.js';
+import { type CustomerService, createCustomerService } from '../customers/service.js';
+import { createEventService, type EventService } from './event-service.js';
+import { createMemorySpendStore } from './memory-store.js';
+import { createReconciler, type Reconciler } from './reconciler.js';
+import type { SpendStore } from './store.js';
+import { createEventWriter, type EventWriter } from './writer.js';
 
-// biome-ignore lint/complexity/noBannedTypes: placeholder until the budget engine lands
-export type SpendServices = {};
+export interface SpendServices {
+  store: SpendStore;
+  writer: EventWriter;
+  directory: AgentDirectory;
+  agents: AgentService;
+  customers: CustomerService;
+  events: EventService;
+  reconciler: Reconciler;
+}
+
+type RedisStoreModule = { createRedisSpendStore(redis: unknown, prefix: string): SpendStore };
+
+/**
+ * TEMPORARY until spend/redis-store.ts lands (another engineer's file): load it if present, else fall back to the
+ * memory store (correct for one instance only). Replace with a static import once the file exists.
+ */
+async function openRedisStore(base: BaseContext): Promise<SpendStore> {
+  const specifier = './redis-store.js';
+  try {
+    const mod = (await import(specifier)) as RedisStoreModule;
+    return mod.createRedisSpendStore(base.redis, base.config.redisPrefix);
+  } catch (error) {
+    base.log.warn({ err: error }, 'redis spend store not available; using the in-process store');
+    return createMemorySpendStore();
+  }
+}
 
 export async function createSpendServices(
-  _base: BaseContext & { auth: AuthServices },
+  base: BaseContext & { auth: AuthServices },
 ): Promise<SpendServices> {
-  return {};
+  const store = base.redis ? await openRedisStore(base) : createMemorySpendStore();
+  base.onClose(() => store.close());
+  const directory = await createAgentDirectory({ db: base.db, bus: base.bus });
+  base.onClose(() => directory.close());
+  const writer = createEventWriter({ db: base.db, metrics: base.metrics });
+  base.onClose(() => writer.close());
+
+  const agents = createAgentService({ db: base.db, store, bus: base.bus, metrics: base.metrics, directory });
+  const customers = createCustomerService({ db: base.db, store, directory });
+  const events = createEventService({
+    db: base.db,
+    store,
+    writer,
+    directory,
+    bus: base.bus,
+    metrics: base.metrics,
+    log: base.log,
+    announceAgent: agents.announce,
+  });
+  const reconciler = createReconciler({ db: base.db, store, log: base.log });
+  base.onClose(() => reconciler.close());
+  return { store, writer, directory, agents, customers, events, reconciler };
 }

@@ -1,4 +1,193 @@
-import type { FastifyInstance } from 'fastify';
+// POST /v1/events (SPEC §5, the hot path) and GET /v1/events (SPEC §9). Thin: validate, call the event service,
+// send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listEvents } from '../../agents/event-list.js';
+import { assertAgentAllowed } from '../../auth/agent-access.js';
+import { principalOf } from '../../auth/plugin.js';
+import type { Principal } from '../../auth/types.js';
+import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
+import { invalidRequest } from '../../http/errors.js';
 
-export async function eventRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+export const NAME_PATTERN_SOURCE = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
+const MAX_METADATA_BYTES = 8 * 1024;
+const MAX_METADATA_KEYS = 64;
+const EVENTS_BODY_LIMIT = 16 * 1024;
+
+const EventBody = Type.Object(
+  {
+    agent: Type.String({
+      pattern: NAME_PATTERN_SOURCE,
+      description: 'agent name; created on the fly if allowed',
+    }),
+    cost_usd: Type.Optional(
+      Type.Union([Type.Number(), Type.String()], { description: 'USD as a JSON number or a decimal string' }),
+    ),
+    cost_micros: Type.Optional(Type.Integer({ description: 'integer micro-dollars (1 USD = 1,000,000)' })),
+    run: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    occurred_at: Type.Optional(Type.String({ format: 'date-time' })),
+    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    idempotency_key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+interface EventBodyShape {
+  agent: string;
+  cost_usd?: number | string;
+  cost_micros?: number;
+  run?: string;
+  occurred_at?: string;
+  metadata?: Record<string, unknown>;
+  idempotency_key?: string;
+}
+
+const ListQuery = Type.Object(
+  {
+    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    status: Type.Optional(Type.Union([Type.Literal('accepted'), Type.Literal('declined')])),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+interface ListQueryShape {
+  agent?: string;
+  status?: 'accepted' | 'declined';
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+type LogFields = { logAgent?: string; logOutcome?: string };
+
+function idempotencyKeyOf(request: FastifyRequest, body: EventBodyShape, problems: FieldProblem[]): string {
+  const header = request.headers['idempotency-key'];
+  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
+  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
+    problems.push({ field: 'Idempotency-Key', problem: 'must be 1-255 printable ASCII characters' });
+    return '';
+  }
+  if (fromHeader !== undefined && body.idempotency_key !== undefined && fromHeader !== body.idempotency_key) {
+    problems.push({ field: 'idempotency_key', problem: 'differs from the Idempotency-Key header' });
+    return '';
+  }
+  const key = fromHeader ?? body.idempotency_key;
+  if (key === undefined) {
+    problems.push({
+      field: 'Idempotency-Key',
+      problem: 'is required (header or body field idempotency_key)',
+    });
+    return '';
+  }
+  return key;
+}
+
+function metadataProblems(metadata: Record<string, unknown> | undefined, problems: FieldProblem[]): void {
+  if (metadata === undefined) return;
+  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+    problems.push({ field: 'metadata', problem: `must have at most ${MAX_METADATA_KEYS} keys` });
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
+    problems.push({ field: 'metadata', problem: `must be at most ${MAX_METADATA_BYTES} bytes serialized` });
+  }
+}
+
+/** A bound ingest key sees only its own agent's events. */
+async function agentFilter(
+  ctx: AppContext,
+  principal: Principal,
+  name: string | undefined,
+): Promise<string | null> {
+  if (name === undefined) {
+    if (principal.type === 'api_key' && principal.agentId !== null) return principal.agentId;
+    return null;
+  }
+  const row = await ctx.spend.agents.row(principal.customerId, name);
+  assertAgentAllowed(principal, row.id);
+  return row.id;
+}
+
+function parseTime(value: string | undefined, field: string): number | null {
+  if (value === undefined) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalidRequest([{ field, problem: 'must be an ISO 8601 date-time' }]);
+  return ms;
+}
+
+export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post(
+    '/v1/events',
+    {
+      bodyLimit: EVENTS_BODY_LIMIT,
+      config: { access: 'ingest' },
+      schema: {
+        tags: ['events'],
+        summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: EventBody,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body as EventBodyShape;
+      const problems: FieldProblem[] = [];
+      const amount = parseAmount(body as unknown as Record<string, unknown>, 'cost_usd', 'cost_micros', {
+        maxMicros: MAX_EVENT_MICROS,
+        required: true,
+      });
+      if (!amount.ok) problems.push(...amount.problems);
+      const idempotencyKey = idempotencyKeyOf(request, body, problems);
+      metadataProblems(body.metadata, problems);
+      const occurredAt = parseTime(body.occurred_at, 'occurred_at');
+      if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
+      (request as LogFields).logAgent = body.agent;
+
+      const result = await ctx.spend.events.record(principal, {
+        agent: body.agent,
+        costMicros: amount.micros as number,
+        run: body.run ?? null,
+        occurredAt,
+        metadata: body.metadata ?? null,
+        idempotencyKey,
+      });
+      (request as LogFields).logOutcome = result.outcome;
+      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+      return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.get(
+    '/v1/events',
+    {
+      config: { access: 'ingest' },
+      schema: {
+        tags: ['events'],
+        summary: 'Events of the customer, newest first (keyset pagination)',
+        querystring: ListQuery,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const q = request.query as ListQueryShape;
+      const agentId = await agentFilter(ctx, principal, q.agent);
+      return listEvents(ctx.db, {
+        customerId: principal.customerId,
+        agentId,
+        status: q.status ?? null,
+        from: parseTime(q.from, 'from'),
+        to: parseTime(q.to, 'to'),
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+      });
+    },
+  );
+}

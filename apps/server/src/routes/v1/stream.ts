@@ -1,4 +1,57 @@
+// GET /v1/stream (SPEC §9): Server-Sent Events for the dashboard — `spend`, `agent`, `declined` — from the bus
+// channel of the caller's customer only. Any instance's change reaches every stream through the bus (Redis
+// pub/sub with Redis configured). A comment line every 15 s keeps proxies from closing an idle stream.
 import type { FastifyInstance } from 'fastify';
+import { customerChannel } from '../../agents/live-channel.js';
+import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
 
-export async function streamRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const HEARTBEAT_MS = 15_000;
+
+export async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get(
+    '/v1/stream',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['stream'], summary: 'Live spend, agent changes and declines (text/event-stream)' },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const raw = reply.raw;
+      // Headers set by hooks so far (request id, Helmet) travel with the hijacked response.
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+      }
+      reply.hijack();
+      raw.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(': connected\n\n');
+      ctx.metrics.sseClients.inc();
+
+      const unsubscribe = await ctx.bus.subscribe(customerChannel(principal.customerId), (message) => {
+        const m = message as { type?: unknown; data?: unknown };
+        if (m.type !== 'spend' && m.type !== 'agent' && m.type !== 'declined') return;
+        raw.write(`event: ${m.type}\ndata: ${JSON.stringify(m.data)}\n\n`);
+      });
+      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      let closed = false;
+      const cleanup = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        ctx.metrics.sseClients.dec();
+        void unsubscribe().catch(() => {});
+      };
+      request.raw.on('close', cleanup);
+      raw.on('close', cleanup);
+      raw.on('error', cleanup);
+    },
+  );
+}

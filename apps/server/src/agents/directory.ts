@@ -1,0 +1,117 @@
+// In-process cache of what the hot path needs about agents and customers without reading PostgreSQL per event:
+// (customer, agent name) → agent id and limits, customer → month limit. Agents are never renamed or deleted, so the
+// id mapping never goes stale; limits may, so every change publishes an invalidation that every instance hears,
+// and entries expire after CACHE_TTL_MS as a backstop for a lost pub/sub message. Limits read from here only
+// shape the response's budget object — the decision itself reads the spend store, which is written through.
+import { recordAudit } from '../audit.js';
+import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
+import type { Db } from '../db/types.js';
+import { notFound } from '../http/errors.js';
+import { newId } from '../ids.js';
+import type { Bus } from '../live/bus.js';
+import type { AgentLimits } from '../spend/store.js';
+import { limitsToJson } from './limits.js';
+import { INVALIDATE_CHANNEL, type InvalidateMessage } from './live-channel.js';
+import { findAgentByName, insertAgent, rowLimits } from './repository.js';
+
+const CACHE_TTL_MS = 30_000;
+const MAX_ENTRIES = 100_000;
+
+export interface AgentInfo {
+  id: string;
+  customerId: string;
+  name: string;
+  limits: AgentLimits;
+}
+
+interface Cached<T> {
+  value: T;
+  expires: number;
+}
+
+export interface AgentDirectory {
+  /** The agent, created with the customer's default limits if it is unknown and auto_create_agents is on. */
+  resolve(customerId: string, name: string): Promise<AgentInfo>;
+  customer(customerId: string): Promise<CustomerSettings>;
+  /** Forget cached settings here and on every other instance. */
+  invalidate(message: InvalidateMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<AgentDirectory> {
+  const agents = new Map<string, Cached<AgentInfo>>();
+  const customers = new Map<string, Cached<CustomerSettings>>();
+  const keyOf = (customerId: string, name: string) => `${customerId}\u0000${name}`;
+
+  const forget = (m: InvalidateMessage) => {
+    if (!m || typeof m.customerId !== 'string') return;
+    if (m.agentId === undefined) customers.delete(m.customerId);
+    else for (const [k, v] of agents) if (v.value.id === m.agentId) agents.delete(k);
+  };
+  const unsubscribe = await deps.bus.subscribe(INVALIDATE_CHANNEL, (m) => forget(m as InvalidateMessage));
+
+  const remember = <T>(map: Map<string, Cached<T>>, key: string, value: T) => {
+    if (map.size >= MAX_ENTRIES) map.clear();
+    map.set(key, { value, expires: Date.now() + CACHE_TTL_MS });
+  };
+
+  const customer = async (customerId: string): Promise<CustomerSettings> => {
+    const hit = customers.get(customerId);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const settings = await loadCustomer(deps.db, customerId);
+    if (!settings) throw notFound('customer');
+    remember(customers, customerId, settings);
+    return settings;
+  };
+
+  const create = async (customerId: string, name: string): Promise<AgentInfo> => {
+    const settings = await customer(customerId);
+    if (!settings.autoCreateAgents) throw notFound('agent');
+    // INSERT ... ON CONFLICT DO NOTHING, then SELECT: concurrent first events create the agent exactly once and
+    // none of them fails because another one won.
+    const row = await deps.db.transaction(async (tx) => {
+      const created = await insertAgent(tx, {
+        id: newId('agt'),
+        customerId,
+        name,
+        limits: settings.defaultAgentLimits,
+      });
+      if (created) {
+        await recordAudit(tx, {
+          customerId,
+          actor: { type: 'system' },
+          action: 'agent.create',
+          targetType: 'agent',
+          targetId: created.id,
+          after: { name, limits: limitsToJson(settings.defaultAgentLimits), auto_created: true },
+        });
+      }
+      return created;
+    });
+    const final = row ?? (await findAgentByName(deps.db, customerId, name));
+    if (!final) throw notFound('agent');
+    return { id: final.id, customerId, name, limits: rowLimits(final) };
+  };
+
+  return {
+    async resolve(customerId, name) {
+      const key = keyOf(customerId, name);
+      const hit = agents.get(key);
+      if (hit && hit.expires > Date.now()) return hit.value;
+      const row = await findAgentByName(deps.db, customerId, name);
+      const info = row
+        ? { id: row.id, customerId, name, limits: rowLimits(row) }
+        : await create(customerId, name);
+      remember(agents, key, info);
+      return info;
+    },
+    customer,
+    async invalidate(message) {
+      forget(message);
+      await deps.bus.publish(INVALIDATE_CHANNEL, message).catch(() => {});
+    },
+    async close() {
+      await unsubscribe().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// Agent limits as the API speaks them (SPEC §7): `*_usd` or `*_micros` per period, `null` = no limit, a left-out
+// field = "keep what it was" (PATCH) or "the customer's default" (create). Shared by agents and customer defaults.
+import { Type } from '@sinclair/typebox';
+import { type FieldProblem, MAX_LIMIT_MICROS, parseAmount } from '../budget/money.js';
+import { invalidRequest } from '../http/errors.js';
+import type { AgentLimits } from '../spend/store.js';
+
+const UsdValue = Type.Union([Type.Number(), Type.String(), Type.Null()]);
+const MicrosValue = Type.Union([Type.Integer(), Type.Null()]);
+
+/** Body schema of a limits object. Money is validated by parseAmount (exactly one of usd/micros per limit). */
+export const LimitsInputSchema = Type.Object(
+  {
+    month_usd: Type.Optional(UsdValue),
+    month_micros: Type.Optional(MicrosValue),
+    day_usd: Type.Optional(UsdValue),
+    day_micros: Type.Optional(MicrosValue),
+    run_usd: Type.Optional(UsdValue),
+    run_micros: Type.Optional(MicrosValue),
+    velocity: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            window_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+            max_usd: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+            max_micros: Type.Optional(Type.Integer()),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const NO_LIMITS: AgentLimits = { monthMicros: null, dayMicros: null, runMicros: null, velocity: null };
+
+export type LimitsPatch = Partial<AgentLimits>;
+
+/** A limit given as usd or micros, or null. undefined when left out. */
+function parseLimit(
+  body: Record<string, unknown>,
+  name: string,
+  path: string,
+  problems: FieldProblem[],
+): number | null | undefined {
+  const usd = `${name}_usd`;
+  const micros = `${name}_micros`;
+  if (body[usd] === null || body[micros] === null) {
+    if (body[usd] !== undefined && body[micros] !== undefined) {
+      problems.push({ field: `${path}${usd}`, problem: `give either ${usd} or ${micros}, not both` });
+      return undefined;
+    }
+    return null;
+  }
+  const parsed = parseAmount(body, usd, micros, { maxMicros: MAX_LIMIT_MICROS, required: false });
+  if (!parsed.ok) {
+    for (const p of parsed.problems) problems.push({ field: `${path}${p.field}`, problem: p.problem });
+    return undefined;
+  }
+  return parsed.micros;
+}
+
+/** Parses a limits body (already schema-checked for shape) into a patch; throws 400 with details. */
+export function parseLimitsInput(input: unknown, path = 'limits'): LimitsPatch {
+  if (input === undefined) return {};
+  const body = (input ?? {}) as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  const patch: LimitsPatch = {};
+  const prefix = `${path}.`;
+  const month = parseLimit(body, 'month', prefix, problems);
+  if (month !== undefined) patch.monthMicros = month;
+  const day = parseLimit(body, 'day', prefix, problems);
+  if (day !== undefined) patch.dayMicros = day;
+  const run = parseLimit(body, 'run', prefix, problems);
+  if (run !== undefined) patch.runMicros = run;
+  if (body.velocity === null) patch.velocity = null;
+  else if (body.velocity !== undefined) {
+    const v = body.velocity as Record<string, unknown>;
+    const max = parseAmount(v, 'max_usd', 'max_micros', { maxMicros: MAX_LIMIT_MICROS, required: true });
+    if (!max.ok) {
+      for (const p of max.problems)
+        problems.push({ field: `${prefix}velocity.${p.field}`, problem: p.problem });
+    } else {
+      patch.velocity = { windowSeconds: v.window_seconds as number, maxMicros: max.micros as number };
+    }
+  }
+  if (problems.length > 0) throw invalidRequest(problems);
+  return patch;
+}
+
+export function applyLimits(base: AgentLimits, patch: LimitsPatch): AgentLimits {
+  return {
+    monthMicros: patch.monthMicros !== undefined ? patch.monthMicros : base.monthMicros,
+    dayMicros: patch.dayMicros !== undefined ? patch.dayMicros : base.dayMicros,
+    runMicros: patch.runMicros !== undefined ? patch.runMicros : base.runMicros,
+    velocity: patch.velocity !== undefined ? patch.velocity : base.velocity,
+  };
+}
+
+export interface LimitsJson {
+  month_micros: number | null;
+  day_micros: number | null;
+  run_micros: number | null;
+  velocity: { window_seconds: number; max_micros: number } | null;
+}
+
+export function limitsToJson(limits: AgentLimits): LimitsJson {
+  return {
+    month_micros: limits.monthMicros,
+    day_micros: limits.dayMicros,
+    run_micros: limits.runMicros,
+    velocity: limits.velocity
+      ? { window_seconds: limits.velocity.windowSeconds, max_micros: limits.velocity.maxMicros }
+      : null,
+  };
+}
+
+/** customers.default_agent_limits is stored in the API's JSON shape (see 001_initial.sql). */
+export function limitsFromJson(json: unknown): AgentLimits {
+  const j = (json ?? {}) as Partial<LimitsJson>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+  const velocity =
+    j.velocity && typeof j.velocity === 'object'
+      ? { windowSeconds: j.velocity.window_seconds, maxMicros: j.velocity.max_micros }
+      : null;
+  return {
+    monthMicros: num(j.month_micros),
+    dayMicros: num(j.day_micros),
+    runMicros: num(j.run_micros),
+    velocity,
+  };
+}

@@ -1,0 +1,54 @@
+// The agent object of SPEC §7, built from a row and its live spend.
+import { dayKey, monthKey } from '../budget/periods.js';
+import type { SuspendReason } from '../spend/store.js';
+import { type LimitsJson, limitsToJson } from './limits.js';
+import type { AgentSpend } from './live-spend.js';
+import { type AgentRow, rowLimits, toMs } from './repository.js';
+
+export interface AgentJson {
+  id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  suspended_reason: SuspendReason | null;
+  suspended_at: string | null;
+  suspended_note: string | null;
+  limits: LimitsJson;
+  spend: { month_micros: number; day_micros: number; velocity_micros: number };
+  created_at: string;
+}
+
+/**
+ * A budget_exceeded suspension lifts by itself when the period that caused it has passed (SPEC §5 rule 4). The
+ * store applies that at the next decision; reads apply the same rule so the dashboard never shows a stale switch.
+ */
+export function suspensionLapsed(reason: SuspendReason | null, period: string | null, now: number): boolean {
+  if (reason !== 'budget_exceeded' || period === null) return false;
+  const current = period.length === 7 ? monthKey(now) : dayKey(now);
+  return period < current;
+}
+
+const isoOrNull = (v: Date | string | null) => {
+  const ms = toMs(v);
+  return ms === null ? null : new Date(ms).toISOString();
+};
+
+export function agentToJson(row: AgentRow, spend: AgentSpend | undefined, now: number): AgentJson {
+  const lapsed =
+    row.status === 'suspended' && suspensionLapsed(row.suspended_reason, row.suspended_period, now);
+  const suspended = row.status === 'suspended' && !lapsed;
+  return {
+    id: row.id,
+    name: row.name,
+    status: suspended ? 'suspended' : 'active',
+    suspended_reason: suspended ? row.suspended_reason : null,
+    suspended_at: suspended ? isoOrNull(row.suspended_at) : null,
+    suspended_note: suspended ? row.suspended_note : null,
+    limits: limitsToJson(rowLimits(row)),
+    spend: {
+      month_micros: spend?.monthMicros ?? 0,
+      day_micros: spend?.dayMicros ?? 0,
+      velocity_micros: spend?.velocityMicros ?? 0,
+    },
+    created_at: isoOrNull(row.created_at) as string,
+  };
+}

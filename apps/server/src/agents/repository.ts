@@ -1,0 +1,165 @@
+// SQL for agents: rows in, AgentState/limits out. Every query is scoped by customer_id so one tenant can never
+// read or change another's agent.
+import type { Db, Queryable } from '../db/types.js';
+import type { AgentLimits, AgentState, SuspendReason } from '../spend/store.js';
+
+export interface AgentRow {
+  id: string;
+  customer_id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  suspended_reason: SuspendReason | null;
+  suspended_at: Date | string | null;
+  suspended_period: string | null;
+  suspended_note: string | null;
+  month_limit_micros: number | null;
+  day_limit_micros: number | null;
+  run_limit_micros: number | null;
+  velocity_window_seconds: number | null;
+  velocity_max_micros: number | null;
+  created_at: Date | string;
+}
+
+export const AGENT_COLUMNS = `id, customer_id, name, status, suspended_reason, suspended_at, suspended_period,
+  suspended_note, month_limit_micros, day_limit_micros, run_limit_micros, velocity_window_seconds,
+  velocity_max_micros, created_at`;
+
+export const toMs = (v: Date | string | null): number | null => (v === null ? null : new Date(v).getTime());
+
+export function rowLimits(row: AgentRow): AgentLimits {
+  return {
+    monthMicros: row.month_limit_micros,
+    dayMicros: row.day_limit_micros,
+    runMicros: row.run_limit_micros,
+    velocity:
+      row.velocity_window_seconds !== null && row.velocity_max_micros !== null
+        ? { windowSeconds: row.velocity_window_seconds, maxMicros: row.velocity_max_micros }
+        : null,
+  };
+}
+
+export function rowToState(row: AgentRow): AgentState {
+  return {
+    agentId: row.id,
+    customerId: row.customer_id,
+    status: row.status,
+    suspendedReason: row.suspended_reason,
+    suspendedAt: toMs(row.suspended_at),
+    suspendedPeriod: row.suspended_period,
+    limits: rowLimits(row),
+  };
+}
+
+export async function findAgentByName(
+  q: Queryable,
+  customerId: string,
+  name: string,
+): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `SELECT ${AGENT_COLUMNS} FROM agents WHERE customer_id = $1 AND name = $2`,
+    [customerId, name],
+  );
+  return rows[0] ?? null;
+}
+
+export async function findAgentById(q: Queryable, customerId: string, id: string): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `SELECT ${AGENT_COLUMNS} FROM agents WHERE customer_id = $1 AND id = $2`,
+    [customerId, id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function listAgents(
+  db: Db,
+  customerId: string,
+  afterName: string | null,
+  limit: number,
+): Promise<AgentRow[]> {
+  const { rows } = await db.query<AgentRow>(
+    `SELECT ${AGENT_COLUMNS} FROM agents
+     WHERE customer_id = $1 AND ($2::text IS NULL OR name > $2)
+     ORDER BY name LIMIT $3`,
+    [customerId, afterName, limit],
+  );
+  return rows;
+}
+
+/**
+ * Inserts unless the name is taken; returns the row and whether this call created it. Concurrent creators race on
+ * the UNIQUE (customer_id, name) index, never on a check-then-insert.
+ */
+export async function insertAgent(
+  q: Queryable,
+  input: { id: string; customerId: string; name: string; limits: AgentLimits },
+): Promise<AgentRow | null> {
+  const l = input.limits;
+  const { rows } = await q.query<AgentRow>(
+    `INSERT INTO agents (id, customer_id, name, month_limit_micros, day_limit_micros, run_limit_micros,
+                         velocity_window_seconds, velocity_max_micros)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (customer_id, name) DO NOTHING
+     RETURNING ${AGENT_COLUMNS}`,
+    [
+      input.id,
+      input.customerId,
+      input.name,
+      l.monthMicros,
+      l.dayMicros,
+      l.runMicros,
+      l.velocity?.windowSeconds ?? null,
+      l.velocity?.maxMicros ?? null,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+export async function updateAgentLimits(q: Queryable, agentId: string, l: AgentLimits): Promise<AgentRow> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET month_limit_micros = $2, day_limit_micros = $3, run_limit_micros = $4,
+            velocity_window_seconds = $5, velocity_max_micros = $6, updated_at = now()
+     WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+    [
+      agentId,
+      l.monthMicros,
+      l.dayMicros,
+      l.runMicros,
+      l.velocity?.windowSeconds ?? null,
+      l.velocity?.maxMicros ?? null,
+    ],
+  );
+  return rows[0] as AgentRow;
+}
+
+export async function updateAgentStatus(
+  q: Queryable,
+  agentId: string,
+  s: {
+    status: 'active' | 'suspended';
+    reason: SuspendReason | null;
+    at: number | null;
+    period: string | null;
+    note: string | null;
+  },
+): Promise<AgentRow> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
+            suspended_note = $6, updated_at = now()
+     WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+    [agentId, s.status, s.reason, s.at === null ? null : new Date(s.at).toISOString(), s.period, s.note],
+  );
+  return rows[0] as AgentRow;
+}
+
+/** Row locked for the rest of the transaction, so two changes of one agent apply one after the other. */
+export async function lockAgentByName(
+  q: Queryable,
+  customerId: string,
+  name: string,
+): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `SELECT ${AGENT_COLUMNS} FROM agents WHERE customer_id = $1 AND name = $2 FOR UPDATE`,
+    [customerId, name],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,275 @@
+// Agents and the kill switch (SPEC §7). Every change: one PostgreSQL transaction holding the change and its audit
+// entry → write-through to the spend store (the very next decision on every instance sees it) → bus message for
+// dashboards. Suspend writes the store FIRST so the kill switch bites at once even if PostgreSQL is slow or down.
+import { recordAudit } from '../audit.js';
+import type { Principal } from '../auth/types.js';
+import { isUnavailableError } from '../db/errors.js';
+import type { Db } from '../db/types.js';
+import { ApiError, conflict, invalidRequest, notFound, unavailable } from '../http/errors.js';
+import { newId } from '../ids.js';
+import type { Bus } from '../live/bus.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { AgentLimits, SpendStore } from '../spend/store.js';
+import type { AgentDirectory } from './directory.js';
+import { applyLimits, type LimitsPatch, limitsToJson } from './limits.js';
+import { customerChannel } from './live-channel.js';
+import { liveSpend } from './live-spend.js';
+import { type AgentJson, agentToJson } from './present.js';
+import {
+  type AgentRow,
+  findAgentByName,
+  insertAgent,
+  listAgents,
+  lockAgentByName,
+  rowLimits,
+  rowToState,
+  updateAgentLimits,
+  updateAgentStatus,
+} from './repository.js';
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+export interface AgentPage {
+  data: AgentJson[];
+  next_cursor: string | null;
+}
+
+export interface AgentService {
+  list(customerId: string, options: { limit: number; cursor: string | undefined }): Promise<AgentPage>;
+  get(customerId: string, name: string): Promise<AgentJson>;
+  /** The row for other modules (timeseries, events filter); 404 for another customer's agent. */
+  row(customerId: string, name: string): Promise<AgentRow>;
+  create(actor: Principal, input: { name: string; limits: LimitsPatch }): Promise<AgentJson>;
+  updateLimits(actor: Principal, name: string, limits: LimitsPatch): Promise<AgentJson>;
+  suspend(actor: Principal, name: string, note: string | null): Promise<AgentJson>;
+  resume(actor: Principal, name: string): Promise<AgentJson>;
+  /** Publishes the agent object on its customer's live channel (status or limits changed). */
+  announce(customerId: string, agentId: string): Promise<void>;
+}
+
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | null {
+  if (cursor === undefined || cursor === '') return null;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(value)) return value;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw invalidRequest([{ field: 'cursor', problem: 'is not a cursor this API returned' }]);
+}
+
+const toUnavailable = (error: unknown): unknown =>
+  error instanceof ApiError ? error : isUnavailableError(error) ? unavailable() : error;
+
+export function createAgentService(deps: {
+  db: Db;
+  store: SpendStore;
+  bus: Bus;
+  metrics: Metrics;
+  directory: AgentDirectory;
+}): AgentService {
+  const { db, store, bus, directory } = deps;
+
+  const present = async (row: AgentRow): Promise<AgentJson> => {
+    const now = Date.now();
+    const spend = await liveSpend(store, db, row.customer_id, [row], now);
+    return agentToJson(row, spend.get(row.id), now);
+  };
+
+  const mustFind = async (customerId: string, name: string): Promise<AgentRow> => {
+    if (!NAME_PATTERN.test(name)) throw notFound('agent');
+    const row = await findAgentByName(db, customerId, name);
+    if (!row) throw notFound('agent');
+    return row;
+  };
+
+  const writeThrough = async (row: AgentRow) => {
+    try {
+      await store.putAgentState(rowToState(row));
+    } catch {
+      deps.metrics.storeErrors.inc({ store: store.kind, operation: 'put_agent_state' });
+      throw unavailable();
+    }
+  };
+
+  const afterChange = async (row: AgentRow, json: AgentJson) => {
+    await directory.invalidate({ customerId: row.customer_id, agentId: row.id });
+    await bus.publish(customerChannel(row.customer_id), { type: 'agent', data: json }).catch(() => {});
+  };
+
+  const statusSnapshot = (row: AgentRow) => ({
+    status: row.status,
+    suspended_reason: row.suspended_reason,
+    suspended_period: row.suspended_period,
+  });
+
+  const service: AgentService = {
+    async list(customerId, { limit, cursor }) {
+      const after = decodeCursor(cursor, (v): v is string => typeof v === 'string');
+      const rows = await listAgents(db, customerId, after, limit + 1);
+      const page = rows.slice(0, limit);
+      const now = Date.now();
+      const spend = await liveSpend(store, db, customerId, page, now);
+      const last = page.at(-1);
+      return {
+        data: page.map((r) => agentToJson(r, spend.get(r.id), now)),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.name) : null,
+      };
+    },
+
+    async get(customerId, name) {
+      return present(await mustFind(customerId, name));
+    },
+
+    row: mustFind,
+
+    async create(actor, input) {
+      const settings = await directory.customer(actor.customerId);
+      const limits: AgentLimits = applyLimits(settings.defaultAgentLimits, input.limits);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertAgent(tx, {
+          id: newId('agt'),
+          customerId: actor.customerId,
+          name: input.name,
+          limits,
+        });
+        if (!created) throw conflict('name', 'An agent with this name already exists.');
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.create',
+          targetType: 'agent',
+          targetId: created.id,
+          after: { name: created.name, limits: limitsToJson(limits) },
+        });
+        return created;
+      });
+      await writeThrough(row);
+      const json = await present(row);
+      await afterChange(row, json);
+      return json;
+    },
+
+    async updateLimits(actor, name, patch) {
+      if (!NAME_PATTERN.test(name)) throw notFound('agent');
+      const row = await db
+        .transaction(async (tx) => {
+          const before = await lockAgentByName(tx, actor.customerId, name);
+          if (!before) throw notFound('agent');
+          const limits = applyLimits(rowLimits(before), patch);
+          const after = await updateAgentLimits(tx, before.id, limits);
+          await recordAudit(tx, {
+            customerId: actor.customerId,
+            actor,
+            action: 'agent.limits.update',
+            targetType: 'agent',
+            targetId: before.id,
+            before: { limits: limitsToJson(rowLimits(before)) },
+            after: { limits: limitsToJson(limits) },
+          });
+          return after;
+        })
+        .catch((e: unknown) => {
+          throw toUnavailable(e);
+        });
+      await writeThrough(row);
+      const json = await present(row);
+      await afterChange(row, json);
+      return json;
+    },
+
+    async suspend(actor, name, note) {
+      const current = await mustFind(actor.customerId, name);
+      const now = Date.now();
+      // Store first: from this moment no instance accepts another event of this agent.
+      await writeThrough({
+        ...current,
+        status: 'suspended',
+        suspended_reason: 'manual',
+        suspended_at: new Date(now),
+        suspended_period: null,
+      });
+      // If PostgreSQL fails now the agent stays suspended in the store (fail closed) and the caller gets 503;
+      // retrying the suspend (or a resume) brings PostgreSQL in line.
+      const row = await db
+        .transaction(async (tx) => {
+          const before = await lockAgentByName(tx, actor.customerId, name);
+          if (!before) throw notFound('agent');
+          const after = await updateAgentStatus(tx, before.id, {
+            status: 'suspended',
+            reason: 'manual',
+            at: now,
+            period: null,
+            note,
+          });
+          await recordAudit(tx, {
+            customerId: actor.customerId,
+            actor,
+            action: 'agent.suspend',
+            targetType: 'agent',
+            targetId: before.id,
+            before: statusSnapshot(before),
+            after: { ...statusSnapshot(after), note },
+          });
+          return after;
+        })
+        .catch((e: unknown) => {
+          throw toUnavailable(e);
+        });
+      const json = await present(row);
+      await afterChange(row, json);
+      return json;
+    },
+
+    async resume(actor, name) {
+      if (!NAME_PATTERN.test(name)) throw notFound('agent');
+      // PostgreSQL first, then the store: a failure in between leaves the agent suspended (fail closed).
+      // Resuming a budget_exceeded agent whose limit is still exceeded is allowed: the next event decides again.
+      const row = await db
+        .transaction(async (tx) => {
+          const before = await lockAgentByName(tx, actor.customerId, name);
+          if (!before) throw notFound('agent');
+          const after = await updateAgentStatus(tx, before.id, {
+            status: 'active',
+            reason: null,
+            at: null,
+            period: null,
+            note: null,
+          });
+          await recordAudit(tx, {
+            customerId: actor.customerId,
+            actor,
+            action: 'agent.resume',
+            targetType: 'agent',
+            targetId: before.id,
+            before: statusSnapshot(before),
+            after: statusSnapshot(after),
+          });
+          return after;
+        })
+        .catch((e: unknown) => {
+          throw toUnavailable(e);
+        });
+      await writeThrough(row);
+      const json = await present(row);
+      await afterChange(row, json);
+      return json;
+    },
+
+    async announce(customerId, agentId) {
+      const { rows } = await db.query<AgentRow>(
+        `SELECT a.* FROM agents a WHERE a.customer_id = $1 AND a.id = $2`,
+        [customerId, agentId],
+      );
+      const row = rows[0];
+      if (!row) return;
+      const json = await present(row);
+      await bus.publish(customerChannel(customerId), { type: 'agent', data: json });
+    },
+  };
+  return service;
+}

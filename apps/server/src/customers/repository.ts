@@ -1,0 +1,68 @@
+// SQL for a customer's budget settings.
+import { limitsFromJson } from '../agents/limits.js';
+import type { Queryable } from '../db/types.js';
+import type { AgentLimits } from '../spend/store.js';
+
+export interface CustomerSettings {
+  id: string;
+  name: string;
+  monthLimitMicros: number | null;
+  defaultAgentLimits: AgentLimits;
+  autoCreateAgents: boolean;
+}
+
+interface CustomerRow {
+  id: string;
+  name: string;
+  month_limit_micros: number | null;
+  default_agent_limits: unknown;
+  auto_create_agents: boolean;
+}
+
+function toSettings(row: CustomerRow): CustomerSettings {
+  const defaults =
+    typeof row.default_agent_limits === 'string'
+      ? JSON.parse(row.default_agent_limits)
+      : row.default_agent_limits;
+  return {
+    id: row.id,
+    name: row.name,
+    monthLimitMicros: row.month_limit_micros,
+    defaultAgentLimits: limitsFromJson(defaults),
+    autoCreateAgents: row.auto_create_agents,
+  };
+}
+
+export async function loadCustomer(
+  q: Queryable,
+  customerId: string,
+  forUpdate = false,
+): Promise<CustomerSettings | null> {
+  const { rows } = await q.query<CustomerRow>(
+    `SELECT id, name, month_limit_micros, default_agent_limits, auto_create_agents FROM customers WHERE id = $1
+     ${forUpdate ? 'FOR UPDATE' : ''}`,
+    [customerId],
+  );
+  return rows[0] ? toSettings(rows[0]) : null;
+}
+
+export async function saveCustomer(q: Queryable, s: CustomerSettings, defaultsJson: unknown): Promise<void> {
+  await q.query(
+    `UPDATE customers SET month_limit_micros = $2, default_agent_limits = $3::jsonb, auto_create_agents = $4,
+            updated_at = now() WHERE id = $1`,
+    [s.id, s.monthLimitMicros, JSON.stringify(defaultsJson), s.autoCreateAgents],
+  );
+}
+
+/** Accepted spend of the customer in the UTC month starting at monthFirstDay ('2026-11-01'). */
+export async function customerMonthSpend(
+  q: Queryable,
+  customerId: string,
+  monthFirstDay: string,
+): Promise<number> {
+  const { rows } = await q.query<{ s: number }>(
+    `SELECT coalesce(sum(spent_micros), 0)::bigint AS s FROM spend_daily WHERE customer_id = $1 AND day >= $2::date`,
+    [customerId, monthFirstDay],
+  );
+  return rows[0]?.s ?? 0;
+}

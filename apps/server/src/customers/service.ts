@@ -1,0 +1,112 @@
+// GET/PATCH /v1/customer (SPEC §8): the customer's monthly limit, the defaults new agents get, and whether unknown
+// agents are created on their first event. A PATCH is one transaction with its audit entry, then written through to
+// the spend store so the very next decision on every instance uses the new monthly limit.
+import type { AgentDirectory } from '../agents/directory.js';
+import { applyLimits, type LimitsJson, type LimitsPatch, limitsToJson } from '../agents/limits.js';
+import { recordAudit } from '../audit.js';
+import type { Principal } from '../auth/types.js';
+import { formatUsd } from '../budget/money.js';
+import { dayKey, monthResetsAt, monthStart } from '../budget/periods.js';
+import { isUnavailableError } from '../db/errors.js';
+import type { Db } from '../db/types.js';
+import { ApiError, notFound, unavailable } from '../http/errors.js';
+import type { SpendStore } from '../spend/store.js';
+import { type CustomerSettings, customerMonthSpend, loadCustomer, saveCustomer } from './repository.js';
+
+export interface CustomerJson {
+  id: string;
+  name: string;
+  limits: { month_micros: number | null; month_usd: string | null };
+  default_agent_limits: LimitsJson;
+  auto_create_agents: boolean;
+  spend: { month_micros: number; resets_at: string };
+}
+
+export interface CustomerPatch {
+  /** undefined = unchanged, null = no limit. */
+  monthLimitMicros?: number | null;
+  defaults?: LimitsPatch;
+  autoCreateAgents?: boolean;
+}
+
+export interface CustomerService {
+  get(customerId: string): Promise<CustomerJson>;
+  update(actor: Principal, patch: CustomerPatch): Promise<CustomerJson>;
+}
+
+const usd = (micros: number | null) => (micros === null ? null : formatUsd(micros));
+
+function settingsJson(s: CustomerSettings) {
+  return {
+    month_limit_micros: s.monthLimitMicros,
+    default_agent_limits: limitsToJson(s.defaultAgentLimits),
+    auto_create_agents: s.autoCreateAgents,
+  };
+}
+
+export function createCustomerService(deps: {
+  db: Db;
+  store: SpendStore;
+  directory: AgentDirectory;
+}): CustomerService {
+  const { db, store, directory } = deps;
+
+  const present = async (s: CustomerSettings): Promise<CustomerJson> => {
+    const now = Date.now();
+    const spent = await customerMonthSpend(db, s.id, dayKey(monthStart(now)));
+    return {
+      id: s.id,
+      name: s.name,
+      limits: { month_micros: s.monthLimitMicros, month_usd: usd(s.monthLimitMicros) },
+      default_agent_limits: limitsToJson(s.defaultAgentLimits),
+      auto_create_agents: s.autoCreateAgents,
+      spend: { month_micros: spent, resets_at: new Date(monthResetsAt(now)).toISOString() },
+    };
+  };
+
+  return {
+    async get(customerId) {
+      const settings = await loadCustomer(db, customerId);
+      if (!settings) throw notFound('customer');
+      return present(settings);
+    },
+
+    async update(actor, patch) {
+      const after = await db
+        .transaction(async (tx) => {
+          const before = await loadCustomer(tx, actor.customerId, true);
+          if (!before) throw notFound('customer');
+          const next: CustomerSettings = {
+            ...before,
+            monthLimitMicros:
+              patch.monthLimitMicros !== undefined ? patch.monthLimitMicros : before.monthLimitMicros,
+            defaultAgentLimits: patch.defaults
+              ? applyLimits(before.defaultAgentLimits, patch.defaults)
+              : before.defaultAgentLimits,
+            autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
+          };
+          await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
+          await recordAudit(tx, {
+            customerId: actor.customerId,
+            actor,
+            action: 'customer.update',
+            targetType: 'customer',
+            targetId: actor.customerId,
+            before: settingsJson(before),
+            after: settingsJson(next),
+          });
+          return next;
+        })
+        .catch((error: unknown) => {
+          throw error instanceof ApiError ? error : isUnavailableError(error) ? unavailable() : error;
+        });
+      try {
+        await store.putCustomerState({ customerId: after.id, monthLimitMicros: after.monthLimitMicros });
+      } catch {
+        throw unavailable();
+      }
+      await directory.invalidate({ customerId: after.id });
+      return present(after);
+    },
+  };
+}
