@@ -8,7 +8,7 @@ import { principalOf } from '../../auth/plugin.js';
 import type { Principal } from '../../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
-import { invalidRequest } from '../../http/errors.js';
+import { ApiError, invalidRequest } from '../../http/errors.js';
 
 export const NAME_PATTERN_SOURCE = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
@@ -129,6 +129,13 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       bodyLimit: EVENTS_BODY_LIMIT,
       config: { access: 'ingest' },
+      // Fastify also parses text/plain; SPEC §4 wants 415 for any body that is not application/json.
+      preValidation: async (request) => {
+        const type = request.headers['content-type'] ?? '';
+        if (!/^application\/json\s*(;|$)/i.test(type)) {
+          throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
+        }
+      },
       schema: {
         tags: ['events'],
         summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',
