@@ -66,9 +66,18 @@ export type Decline =
       suspended: { reason: 'budget_exceeded' | 'velocity_exceeded'; period: string | null } | null;
     };
 
+/**
+ * Set on an accepted/declined decision when it lifted a budget_exceeded suspension whose period had ended
+ * (the store already set the agent active; the caller mirrors that to PostgreSQL's agent row).
+ */
+export interface LiftedSuspension {
+  reason: 'budget_exceeded';
+  period: string;
+}
+
 export type Decision =
-  | { outcome: 'accepted'; spend: SpendSnapshot }
-  | { outcome: 'declined'; decline: Decline; spend: SpendSnapshot }
+  | { outcome: 'accepted'; spend: SpendSnapshot; lifted?: LiftedSuspension }
+  | { outcome: 'declined'; decline: Decline; spend: SpendSnapshot; lifted?: LiftedSuspension }
   /** Key already completed with the same body: answer with the stored response (read it from PostgreSQL). */
   | { outcome: 'replay' }
   /** Key already used with a different body. */
@@ -127,6 +136,17 @@ export interface SpendStore {
 
   /** Used by rebuild.ts: set counters/holds from PostgreSQL's truth only where still absent (SET NX semantics). */
   loadCounters(load: CounterLoad): Promise<void>;
+
+  /**
+   * Optional (Redis): a short cross-instance lock (SET NX PX) so concurrent misses on several instances load
+   * from PostgreSQL once. Resolves to a release function, or null when another holder has the lock.
+   * rebuild.ts also coalesces misses inside one process, so the memory store does not need it.
+   */
+  acquireRebuildLock?(
+    customerId: string,
+    agentId: string,
+    ttlMs: number,
+  ): Promise<(() => Promise<void>) | null>;
 
   close(): Promise<void>;
 }

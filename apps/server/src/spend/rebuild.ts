@@ -1,0 +1,247 @@
+// Rebuilds the spend store's cache of one agent (and its customer) from PostgreSQL's truth (DESIGN §2):
+// called when decide() answers `missing` — Redis wiped, restarted or evicted, a new day/month, a new run.
+// Values are absolute sums at `now`; loadCounters writes them only where still absent, so a rebuild racing
+// with live decisions or with another rebuild never double-counts.
+//
+// Known gap (the reconciler's job, DESIGN §2): an event accepted by the store just before its counter
+// vanished and committed to PostgreSQL only after these sums were read is counted in neither.
+import { monthStart, velocityWindow } from '../budget/periods.js';
+import { parseInt8, type Queryable } from '../db/types.js';
+import { periodKeys } from './decide.js';
+import type { AgentState, CounterLoad, CustomerState, SuspendReason } from './store.js';
+
+/** How long the cross-instance rebuild lock lives if its holder dies. */
+export const REBUILD_LOCK_TTL_MS = 2_000;
+const LOCK_POLL_MS = 25;
+
+function micros(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return parseInt8(value);
+  if (typeof value === 'bigint') return parseInt8(value.toString());
+  throw new TypeError(`expected an integer amount, got ${typeof value}`);
+}
+
+function microsOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : micros(value);
+}
+
+function epochMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  const ms = Date.parse(String(value));
+  if (Number.isNaN(ms)) throw new TypeError(`expected a timestamp, got ${String(value)}`);
+  return ms;
+}
+
+interface AgentRow {
+  id: string;
+  customer_id: string;
+  status: 'active' | 'suspended';
+  suspended_reason: SuspendReason | null;
+  suspended_at: unknown;
+  suspended_period: string | null;
+  month_limit_micros: unknown;
+  day_limit_micros: unknown;
+  run_limit_micros: unknown;
+  velocity_window_seconds: number | null;
+  velocity_max_micros: unknown;
+}
+
+export function agentStateFromRow(row: AgentRow): AgentState {
+  const suspended = row.status === 'suspended';
+  return {
+    agentId: row.id,
+    customerId: row.customer_id,
+    status: row.status,
+    suspendedReason: suspended ? (row.suspended_reason ?? 'manual') : null,
+    suspendedAt: suspended && row.suspended_at != null ? epochMs(row.suspended_at) : null,
+    suspendedPeriod: suspended ? row.suspended_period : null,
+    limits: {
+      monthMicros: microsOrNull(row.month_limit_micros),
+      dayMicros: microsOrNull(row.day_limit_micros),
+      runMicros: microsOrNull(row.run_limit_micros),
+      velocity:
+        row.velocity_window_seconds !== null && row.velocity_max_micros != null
+          ? { windowSeconds: row.velocity_window_seconds, maxMicros: micros(row.velocity_max_micros) }
+          : null,
+    },
+  };
+}
+
+/** Absolute counters and state of `agentId` (and its customer) at `now`, computed from PostgreSQL. */
+export async function loadCounterState(
+  db: Queryable,
+  customerId: string,
+  agentId: string,
+  runId: string | null,
+  now: number,
+): Promise<CounterLoad> {
+  const agentResult = await db.query<AgentRow>(
+    `SELECT id, customer_id, status, suspended_reason, suspended_at, suspended_period, month_limit_micros,
+            day_limit_micros, run_limit_micros, velocity_window_seconds, velocity_max_micros
+       FROM agents WHERE id = $1 AND customer_id = $2`,
+    [agentId, customerId],
+  );
+  const agentRow = agentResult.rows[0];
+  if (!agentRow) throw new Error(`agent ${agentId} of customer ${customerId} not found`);
+  const agent = agentStateFromRow(agentRow);
+
+  const customerResult = await db.query<{ month_limit_micros: unknown }>(
+    'SELECT month_limit_micros FROM customers WHERE id = $1',
+    [customerId],
+  );
+  const customerRow = customerResult.rows[0];
+  if (!customerRow) throw new Error(`customer ${customerId} not found`);
+  const customer: CustomerState = {
+    customerId,
+    monthLimitMicros: microsOrNull(customerRow.month_limit_micros),
+  };
+
+  // spend_daily holds at most ~31 rows per agent for a month; day is a date, compared as 'YYYY-MM-DD' text.
+  const periods = periodKeys(now);
+  const firstDay = new Date(monthStart(now)).toISOString().slice(0, 10);
+  const sums = await db.query<{ customer_month: unknown; agent_month: unknown; agent_day: unknown }>(
+    `SELECT COALESCE(SUM(spent_micros), 0)::bigint AS customer_month,
+            COALESCE(SUM(spent_micros) FILTER (WHERE agent_id = $2), 0)::bigint AS agent_month,
+            COALESCE(SUM(spent_micros) FILTER (WHERE agent_id = $2 AND day = $4::date), 0)::bigint AS agent_day
+       FROM spend_daily
+      WHERE customer_id = $1 AND day >= $3::date AND day <= $4::date`,
+    [customerId, agentId, firstDay, periods.dayKey],
+  );
+  const sumRow = sums.rows[0];
+
+  // Velocity: whole seconds from PostgreSQL, bucketed here with periods.ts's own math so the buckets
+  // are exactly the ones decide() adds to (recorded_at is the `now` the decision was made at).
+  const velocityBuckets: CounterLoad['velocityBuckets'] = [];
+  if (agent.limits.velocity) {
+    const window = velocityWindow(now, agent.limits.velocity.windowSeconds);
+    const since = new Date(window.firstBucket * window.bucketSeconds * 1000);
+    const seconds = await db.query<{ second: unknown; micros: unknown }>(
+      `SELECT floor(extract(epoch FROM recorded_at))::bigint AS second, SUM(cost_micros)::bigint AS micros
+         FROM events
+        WHERE agent_id = $1 AND customer_id = $2 AND status = 'accepted' AND recorded_at >= $3
+        GROUP BY 1`,
+      [agentId, customerId, since],
+    );
+    const byBucket = new Map<number, number>();
+    for (const row of seconds.rows) {
+      const bucket = Math.floor(micros(row.second) / window.bucketSeconds);
+      if (bucket > window.currentBucket) continue; // recorded "after now": not part of this window
+      byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + micros(row.micros));
+    }
+    for (const [bucket, total] of byBucket) velocityBuckets.push({ bucket, micros: total });
+  }
+
+  let run: CounterLoad['run'] = null;
+  if (runId !== null) {
+    const runSum = await db.query<{ micros: unknown }>(
+      `SELECT COALESCE(SUM(cost_micros), 0)::bigint AS micros
+         FROM events WHERE agent_id = $1 AND customer_id = $2 AND run_id = $3 AND status = 'accepted'`,
+      [agentId, customerId, runId],
+    );
+    run = { runId, micros: micros(runSum.rows[0]?.micros ?? 0) };
+  }
+
+  const holdRows = await db.query<{
+    id: string;
+    agent_id: string;
+    run_id: string | null;
+    amount_micros: unknown;
+    expires_at: unknown;
+  }>(
+    `SELECT id, agent_id, run_id, amount_micros, expires_at
+       FROM reservations WHERE customer_id = $1 AND status = 'held' AND expires_at > $2`,
+    [customerId, new Date(now)],
+  );
+
+  return {
+    customerId,
+    agentId,
+    now,
+    customer,
+    agent,
+    customerMonthMicros: micros(sumRow?.customer_month ?? 0),
+    agentMonthMicros: micros(sumRow?.agent_month ?? 0),
+    agentDayMicros: micros(sumRow?.agent_day ?? 0),
+    velocityBuckets,
+    run,
+    holds: holdRows.rows.map((row) => ({
+      holdId: row.id,
+      agentId: row.agent_id,
+      runId: row.run_id,
+      amountMicros: micros(row.amount_micros),
+      expiresAt: epochMs(row.expires_at),
+    })),
+  };
+}
+
+// Misses inside one process share one rebuild; across instances the store's lock (Redis) does the same.
+const pendingByStore = new WeakMap<object, Map<string, Promise<void>>>();
+
+interface RebuildTarget {
+  loadCounters(load: CounterLoad): Promise<void>;
+  acquireRebuildLock?(
+    customerId: string,
+    agentId: string,
+    ttlMs: number,
+  ): Promise<(() => Promise<void>) | null>;
+}
+
+/**
+ * Loads the agent's counters from PostgreSQL into the store, once for concurrent misses. When another
+ * instance holds the lock, waits for it to finish and returns without loading: the caller decides again,
+ * and calls this again if something is still missing.
+ */
+export async function rebuildOnce(
+  store: RebuildTarget,
+  db: Queryable,
+  customerId: string,
+  agentId: string,
+  runId: string | null,
+  now: number,
+): Promise<void> {
+  let pending = pendingByStore.get(store);
+  if (!pending) {
+    pending = new Map();
+    pendingByStore.set(store, pending);
+  }
+  const key = `${customerId}\u0000${agentId}\u0000${runId ?? ''}`;
+  const existing = pending.get(key);
+  if (existing) return existing;
+  const map = pending;
+  const work = rebuildUnderLock(store, db, customerId, agentId, runId, now).finally(() => map.delete(key));
+  map.set(key, work);
+  return work;
+}
+
+async function rebuildUnderLock(
+  store: RebuildTarget,
+  db: Queryable,
+  customerId: string,
+  agentId: string,
+  runId: string | null,
+  now: number,
+): Promise<void> {
+  let release: (() => Promise<void>) | null = null;
+  if (store.acquireRebuildLock) {
+    release = await store.acquireRebuildLock(customerId, agentId, REBUILD_LOCK_TTL_MS);
+    if (release === null) {
+      // Someone else is loading: wait until the lock is free (bounded by its TTL), then let the caller retry.
+      const deadline = Date.now() + REBUILD_LOCK_TTL_MS + LOCK_POLL_MS;
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        const got = await store.acquireRebuildLock(customerId, agentId, REBUILD_LOCK_TTL_MS);
+        if (got) {
+          await got();
+          return;
+        }
+      }
+      return;
+    }
+  }
+  try {
+    const load = await loadCounterState(db, customerId, agentId, runId, now);
+    await store.loadCounters(load);
+  } finally {
+    await release?.();
+  }
+}
