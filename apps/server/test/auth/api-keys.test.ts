@@ -5,7 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import { assertAgentAllowed } from '../../src/auth/agent-access.js';
 import type { Principal } from '../../src/auth/types.js';
 import { newId } from '../../src/ids.js';
-import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../harness.js';
+import {
+  type ApiResponse,
+  api,
+  signupAndAdminKey,
+  startTestServer,
+  type Tenant,
+  type TestServer,
+} from '../harness.js';
+
+type KeyPage = { data: Array<{ id: string }>; next_cursor: string | null };
 
 async function insertAgent(server: TestServer, customerId: string, name: string): Promise<string> {
   const id = newId('agt');
@@ -79,14 +88,14 @@ function keyTests(label: string, start: () => Promise<TestServer>) {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res: Awaited<ReturnType<typeof api>> = await api(
+        const res: ApiResponse<KeyPage> = await api<KeyPage>(
           server.url,
           `/v1/api-keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
           { key: fresh.adminKey },
         );
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.ok(res.body.data.length <= 2);
-        seen.push(...res.body.data.map((k: { id: string }) => k.id));
+        seen.push(...res.body.data.map((k) => k.id));
         cursor = res.body.next_cursor;
         pages++;
       } while (cursor && pages < 10);

@@ -30,7 +30,9 @@ function login(url: string, email: string, pw: string, ip: string): Promise<ApiR
 
 function assertRateLimited(res: ApiResponse): void {
   assert.equal(res.status, 429, JSON.stringify(res.body));
-  assert.deepEqual(res.body, { error: { code: 'rate_limited', message: res.body.error.message } });
+  const error = res.body.error as { message?: unknown };
+  assert.equal(typeof error.message, 'string');
+  assert.deepEqual(res.body, { error: { code: 'rate_limited', message: error.message } });
   const retryAfter = Number(res.headers.get('retry-after'));
   assert.ok(
     Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 900,
