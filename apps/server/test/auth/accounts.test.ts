@@ -193,6 +193,16 @@ describe('concurrent signups', () => {
     await server.close();
   });
 
+  it('marks the session cookie Secure when the request came over TLS', async () => {
+    const res = await api(server.url, '/v1/auth/signup', {
+      body: { email: newEmail(), password: newPassword(), company: 'TLS' },
+      headers: { 'x-forwarded-for': '10.1.1.1', 'x-forwarded-proto': 'https' },
+    });
+    assert.equal(res.status, 201);
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('sg_session=')) ?? '';
+    assert.match(setCookie, /;\s*Secure/i);
+  });
+
   it('20 concurrent signups with one email → exactly one 201, the rest 409', async () => {
     const email = newEmail();
     const results = await Promise.all(
