@@ -3,9 +3,11 @@
 // context carries the request's cost to onResponse so acknowledged spend is tallied exactly.
 import autocannon from 'autocannon';
 import type { Ledger } from './ledger.js';
-import { eventHeaders, type Workload } from './workload.js';
+import { type EventRequest, eventHeaders, type Workload } from './workload.js';
 
 export interface ThroughputResult {
+  /** Requests in flight at the deadline, settled afterwards by an idempotent resend. */
+  resolvedInFlight: number;
   requests: number;
   requestsPerSecond: number;
   p50: number;
@@ -19,8 +21,7 @@ export interface ThroughputResult {
 }
 
 interface ConnectionContext {
-  agent?: string;
-  cost?: number;
+  event?: EventRequest;
 }
 
 export async function runMaxThroughput(options: {
@@ -32,6 +33,8 @@ export async function runMaxThroughput(options: {
   ledger?: Ledger;
 }): Promise<ThroughputResult> {
   let non201 = 0;
+  // Requests sent but not answered when autocannon stops at the deadline: the server may well have committed them.
+  const inFlight = new Set<EventRequest>();
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -45,19 +48,35 @@ export async function runMaxThroughput(options: {
         setupRequest: (request, context) => {
           const event = options.workload.make();
           const ctx = context as ConnectionContext;
-          ctx.agent = event.agent;
-          ctx.cost = event.costMicros;
+          ctx.event = event;
+          inFlight.add(event);
           return { ...request, headers: eventHeaders(options.apiKey, event), body: event.body };
         },
         onResponse: (status, _body, context) => {
-          const ctx = context as ConnectionContext;
+          const event = (context as ConnectionContext).event;
+          if (!event) return;
+          inFlight.delete(event);
           if (status !== 201) non201++;
-          options.ledger?.record(status, ctx.agent ?? '', ctx.cost ?? 0);
+          options.ledger?.record(status, event.agent, event.costMicros);
         },
       },
     ],
   });
+  // Settle them the way a real client would: resend with the same idempotency key. A committed one replays its
+  // original 201 (counted once); one the server never saw is processed now. Either way the ledger stays exact.
+  let resolvedInFlight = 0;
+  for (const event of inFlight) {
+    const res = await fetch(new URL('/v1/events', options.url), {
+      method: 'POST',
+      headers: eventHeaders(options.apiKey, event),
+      body: event.body,
+    });
+    await res.arrayBuffer();
+    options.ledger?.record(res.status, event.agent, event.costMicros);
+    resolvedInFlight++;
+  }
   return {
+    resolvedInFlight,
     requests: result.requests.total,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,

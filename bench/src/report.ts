@@ -1,6 +1,7 @@
 // bench/results/latest.json (everything measured) and latest.md (the same, for people).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ServerMetrics } from './server-metrics.js';
 import { ROOT } from './stack.js';
 
 export const TARGETS = { p50Ms: 3, p99Ms: 15, ceilingRatio: 0.35, rssMB: 256 } as const;
@@ -52,6 +53,7 @@ export interface BenchReport {
     max: MaxPhase;
     rssPeakMB: number;
     rssAt400MB: number;
+    serverMetrics?: { afterOpenLoop: ServerMetrics | null; afterMax: ServerMetrics | null };
     ratioToCeiling?: number;
     acknowledged: number;
     acknowledgedMicros: number;
@@ -99,6 +101,8 @@ export function renderMarkdown(r: BenchReport): string {
         (r.spendguard.ratioToCeiling !== undefined
           ? ` Max throughput is ${Math.round(r.spendguard.ratioToCeiling * 1000) / 10} % of the bare-handler ceiling.`
           : ''),
+      '',
+      `Server-side means from its own /metrics (cumulative, warm-up included) — after the 400 req/s phase: ${JSON.stringify(r.spendguard.serverMetrics?.afterOpenLoop ?? null)}; after the max-throughput phase: ${JSON.stringify(r.spendguard.serverMetrics?.afterMax ?? null)}.`,
       '',
       `Acknowledged (201): ${r.spendguard.acknowledged} events, ${r.spendguard.acknowledgedMicros} micro-dollars. Statuses seen: ${JSON.stringify(r.spendguard.statuses)}.`,
       '',

@@ -13,10 +13,11 @@ import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
 import { runOpenLoop } from './open-loop.js';
 import { type BenchReport, type Check, TARGETS, writeReport } from './report.js';
+import { readServerMetrics } from './server-metrics.js';
 import { type Child, createStores, startCeiling, startSpendguard } from './stack.js';
 import { round, summarize } from './stats.js';
 import { call, createTenant } from './tenant.js';
-import { eventHeaders, Workload } from './workload.js';
+import { type EventRequest, eventHeaders, Workload } from './workload.js';
 
 interface Options {
   quick: boolean;
@@ -54,6 +55,7 @@ async function openLoopPhase(
   ledger?: Ledger,
 ) {
   const urls = targets.map((t) => new URL('/v1/events', t));
+  const ambiguous: EventRequest[] = [];
   const result = await runOpenLoop({
     rate,
     durationMs: seconds * 1000,
@@ -63,10 +65,23 @@ async function openLoopPhase(
         url: urls[i % urls.length] as URL,
         headers: eventHeaders(apiKey, event),
         body: event.body,
-        done: (status) => ledger?.record(status, event.agent, event.costMicros),
+        done: (status) => {
+          if (status === 0) ambiguous.push(event);
+          else ledger?.record(status, event.agent, event.costMicros);
+        },
       };
     },
   });
+  // A transport error leaves the outcome unknown; resending with the same idempotency key settles it exactly.
+  for (const event of ambiguous) {
+    const res = await fetch(urls[0] as URL, {
+      method: 'POST',
+      headers: eventHeaders(apiKey, event),
+      body: event.body,
+    });
+    await res.arrayBuffer();
+    ledger?.record(res.status, event.agent, event.costMicros);
+  }
   const latency = summarize(result.latenciesMs);
   const lag = summarize(result.sendLagMs);
   const phase = {
@@ -244,6 +259,8 @@ async function main(): Promise<void> {
         ledger,
       );
       const rssOpenLoop = Math.max(...servers.map((s) => s.peakRss()));
+      const metricsAfterOpenLoop = await readServerMetrics(urls[0] as string);
+      say(`server metrics after A (cumulative means): ${JSON.stringify(metricsAfterOpenLoop)}`);
       const max = await maxPhase(
         'B spendguard max throughput',
         urls,
@@ -254,6 +271,8 @@ async function main(): Promise<void> {
         ledger,
       );
       const rssPeak = Math.max(...servers.map((s) => s.peakRss()));
+      const metricsAfterMax = await readServerMetrics(urls[0] as string);
+      say(`server metrics after B (cumulative means): ${JSON.stringify(metricsAfterMax)}`);
       say(`server RSS peak: ${mb(rssOpenLoop)} MB at 400 req/s, ${mb(rssPeak)} MB overall`);
       const correctness = await checkCorrectness(
         urls[0] as string,
@@ -268,6 +287,7 @@ async function main(): Promise<void> {
         max,
         rssPeakMB: mb(rssPeak),
         rssAt400MB: mb(rssOpenLoop),
+        serverMetrics: { afterOpenLoop: metricsAfterOpenLoop, afterMax: metricsAfterMax },
         acknowledged: ledger.acknowledged,
         acknowledgedMicros: ledger.acknowledgedMicros,
         statuses: Object.fromEntries(ledger.statuses),

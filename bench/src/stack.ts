@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { METRICS_TOKEN } from './server-metrics.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -172,6 +173,7 @@ export async function startSpendguard(stores: Stores, logLevel: string): Promise
       SPENDGUARD_HOST: '127.0.0.1',
       SPENDGUARD_PORT: String(port),
       SPENDGUARD_LOG_LEVEL: logLevel,
+      SPENDGUARD_METRICS_TOKEN: METRICS_TOKEN,
     },
     port,
   );
