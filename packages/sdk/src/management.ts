@@ -82,17 +82,24 @@ export class ApiKeysApi {
     });
   }
 
-  /** The customer's keys, without secrets. */
-  async list(): Promise<ApiKeyRecord[]> {
-    const body = await this.transport.request<ApiKeyRecord[] | { data: ApiKeyRecord[] }>(
-      'GET',
-      '/v1/api-keys',
-      {
-        retry: 'idempotent',
-      },
-    );
-    // SPEC §8 leaves the list's envelope open; accept a bare array or the `{ data }` page shape.
-    return Array.isArray(body) ? body : body.data;
+  /** One page of the customer's keys, without secrets. */
+  async list(params: ListParams = {}): Promise<Page<ApiKeyRecord>> {
+    const body = await this.transport.request<Page<ApiKeyRecord> | ApiKeyRecord[]>('GET', '/v1/api-keys', {
+      query: { limit: params.limit, cursor: params.cursor },
+      retry: 'idempotent',
+    });
+    // SPEC §8 leaves the list's envelope open; accept a bare array as one complete page.
+    return Array.isArray(body) ? { data: body, next_cursor: null } : body;
+  }
+
+  /** Every key, following `next_cursor` page by page. */
+  async *all(pageSize = 100): AsyncGenerator<ApiKeyRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ limit: pageSize, cursor });
+      yield* page.data;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
   }
 
   /** Revokes a key at once on every server instance. */

@@ -178,8 +178,10 @@ export interface ApiKeyRecord {
   name: string;
   kind: 'ingest' | 'admin';
   prefix: string;
-  agent?: string | null;
-  created_at?: string;
+  /** The one agent an ingest key is bound to, or null. */
+  agent: string | null;
+  created_at: string;
+  last_used_at: string | null;
   [extra: string]: unknown;
 }
 

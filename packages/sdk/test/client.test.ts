@@ -379,15 +379,18 @@ describe('management API', () => {
     const sg = await clientFor((request) => {
       if (request.method === 'POST')
         return { status: 201, body: { id: 'key_1', key: 'sg_ingest_x', prefix: 'sg_ingest_x' } };
-      if (request.method === 'GET') return { status: 200, body: { data: [{ id: 'key_1' }] } };
+      if (request.method === 'GET')
+        return { status: 200, body: { data: [{ id: 'key_1' }], next_cursor: 'key_1' } };
       return { status: 204 };
     });
     const created = await sg.apiKeys.create({ name: 'ci', kind: 'ingest', agent: 'bot' });
     assert.equal(created.key, 'sg_ingest_x');
+    const page = await sg.apiKeys.list();
     assert.deepEqual(
-      (await sg.apiKeys.list()).map((k) => k.id),
+      page.data.map((k) => k.id),
       ['key_1'],
     );
+    assert.equal(page.next_cursor, 'key_1');
     assert.equal(await sg.apiKeys.revoke('key_1'), undefined);
     assert.deepEqual(
       server!.requests.map((r) => [r.method, r.path, r.body]),

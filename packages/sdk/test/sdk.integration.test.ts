@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { signupAndAdminKey, startTestServer } from '../../../apps/server/test/harness.js';
-import { AgentSuspendedError, BudgetExceededError, Spendguard, SpendguardError } from '../src/index.js';
+import {
+  AgentSuspendedError,
+  AuthenticationError,
+  BudgetExceededError,
+  PermissionError,
+  Spendguard,
+  SpendguardError,
+} from '../src/index.js';
 import { dropFirst, startDroppingProxy } from './support/dropping-proxy.js';
 
 const fast = { retryBaseDelayMs: 10, retryMaxDelayMs: 2_000 };
@@ -102,6 +109,24 @@ describe('SDK against a real server', () => {
       await proxy.close();
     }
     assert.equal((await sg.agent(agent)).spend.month_micros, 40_000);
+  });
+
+  it('manages API keys: an agent-bound ingest key works, is listed without its secret, and dies on revoke', async () => {
+    const agent = uniqueAgent('keyed');
+    await sg.agents.create({ name: agent });
+    const created = await sg.apiKeys.create({ name: 'sdk test', kind: 'ingest', agent });
+    assert.match(created.key, /^sg_ingest_/);
+    const ingest = new Spendguard({ apiKey: created.key, baseUrl: server.url, ...fast });
+    assert.equal((await ingest.track({ agent, costMicros: 7 })).event.cost_micros, 7);
+    assert.equal((await ingest.agent(agent)).spend.month_micros, 7);
+    await assert.rejects(ingest.track({ agent: uniqueAgent('other'), costMicros: 7 }), PermissionError);
+    const listed: unknown[] = [];
+    for await (const key of sg.apiKeys.all()) listed.push(key);
+    const mine = listed.find((k) => (k as { id: string }).id === created.id);
+    assert.ok(mine, 'the new key is listed');
+    assert.equal((mine as { key?: string }).key, undefined, 'no secret in the list');
+    await sg.apiKeys.revoke(created.id);
+    await assert.rejects(ingest.track({ agent, costMicros: 7 }), AuthenticationError);
   });
 
   it('guard() never calls the function when the hold is refused', async () => {
