@@ -125,6 +125,7 @@ export class UnavailableError extends SpendguardError {
 
 export interface ValidationDetail {
   field?: string;
+  problem?: string;
   message?: string;
   [extra: string]: unknown;
 }
