@@ -2,13 +2,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bearerMatches } from '../../src/routes/metrics.js';
-import { api, startTestServer, type TestServer } from '../harness.js';
+import { api, signupAndAdminKey, startTestServer, type TestServer } from '../harness.js';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 
 /** Value of one sample line, e.g. `spendguard_http_request_duration_seconds_count{method="GET",...}`; 0 if absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
+    // A metric without labels prints as `name value`.
+    if (line.startsWith(`${name} `) && Object.keys(labels).length === 0)
+      return Number(line.slice(name.length + 1));
     if (!line.startsWith(`${name}{`)) continue;
     const labelText = line.slice(name.length + 1, line.lastIndexOf('}'));
     const ok = Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
@@ -117,6 +120,59 @@ describe('/metrics with SPENDGUARD_METRICS_TOKEN', () => {
     ]) {
       assert.ok(afterText.includes(name), `missing ${name}`);
     }
+  });
+});
+
+describe('/metrics while events flow', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { SPENDGUARD_METRICS_TOKEN: TOKEN } });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('counts accepted and declined events, decision latency, commits and batch sizes', async () => {
+    const tenant = await signupAndAdminKey(server.url);
+    const created = await api(server.url, '/v1/agents', {
+      body: { name: 'metered', limits: { month_micros: 10_000 } },
+      key: tenant.adminKey,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const before = await scrape(server.url);
+    const post = (key: string, cost: number) =>
+      api(server.url, '/v1/events', {
+        body: { agent: 'metered', cost_micros: cost },
+        key: tenant.adminKey,
+        headers: { 'idempotency-key': key },
+      });
+    for (let i = 0; i < 4; i++) assert.equal((await post(`m-${i}`, 1_000)).status, 201);
+    const declined = await post('m-over', 1_000_000);
+    assert.equal(declined.status, 403);
+    assert.equal(declined.body.error.code, 'budget_exceeded');
+    const replay = await post('m-0', 1_000);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+
+    const text = await scrape(server.url);
+    const delta = (name: string, labels: Record<string, string>) =>
+      sample(text, name, labels) - sample(before, name, labels);
+    assert.equal(delta('spendguard_events_total', { kind: 'event', outcome: 'accepted' }), 4);
+    assert.ok(
+      delta('spendguard_events_total', { kind: 'event', outcome: 'declined', code: 'budget_exceeded' }) >= 1,
+    );
+    assert.ok(delta('spendguard_decision_duration_seconds_count', {}) >= 5);
+    const commits =
+      sample(text, 'spendguard_commit_batch_size_sum', {}) -
+      sample(before, 'spendguard_commit_batch_size_sum', {});
+    assert.ok(commits >= 4, `batch rows committed: ${commits}`);
+    assert.equal(
+      delta('spendguard_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/v1/events',
+        status: '201',
+      }),
+      5,
+    );
   });
 });
 
