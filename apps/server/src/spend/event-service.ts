@@ -1,6 +1,7 @@
 // POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store → group commit to
 // PostgreSQL → mark the idempotency key completed → answer. Every path after decide() ends in exactly one of
-// "committed + completeKey" or "undo", even when the HTTP answer was already given up on (deadline → 503), so a
+// "committed + completeKey" or "undo" (or, when PostgreSQL cannot tell us whether a commit happened, counters
+// left high for the reconciler — the safe side), even when the HTTP answer was already given up on (deadline → 503), so a
 // counter is never left counting an event PostgreSQL does not have (except after a crash: see reconciler.ts).
 import { createHash } from 'node:crypto';
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
@@ -16,13 +17,24 @@ import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rebuildOnce } from './rebuild.js';
 import type { Decision, Decline, SpendRequest, SpendSnapshot, SpendStore } from './store.js';
-import type { AgentStatusChange, EventRow, EventWriter, PersistItem } from './writer.js';
+import {
+  type AgentStatusChange,
+  type EventRow,
+  type EventWriter,
+  type PersistItem,
+  WriterClosedError,
+} from './writer.js';
 
 /** The whole request must answer within this (SPEC: 503 fast, never a hang). */
 const DEADLINE_MS = 1_800;
 const MAX_REBUILDS = 2;
 const IN_FLIGHT_WAIT_MS = 1_000;
 const IN_FLIGHT_POLL_MS = 20;
+const SETTLE_POLL_MS = 250;
+const SETTLE_RECHECK_MS = 2_000;
+const SETTLE_GIVE_UP_MS = 110_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Dashboards need a change within 1 s; publishing every event of a busy agent would flood pub/sub. */
 const SPEND_PUBLISH_INTERVAL_MS = 250;
 
@@ -45,7 +57,8 @@ export interface EventOutcome {
 }
 
 export interface EventService {
-  record(principal: Principal, input: EventInput): Promise<EventOutcome>;
+  /** `receivedAt`: epoch ms when the HTTP request arrived; the deadline counts from there (auth may have waited). */
+  record(principal: Principal, input: EventInput, receivedAt?: number): Promise<EventOutcome>;
 }
 
 /** JSON with object keys sorted at every depth: the same request always hashes the same. */
@@ -205,7 +218,7 @@ export function createEventService(deps: {
       const decision = await decideWithRebuild(request);
       if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
         return decision;
-      await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_POLL_MS));
+      await sleep(IN_FLIGHT_POLL_MS);
     }
   };
 
@@ -264,6 +277,44 @@ export function createEventService(deps: {
       metrics.storeErrors.inc({ store: store.kind, operation: 'undo' });
       deps.log.warn({ err: error }, 'undo after a failed commit did not reach the spend store');
     }
+  };
+
+  const eventExists = async (eventId: string): Promise<boolean> => {
+    const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+    return rows.length > 0;
+  };
+
+  /**
+   * After a failed commit: committed after all → completeKey (a retry replays it); absent at two checks
+   * SETTLE_RECHECK_MS apart (so a delayed COMMIT still on the wire is not missed) → undo (a retry is decided afresh).
+   * PostgreSQL unreachable for SETTLE_GIVE_UP_MS → leave the counters high (the safe side) for the reconciler; the
+   * claim then expires by itself and PostgreSQL's unique index still prevents a double record.
+   */
+  const settleUncertainCommit = async (request: SpendRequest, decision: Decision, eventId: string) => {
+    const started = Date.now();
+    let absentSince: number | null = null;
+    while (Date.now() - started < SETTLE_GIVE_UP_MS) {
+      await sleep(absentSince === null ? SETTLE_POLL_MS : SETTLE_RECHECK_MS);
+      let exists: boolean;
+      try {
+        exists = await eventExists(eventId);
+      } catch {
+        absentSince = null;
+        continue;
+      }
+      if (exists) {
+        await store
+          .completeKey(request.customerId, request.idempotencyKey, request.requestHash)
+          .catch(() => {});
+        return;
+      }
+      if (absentSince !== null) {
+        await undoQuietly(request, decision);
+        return;
+      }
+      absentSince = Date.now();
+    }
+    deps.log.warn({ event: eventId }, 'commit outcome unknown: counters left for the reconciler');
   };
 
   /** The part of a request that must run to its end even if the client was already answered 503. */
@@ -386,8 +437,11 @@ export function createEventService(deps: {
     try {
       persisted = await writer.persist(item);
     } catch (error) {
-      await undoQuietly(request, decision);
-      throw error instanceof ApiError ? error : unavailable();
+      if (error instanceof WriterClosedError) await undoQuietly(request, decision);
+      // Otherwise the commit's fate is unknown (a COMMIT can succeed and its answer be lost): settle it in the
+      // background by asking PostgreSQL, keeping the key claimed meanwhile (retries see 409, never a second count).
+      else void settleUncertainCommit(request, decision, row.id);
+      throw unavailable();
     }
     if (persisted === 'duplicate') {
       // Another request with this key committed first (the store had forgotten the key): this one counts nothing.
@@ -421,18 +475,21 @@ export function createEventService(deps: {
   };
 
   return {
-    async record(principal, input) {
+    async record(principal, input, receivedAt = Date.now()) {
       const hash = requestHash(input);
-      const started = Date.now();
+      const started = Math.min(receivedAt, Date.now());
       let timedOut = false;
       const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
       const work = decideAndCommit(principal, input, hash, expired);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          reject(unavailable());
-        }, DEADLINE_MS);
+        timer = setTimeout(
+          () => {
+            timedOut = true;
+            reject(unavailable());
+          },
+          Math.max(0, DEADLINE_MS - (Date.now() - started)),
+        );
       });
       try {
         const outcome = await Promise.race([work, deadline]);

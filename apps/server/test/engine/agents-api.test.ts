@@ -2,8 +2,15 @@
 // limits in usd/micros/null/defaults, 409 on a taken name, tenant isolation, bound ingest keys, audit log, SSE.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../harness.js';
-import { createAgent, postEvent } from './helpers.js';
+import {
+  type ApiResponse,
+  api,
+  signupAndAdminKey,
+  startTestServer,
+  type Tenant,
+  type TestServer,
+} from '../harness.js';
+import { createAgent, type Json, postEvent } from './helpers.js';
 
 describe('kill switch across two instances', () => {
   let a: TestServer;
@@ -201,7 +208,7 @@ describe('agents API', () => {
     let cursor: string | null = null;
     do {
       const path: string = `/v1/agents?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = await api(server.url, path, { key: t.adminKey });
+      const page: ApiResponse<Json> = await api(server.url, path, { key: t.adminKey });
       assert.equal(page.status, 200);
       assert.ok(page.body.data.length <= 2);
       seen.push(...page.body.data.map((x: { name: string }) => x.name));
@@ -262,7 +269,7 @@ describe('agents API', () => {
     let cursor: string | null = null;
     let previous = Number.POSITIVE_INFINITY;
     do {
-      const page = await api(
+      const page: ApiResponse<Json> = await api(
         server.url,
         `/v1/events?agent=lister&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
         {

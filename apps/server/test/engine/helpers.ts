@@ -12,6 +12,9 @@ import { createPostgresDb } from '../../src/db/postgres.js';
 import { connectRedis } from '../../src/redis.js';
 import { type ApiResponse, api, REDIS_URL, uniqueSuffix } from '../harness.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: test convenience — response bodies are inspected ad hoc in assertions
+export type Json = any;
+
 export interface BuiltServer {
   url: string;
   app: SpendguardApp;
@@ -59,7 +62,7 @@ export async function createAgent(
   key: string,
   name: string,
   limits: Record<string, unknown> = {},
-): Promise<ApiResponse> {
+): Promise<ApiResponse<Json>> {
   const res = await api(url, '/v1/agents', { key, body: { name, limits } });
   if (res.status !== 201) throw new Error(`agent creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res;
@@ -70,7 +73,7 @@ export function postEvent(
   key: string,
   body: Record<string, unknown>,
   idempotencyKey: string = `k-${randomBytes(8).toString('hex')}`,
-): Promise<ApiResponse> {
+): Promise<ApiResponse<Json>> {
   return api(url, '/v1/events', { key, body, headers: { 'idempotency-key': idempotencyKey } });
 }
 
@@ -106,7 +109,7 @@ export async function dbSpend(databaseUrl: string, customerId: string, agent: st
   return { events: Number(events?.spent), count: Number(events?.n), daily: Number(daily?.spent) };
 }
 
-export function countStatuses(responses: ApiResponse[]): Record<number, number> {
+export function countStatuses(responses: ApiResponse<Json>[]): Record<number, number> {
   const out: Record<number, number> = {};
   for (const r of responses) out[r.status] = (out[r.status] ?? 0) + 1;
   return out;

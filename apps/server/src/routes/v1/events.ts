@@ -158,14 +158,18 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
       (request as LogFields).logAgent = body.agent;
 
-      const result = await ctx.spend.events.record(principal, {
-        agent: body.agent,
-        costMicros: amount.micros as number,
-        run: body.run ?? null,
-        occurredAt,
-        metadata: body.metadata ?? null,
-        idempotencyKey,
-      });
+      const result = await ctx.spend.events.record(
+        principal,
+        {
+          agent: body.agent,
+          costMicros: amount.micros as number,
+          run: body.run ?? null,
+          occurredAt,
+          metadata: body.metadata ?? null,
+          idempotencyKey,
+        },
+        Date.now() - reply.elapsedTime,
+      );
       (request as LogFields).logOutcome = result.outcome;
       if (result.replayed) reply.header('Idempotent-Replayed', 'true');
       return reply.code(result.status).send(result.body);
