@@ -76,6 +76,8 @@ function view(row: KeyRow): Static<typeof ApiKeyView> {
 }
 
 const tags = ['api-keys'];
+/** OpenAPI: an admin key or a dashboard session (cookie + X-CSRF-Token on writes). */
+const security: Array<Record<string, string[]>> = [{ apiKey: [] }, { session: [] }];
 
 export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: Static<typeof CreateBody> }>(
@@ -84,6 +86,7 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
       config: { access: 'admin' },
       schema: {
         tags,
+        security,
         summary: 'Create an API key (the key is shown only in this response)',
         description: 'Errors: 400 invalid_request, 401, 403 forbidden/csrf_failed, 404 not_found (agent).',
         body: CreateBody,
@@ -136,6 +139,7 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
       config: { access: 'admin' },
       schema: {
         tags,
+        security,
         summary: 'List active API keys, newest first (never the keys themselves)',
         querystring: ListQuery,
         response: { 200: KeyList },
@@ -178,6 +182,7 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
       config: { access: 'admin' },
       schema: {
         tags,
+        security,
         summary: 'Revoke an API key; effective on the very next request on every instance',
         description:
           'Idempotent: revoking an already revoked key answers 204 again. 503 means the key is revoked in the ' +

@@ -82,6 +82,7 @@ function userPrincipalOf(request: FastifyRequest): UserPrincipal {
 }
 
 const tags = ['auth'];
+const sessionOnly: Array<Record<string, string[]>> = [{ session: [] }];
 const errorNote = 'Errors: 400 invalid_request, 401 unauthenticated, 409 conflict, 429 rate_limited.';
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -92,6 +93,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: {
         tags,
         summary: 'Create a customer and its first user; starts a session',
+        security: [],
         description: errorNote,
         body: SignupBody,
         response: { 201: SessionBody },
@@ -137,6 +139,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: {
         tags,
         summary: 'Log in; starts a session (cookie) and returns its CSRF token',
+        security: [],
         description: 'Errors: 400 invalid_request, 401 unauthenticated, 429 rate_limited.',
         body: LoginBody,
         response: { 200: SessionBody },
@@ -165,7 +168,12 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/v1/auth/logout',
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'End this dashboard session', response: { 204: Type.Null() } },
+      schema: {
+        tags,
+        summary: 'End this dashboard session',
+        security: sessionOnly,
+        response: { 204: Type.Null() },
+      },
     },
     async (request, reply) => {
       const principal = userPrincipalOf(request);
@@ -182,6 +190,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: {
         tags,
         summary: 'The logged-in user, its customer and the CSRF token',
+        security: sessionOnly,
         response: { 200: SessionBody },
       },
     },
