@@ -78,6 +78,9 @@ function targets(url, adminKey) {
         // so the brute-force limiter does not answer 429 instead of the handler.
         '--tamper',
         'xforwardedfor',
+        // 401 is the handler's normal answer to a wrong login; without this sqlmap stops at the first one.
+        '--ignore-code',
+        '401',
       ],
     },
     {
