@@ -348,13 +348,18 @@ export function createEventService(deps: {
       throw error;
     }
     switch (decision.outcome) {
-      case 'in_flight':
+      case 'in_flight': {
+        // Still claimed after waiting: if PostgreSQL already has the event (its request died before completeKey,
+        // e.g. a crash), answer the replay instead of making the client wait for the claim to expire.
+        const stored = await readStored(customerId, input.idempotencyKey).catch(() => null);
+        if (stored) return replayFromDb(customerId, input.idempotencyKey, hash);
         throw new ApiError(
           'idempotency_key_in_flight',
           'A request with this Idempotency-Key is still being processed; retry shortly.',
           {},
           1,
         );
+      }
       case 'reused':
         throw new ApiError(
           'idempotency_key_reused',
