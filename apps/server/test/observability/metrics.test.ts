@@ -1,5 +1,7 @@
 // GET /metrics (SPEC §10): off unless a token is configured, token-checked, and its counters move with traffic.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bearerMatches } from '../../src/routes/metrics.js';
 import { api, signupAndAdminKey, startTestServer, type TestServer } from '../harness.js';
@@ -70,6 +72,20 @@ describe('/metrics with SPENDGUARD_METRICS_TOKEN', () => {
       assert.equal(res.body.error.code, 'unauthenticated');
       assert.doesNotMatch(JSON.stringify(res.body), /spendguard_/);
     }
+  });
+
+  it('exports every metric the Grafana dashboard queries', async () => {
+    const dashboard = readFileSync(
+      join(import.meta.dirname, '../../../../docs/grafana-dashboard.json'),
+      'utf8',
+    );
+    const names = new Set(
+      [...dashboard.matchAll(/spendguard_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+    );
+    assert.ok(names.size >= 10, `only ${names.size} metric names found in the dashboard`);
+    const text = await scrape(server.url);
+    for (const name of names)
+      assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `dashboard uses unknown ${name}`);
   });
 
   it('is not in the OpenAPI document', async () => {
