@@ -33,8 +33,21 @@ export function SpendChart({ buckets, granularity }: { buckets: Bucket[]; granul
         </span>
         <span class="muted">peak {formatUsd(max)}</span>
       </figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} class="chart-svg" role="img" aria-label={summary}>
-        <line class="chart-axis" x1="0" y1={HEIGHT - 0.5} x2={WIDTH} y2={HEIGHT - 0.5} />
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        class="chart-svg"
+        role="img"
+        aria-label={summary}
+      >
+        <line
+          class="chart-axis"
+          x1="0"
+          y1={HEIGHT - 0.5}
+          x2={WIDTH}
+          y2={HEIGHT - 0.5}
+          vector-effect="non-scaling-stroke"
+        />
         {max > 0 &&
           buckets.map((bucket, i) => {
             if (bucket.spentMicros === 0) return null;

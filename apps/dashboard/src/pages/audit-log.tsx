@@ -17,6 +17,12 @@ function describe(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** "agent agt_123" from the flat `*_type` / `*_id` columns; undefined when neither is there. */
+function joined(type: unknown, id: unknown): string | undefined {
+  const parts = [type, id].filter((v) => typeof v === 'string' && v !== '');
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
 function json(value: unknown): string {
   return value === undefined ? '' : JSON.stringify(value, null, 2);
 }
@@ -53,8 +59,8 @@ export function AuditLogPage() {
         <ul class="audit" data-testid="audit-list">
           {log.data.data.map((entry) => {
             const when = entry.created_at ?? entry.at ?? entry.occurred_at;
-            const actor = entry.actor ?? entry.actor_type;
-            const target = entry.target ?? entry.target_id ?? entry.object;
+            const actor = entry.actor ?? joined(entry.actor_type, entry.actor_id);
+            const target = entry.target ?? joined(entry.target_type, entry.target_id);
             return (
               <li key={entry.id} class="card audit-item">
                 <div class="audit-head">
