@@ -339,6 +339,24 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       .waitFor({ timeout: 2000 });
   });
 
+  test('signing up in the dashboard starts an empty account; logging out ends the session', async () => {
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    p.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
+    await p.goto(`${server.url}/#/signup`);
+    await p.getByLabel('Email').fill(`ui-${Date.now()}@example.test`);
+    await p.getByLabel('Password').fill('a long enough password');
+    await p.getByLabel('Company').fill('<b>Bold</b> Inc');
+    await p.getByRole('button', { name: 'Sign up' }).click();
+    await p.getByRole('heading', { name: 'Agents' }).waitFor();
+    await p.getByText('No agents yet.').waitFor();
+    await p.getByRole('button', { name: 'Log out' }).click();
+    await p.getByRole('button', { name: 'Log in' }).waitFor();
+    const me = await p.evaluate(async () => (await fetch('/v1/auth/me')).status);
+    assert.equal(me, 401);
+    await fresh.close();
+  });
+
   test('no console errors or CSP violations on any page', () => {
     assert.deepEqual(pageProblems, []);
   });
