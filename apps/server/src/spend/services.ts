@@ -10,6 +10,7 @@ import { type CustomerService, createCustomerService } from '../customers/servic
 import { createEventService, type EventService } from './event-service.js';
 import { createMemorySpendStore } from './memory-store.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
+import { createRedisSpendStore } from './redis-store.js';
 import type { SpendStore } from './store.js';
 import { createEventWriter, type EventWriter } from './writer.js';
 
@@ -23,27 +24,12 @@ export interface SpendServices {
   reconciler: Reconciler;
 }
 
-type RedisStoreModule = { createRedisSpendStore(redis: unknown, prefix: string): SpendStore };
-
-/**
- * TEMPORARY until spend/redis-store.ts lands (another engineer's file): load it if present, else fall back to the
- * memory store (correct for one instance only). Replace with a static import once the file exists.
- */
-async function openRedisStore(base: BaseContext): Promise<SpendStore> {
-  const specifier = './redis-store.js';
-  try {
-    const mod = (await import(specifier)) as RedisStoreModule;
-    return mod.createRedisSpendStore(base.redis, base.config.redisPrefix);
-  } catch (error) {
-    base.log.warn({ err: error }, 'redis spend store not available; using the in-process store');
-    return createMemorySpendStore();
-  }
-}
-
 export async function createSpendServices(
   base: BaseContext & { auth: AuthServices },
 ): Promise<SpendServices> {
-  const store = base.redis ? await openRedisStore(base) : createMemorySpendStore();
+  const store = base.redis
+    ? createRedisSpendStore(base.redis, base.config.redisPrefix)
+    : createMemorySpendStore();
   base.onClose(() => store.close());
   const directory = await createAgentDirectory({ db: base.db, bus: base.bus });
   base.onClose(() => directory.close());
