@@ -62,6 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: Fastify's built-in text/plain parser would hand a string to the schema (a 400) where the
+  // contract says 415 unsupported_media_type.
+  app.removeContentTypeParser('text/plain');
 
   const closers: Array<() => Promise<void>> = [];
   const bus: Bus = deps.redis

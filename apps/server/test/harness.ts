@@ -1,5 +1,5 @@
 // Test harness: real PostgreSQL and Redis, a fresh database and Redis key prefix per call, never shared.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,7 @@ export interface TestServerOptions {
   /** Share an existing database/prefix (two instances behind the same stores). */
   databaseUrl?: string;
   redisPrefix?: string;
+  sessionSecret?: string;
   env?: Record<string, string>;
   logger?: FastifyBaseLogger;
 }
@@ -93,7 +94,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const redisPrefix = options.redisPrefix ?? `sgtest:${uniqueSuffix()}`;
   const config = parseConfig({
     SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-test-')),
-    SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
+    // Instances behind the same stores share the secret, as a real deployment does (a cookie from A works on B).
+    // Derived from the database so a second instance on it gets the same secret without being told.
+    SPENDGUARD_SESSION_SECRET:
+      options.sessionSecret ??
+      (databaseUrl
+        ? createHash('sha256').update(`session:${databaseUrl}`).digest('hex')
+        : randomBytes(32).toString('hex')),
     SPENDGUARD_LOG_LEVEL: 'silent',
     ...(databaseUrl ? { SPENDGUARD_DATABASE_URL: databaseUrl } : {}),
     ...(useRedis ? { SPENDGUARD_REDIS_URL: REDIS_URL, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),

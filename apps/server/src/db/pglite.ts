@@ -12,7 +12,9 @@ function wrap(target: PGliteQueryable): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
       const result = await target.query<R>(sql, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows 0 for a SELECT; pg's rowCount counts the rows returned. Match pg.
+      const rowCount = result.affectedRows ? result.affectedRows : result.rows.length;
+      return { rows: result.rows, rowCount };
     },
   };
 }
