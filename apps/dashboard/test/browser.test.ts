@@ -261,8 +261,26 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     });
     assert.equal(accepted.status, 201);
 
+    // Revoking in the dashboard stops the key at once.
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Revoke key ci ingest' }).click();
+    const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE');
+    await page.getByRole('button', { name: 'Confirm revoke ci ingest' }).click();
+    assert.equal((await deleted).status(), 204);
+    await page.getByRole('button', { name: 'Confirm revoke ci ingest' }).waitFor({ state: 'detached' });
+    const revoked = await api(server.url, '/v1/events', {
+      key,
+      headers: { 'Idempotency-Key': `browser-test-key-revoked-${Date.now()}` },
+      body: { agent: 'beta', cost_usd: '0.01' },
+    });
+    assert.equal(revoked.status, 401);
+
     await page.goto(`${server.url}/#/settings`);
-    await page.getByLabel('Month limit for all agents together (USD)').waitFor();
+    await page.getByLabel('Month limit for all agents together (USD)').fill('1234.5');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    const customer = await api(server.url, '/v1/customer', { key: tenant.adminKey });
+    assert.equal(customer.body.limits.month_micros, 1_234_500_000);
     await page.goto(`${server.url}/#/audit`);
     await page.getByTestId('audit-list').waitFor();
     assert.ok((await page.locator('.audit-item').count()) > 0);
