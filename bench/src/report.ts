@@ -47,7 +47,16 @@ export interface BenchReport {
   mode: 'quick' | 'full';
   instances: number;
   durationSeconds?: number;
-  machine: { cores: number; cpu: string; memoryGiB: number; node: string; postgres: string; redis: string };
+  machine: {
+    cores: number;
+    cpu: string;
+    memoryGiB: number;
+    node: string;
+    postgres: string;
+    redis: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
   spendguard: {
     openLoop: OpenLoopPhase;
     max: MaxPhase;
@@ -76,7 +85,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     `Run ${r.startedAt}, mode **${r.mode}**, ${r.instances} server instance(s), ${r.durationSeconds ?? '?'} s. Produced by \`npm run bench\`${r.mode === 'quick' ? ' -- --quick' : ''}${r.instances > 1 ? ` -- --instances ${r.instances}` : ''}.`,
     '',
-    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}. Load generator, server(s), PostgreSQL and Redis all share these cores.`,
+    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}. Load generator, server(s), PostgreSQL and Redis all share these cores. Load average (1/5/15 min) at start ${r.machine.loadAverageAtStart.join(' / ')}, at end ${r.machine.loadAverageAtEnd.join(' / ')} — anything well above the load this run adds itself (about 2) means other work was competing for the CPU.`,
     '',
     '## POST /v1/events',
     '',

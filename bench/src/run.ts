@@ -7,7 +7,7 @@
 //          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info).
 // Exits non-zero unless every target in TARGETS holds. Writes bench/results/latest.{md,json}.
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
@@ -214,7 +214,9 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   say(
-    `mode ${options.quick ? 'quick' : 'full'}, ${options.instances} instance(s), log level ${options.logLevel}, run ${runId}`,
+    `mode ${options.quick ? 'quick' : 'full'}, ${options.instances} instance(s), log level ${options.logLevel}, run ${runId}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
 
   const report: BenchReport = {
@@ -228,6 +230,9 @@ async function main(): Promise<void> {
       node: process.version,
       postgres: 'n/a',
       redis: 'n/a',
+      // Other work on the machine skews every number; recorded so a reader can tell a quiet run from a busy one.
+      loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+      loadAverageAtEnd: [],
     },
     spendguard: null,
     ceiling: null,
@@ -360,6 +365,7 @@ async function main(): Promise<void> {
   }
 
   report.durationSeconds = round((performance.now() - t0) / 1000, 1);
+  report.machine.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
   const paths = writeReport(report);
   const failed = report.checks.filter((c) => !c.ok);
   say(`wrote ${paths.join(', ')}`);
