@@ -4,10 +4,13 @@
 //   C) A and B again against a bare Fastify handler that only parses the JSON (the ceiling of this machine)
 //   then: spend reported by the API and rows in PostgreSQL must equal what was acknowledged (201), exactly.
 // Options: --quick (5 s phases), --instances N (N servers behind the same stores, requests alternated),
-//          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info).
+//          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info),
+//          --profile (V8 CPU profile of the server into a temp dir, printed at the end; see profile-summary.ts).
 // Exits non-zero unless every target in TARGETS holds. Writes bench/results/latest.{md,json}.
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
@@ -24,6 +27,7 @@ interface Options {
   instances: number;
   ceilingOnly: boolean;
   logLevel: string;
+  profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -39,6 +43,7 @@ function parseOptions(argv: string[]): Options {
     instances,
     ceilingOnly: argv.includes('--ceiling-only'),
     logLevel: value('--log-level') ?? 'info',
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -242,10 +247,11 @@ async function main(): Promise<void> {
   if (!options.ceilingOnly) {
     const stores = await createStores();
     const servers: Child[] = [];
+    const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'sg-bench-profile-')) : undefined;
     try {
       Object.assign(report.machine, await stores.versions());
       for (let i = 0; i < options.instances; i++)
-        servers.push(await startSpendguard(stores, options.logLevel));
+        servers.push(await startSpendguard(stores, options.logLevel, profileDir));
       const urls = servers.map((s) => s.url);
       say(`spendguard up: ${urls.join(', ')} (pids ${servers.map((s) => s.pid).join(', ')})`);
       const tenant = await createTenant(urls[0] as string, 10);
@@ -301,6 +307,7 @@ async function main(): Promise<void> {
     } finally {
       for (const s of servers) await s.stop();
       await stores.drop();
+      if (profileDir) say(`CPU profiles in ${profileDir}: npx tsx bench/src/profile-summary.ts <file>`);
     }
   }
 

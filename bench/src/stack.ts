@@ -157,10 +157,12 @@ async function startChild(args: string[], env: NodeJS.ProcessEnv, port: number):
   };
 }
 
-export async function startSpendguard(stores: Stores, logLevel: string): Promise<Child> {
+export async function startSpendguard(stores: Stores, logLevel: string, profileDir?: string): Promise<Child> {
   const port = await freePort();
+  // --cpu-prof writes a V8 CPU profile when the process exits (bench/src/profile-summary.ts reads it).
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   return startChild(
-    ['--import', 'tsx', 'apps/server/src/main.ts'],
+    [...profile, '--import', 'tsx', 'apps/server/src/main.ts'],
     {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
