@@ -108,6 +108,51 @@ describe('events and agents (adversarial)', () => {
     assert.equal(sameKey.headers.get('idempotent-replayed'), null);
   });
 
+  it("streams only the caller's own live events over SSE, never another customer's", async () => {
+    const read = async (tenant: Tenant, during: () => Promise<void>): Promise<string> => {
+      const controller = new AbortController();
+      const res = await fetch(`${server.url}/v1/stream`, {
+        headers: { authorization: `Bearer ${tenant.adminKey}` },
+        signal: controller.signal,
+      });
+      assert.equal(res.status, 200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const pump = (async () => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            text += new TextDecoder().decode(value);
+          }
+        } catch {
+          // aborted
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 150));
+      await during();
+      await new Promise((r) => setTimeout(r, 700));
+      controller.abort();
+      await pump;
+      return text;
+    };
+    const postAlice = async () => {
+      const res = await api(server.url, '/v1/events', {
+        body: { agent: 'alice-stream-agent', cost_micros: 42, metadata: { owner: 'alice' } },
+        key: alice.adminKey,
+        headers: { 'idempotency-key': key() },
+      });
+      assert.equal(res.status, 201);
+    };
+    // (A name Bob has no agent of: Bob's own earlier events may still show up on his stream.)
+    const bobSees = await read(bob, postAlice);
+    assert.doesNotMatch(bobSees, /alice-stream-agent/);
+    // The same stream does carry the owner's own events (the check above is not vacuous).
+    const aliceSees = await read(alice, postAlice);
+    assert.match(aliceSees, /event: spend/);
+    assert.match(aliceSees, /alice-stream-agent/);
+  });
+
   it('an ingest key bound to one agent may not act on or read another (403 forbidden)', async () => {
     const created = await api(server.url, '/v1/api-keys', {
       body: { name: 'bound', kind: 'ingest', agent: 'alice-secret-agent' },
