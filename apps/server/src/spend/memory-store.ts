@@ -87,7 +87,8 @@ interface Claim {
 }
 
 interface Velocity {
-  bucketSeconds: number;
+  /** The window the buckets were kept for: pruning follows it, so another window needs a rebuild. */
+  windowSeconds: number;
   buckets: Map<number, number>;
 }
 
@@ -202,7 +203,7 @@ export class MemorySpendStore implements SpendStore {
         if (agent?.limits.velocity && velocity) {
           const window = velocityWindow(now, agent.limits.velocity.windowSeconds);
           const current = velocity.buckets.get(window.currentBucket);
-          if (velocity.bucketSeconds === window.bucketSeconds && current !== undefined) {
+          if (velocity.windowSeconds === agent.limits.velocity.windowSeconds && current !== undefined) {
             velocity.buckets.set(window.currentBucket, Math.max(0, current - amount));
           }
         }
@@ -296,14 +297,14 @@ export class MemorySpendStore implements SpendStore {
     if (velocityLimit) {
       const window = velocityWindow(now, velocityLimit.windowSeconds);
       const existing = this.velocity.get(agentKey(customerId, agentId));
-      if (existing === undefined || existing.bucketSeconds !== window.bucketSeconds) {
+      if (existing === undefined || existing.windowSeconds !== velocityLimit.windowSeconds) {
         const buckets = new Map<number, number>();
         for (const { bucket, micros } of load.velocityBuckets) {
           if (bucket >= window.firstBucket) buckets.set(bucket, (buckets.get(bucket) ?? 0) + micros);
         }
         this.velocity.set(
           agentKey(customerId, agentId),
-          { bucketSeconds: window.bucketSeconds, buckets },
+          { windowSeconds: velocityLimit.windowSeconds, buckets },
           VELOCITY_KEEP_SECONDS * 1000,
         );
       }
@@ -349,8 +350,8 @@ export class MemorySpendStore implements SpendStore {
     const velocityLimit = agent?.limits.velocity;
     if (velocityLimit) {
       const stored = this.velocity.get(agentKey(customerId, agentId));
-      const window = velocityWindow(now, velocityLimit.windowSeconds);
-      if (stored === undefined || stored.bucketSeconds !== window.bucketSeconds) missing.push('velocity');
+      if (stored === undefined || stored.windowSeconds !== velocityLimit.windowSeconds)
+        missing.push('velocity');
       else velocity = velocityInWindow(stored.buckets, now, velocityLimit.windowSeconds);
     } else if (agent) {
       // Not tracked without a limit: forget old buckets so a limit set later starts from a rebuild, not stale data.

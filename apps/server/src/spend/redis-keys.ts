@@ -22,7 +22,7 @@ export interface CustomerKeys {
   agentState(agentId: string): string;
   agentMonth(agentId: string, month: string): string;
   agentDay(agentId: string, day: string): string;
-  /** HASH bucket index → micros, plus field `w` (bucket width) that marks the set as loaded. */
+  /** HASH bucket index → micros, plus field `ws` (the window it is kept for) that marks the set as loaded. */
   velocity(agentId: string): string;
   run(agentId: string, runId: string): string;
   rebuildLock(agentId: string): string;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { dayResetsAt, monthResetsAt } from '../../src/budget/periods.js';
+import { dayResetsAt, monthResetsAt, velocityWindow } from '../../src/budget/periods.js';
 import type { Db } from '../../src/db/types.js';
 import { rebuildOnce } from '../../src/spend/rebuild.js';
 import type {
@@ -610,6 +610,23 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(inWindow.code === 'budget_exceeded' && inWindow.period, 'velocity');
         await store.putAgentState(agentState(t, { velocity: { windowSeconds: 60, maxMicros: 20_000 } }));
         assertAccepted(await store.decide(request(t, 20_000, { now: T0 + 62 * SECOND })));
+      });
+
+      it('a changed velocity window needs a rebuild (buckets were pruned for the old window)', async () => {
+        const t = await seed(store, { limits: { velocity: { windowSeconds: 30, maxMicros: 100 } } });
+        assertAccepted(await store.decide(request(t, 50, { now: T0 })));
+        await store.putAgentState(agentState(t, { velocity: { windowSeconds: 60, maxMicros: 100 } }));
+        const at = T0 + 40 * SECOND;
+        assert.deepEqual(await store.decide(request(t, 60, { now: at })), {
+          outcome: 'missing',
+          what: ['velocity'],
+        });
+        const load = emptyLoad(t, at, agentState(t, {}), null);
+        load.velocityBuckets = [{ bucket: velocityWindow(T0, 60).currentBucket, micros: 50 }];
+        await store.loadCounters(load);
+        const d = declineOf(await store.decide(request(t, 60, { now: at })));
+        assert.equal(d.code === 'budget_exceeded' && d.period, 'velocity');
+        assert.equal(d.code === 'budget_exceeded' && d.spentMicros, 50);
       });
 
       it('a budget_exceeded suspension of a day lifts on the next day', async () => {

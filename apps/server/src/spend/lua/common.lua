@@ -66,7 +66,7 @@ local function velocity_sum(key, first, current)
   local sum, stale = 0, {}
   for i = 1, #all, 2 do
     local field = all[i]
-    if field ~= 'w' then
+    if field ~= 'ws' then
       local bucket = tonumber(field)
       if bucket < first then
         stale[#stale + 1] = field
@@ -94,9 +94,10 @@ local function read_view(k, now, agent_id, run_id, batch)
   if not ad then missing[#missing + 1] = 'agent_day' end
   local velocity, stale, vcur = nil, {}, nil
   if agent and agent.vw then
-    local w, current, first = vwindow(now, agent.vw)
-    local stored_w = redis.call('HGET', k.vel, 'w')
-    if (not stored_w) or tonumber(stored_w) ~= w then
+    local _, current, first = vwindow(now, agent.vw)
+    -- The buckets are only valid for the window they were kept (pruned) for: another window means a rebuild.
+    local stored_window = redis.call('HGET', k.vel, 'ws')
+    if (not stored_window) or tonumber(stored_window) ~= agent.vw then
       missing[#missing + 1] = 'velocity'
     else
       velocity, stale = velocity_sum(k.vel, first, current)

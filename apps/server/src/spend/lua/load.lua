@@ -23,10 +23,10 @@ local holds_at = 23 + 2 * buckets
 -- Velocity follows the stored agent's limits (they may be newer than this load's).
 local agent = read_agent(KEYS[1])
 if agent and agent.vw then
-  local w, _, first = vwindow(now, agent.vw)
-  if tonumber(redis.call('HGET', KEYS[6], 'w') or '-1') ~= w then
+  local _, _, first = vwindow(now, agent.vw)
+  if tonumber(redis.call('HGET', KEYS[6], 'ws') or '-1') ~= agent.vw then
     redis.call('DEL', KEYS[6])
-    redis.call('HSET', KEYS[6], 'w', istr(w))
+    redis.call('HSET', KEYS[6], 'ws', istr(agent.vw))
     for i = 23, holds_at - 1, 2 do
       if tonumber(ARGV[i]) >= first then redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
     end

@@ -21,9 +21,9 @@ if mode == 'spent' then
   if ARGV[4] ~= '' then take_back(KEYS[7]) end
   local agent = read_agent(KEYS[2])
   if agent and agent.vw then
-    local w, current = vwindow(now, agent.vw)
+    local _, current = vwindow(now, agent.vw)
     local field = istr(current)
-    if tonumber(redis.call('HGET', KEYS[6], 'w') or '-1') == w and redis.call('HEXISTS', KEYS[6], field) == 1 then
+    if tonumber(redis.call('HGET', KEYS[6], 'ws') or '-1') == agent.vw and redis.call('HEXISTS', KEYS[6], field) == 1 then
       if redis.call('HINCRBY', KEYS[6], field, istr(-amount)) < 0 then redis.call('HSET', KEYS[6], field, '0') end
     end
   end
