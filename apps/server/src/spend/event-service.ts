@@ -118,7 +118,7 @@ export function budgetJson(
   };
 }
 
-function eventJson(row: EventRow, agentName: string) {
+export function eventJson(row: EventRow, agentName: string) {
   return {
     id: row.id,
     agent: agentName,
@@ -134,7 +134,7 @@ function eventJson(row: EventRow, agentName: string) {
   };
 }
 
-function declineBody(decline: Decline, event: unknown) {
+export function declineBody(decline: Decline, event: unknown) {
   if (decline.code === 'agent_suspended') {
     return {
       error: {
@@ -160,7 +160,132 @@ function declineBody(decline: Decline, event: unknown) {
   };
 }
 
-class DeadlineExceeded extends Error {}
+export class DeadlineExceeded extends Error {}
+
+/** What the shared decision helpers below need (the event service's and the reservation service's deps). */
+export interface DecisionDeps {
+  db: Db;
+  store: SpendStore;
+  metrics: Metrics;
+  log: { warn(obj: unknown, msg: string): void };
+}
+
+export async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest): Promise<Decision> {
+  const { store, metrics, db } = deps;
+  for (let rebuilds = 0; ; rebuilds++) {
+    const started = process.hrtime.bigint();
+    const decision = await store.decide(request);
+    metrics.decisionDuration.observe({ store: store.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (decision.outcome !== 'missing') return decision;
+    if (rebuilds >= MAX_REBUILDS) throw unavailable();
+    metrics.counterRebuilds.inc();
+    await rebuildOnce(store, db, request.customerId, request.agentId, request.runId, request.now);
+  }
+}
+
+/**
+ * Same key while the first request is still being processed: wait for it (polling the claim) and answer with its
+ * result; 409 in flight only if it takes longer than IN_FLIGHT_WAIT_MS. If the first one failed and was undone,
+ * the claim is gone and this request is decided afresh — still never a second count.
+ */
+export async function decideWaitingForFirst(
+  deps: DecisionDeps,
+  request: SpendRequest,
+  expired: () => boolean,
+): Promise<Decision> {
+  const started = Date.now();
+  for (;;) {
+    const decision = await decideWithRebuild(deps, request);
+    if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
+      return decision;
+    await sleep(IN_FLIGHT_POLL_MS);
+  }
+}
+
+export async function undoQuietly(
+  deps: DecisionDeps,
+  request: SpendRequest,
+  decision: Decision,
+): Promise<void> {
+  try {
+    await deps.store.undo(request, decision);
+  } catch (error) {
+    // Counters stay high (the safe side) until the reconciler repairs them.
+    deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'undo' });
+    deps.log.warn({ err: error }, 'undo after a failed commit did not reach the spend store');
+  }
+}
+
+/**
+ * After a failed commit: committed after all (`committed()` asks PostgreSQL) → completeKey (a retry replays it);
+ * absent at two checks SETTLE_RECHECK_MS apart (so a delayed COMMIT still on the wire is not missed) → undo (a retry
+ * is decided afresh). PostgreSQL unreachable for SETTLE_GIVE_UP_MS → leave the counters high (the safe side) for
+ * the reconciler; the claim then expires by itself and PostgreSQL's unique index still prevents a double record.
+ */
+export async function settleUncertainCommit(
+  deps: DecisionDeps,
+  request: SpendRequest,
+  decision: Decision,
+  committed: () => Promise<boolean>,
+): Promise<void> {
+  const started = Date.now();
+  let absentSince: number | null = null;
+  while (Date.now() - started < SETTLE_GIVE_UP_MS) {
+    await sleep(absentSince === null ? SETTLE_POLL_MS : SETTLE_RECHECK_MS);
+    let exists: boolean;
+    try {
+      exists = await committed();
+    } catch {
+      absentSince = null;
+      continue;
+    }
+    if (exists) {
+      await deps.store
+        .completeKey(request.customerId, request.idempotencyKey, request.requestHash)
+        .catch(() => {});
+      return;
+    }
+    if (absentSince !== null) {
+      await undoQuietly(deps, request, decision);
+      return;
+    }
+    absentSince = Date.now();
+  }
+  deps.log.warn({ key: request.idempotencyKey }, 'commit outcome unknown: counters left for the reconciler');
+}
+
+/**
+ * Runs `work` against the request deadline (counted from `receivedAt`): rejects with unavailable() when the deadline
+ * wins, while `work` goes on in the background — it ends committed or undone, never half. `expired()` tells `work`
+ * to stop before its next irreversible step.
+ */
+export async function raceDeadline<T>(
+  receivedAt: number,
+  work: (expired: () => boolean) => Promise<T>,
+): Promise<T> {
+  const started = Math.min(receivedAt, Date.now());
+  let timedOut = false;
+  const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
+  const running = work(expired);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        timedOut = true;
+        reject(unavailable());
+      },
+      Math.max(0, DEADLINE_MS - (Date.now() - started)),
+    );
+  });
+  try {
+    return await Promise.race([running, deadline]);
+  } catch (error) {
+    running.catch(() => {});
+    throw error instanceof DeadlineExceeded ? unavailable() : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function createEventService(deps: {
   db: Db;
@@ -207,36 +332,6 @@ export function createEventService(deps: {
     if (lastSpendPublish.size > 50_000) lastSpendPublish.clear();
   };
 
-  /**
-   * Same key while the first request is still being processed: wait for it (polling the claim) and answer with its
-   * result; 409 in flight only if it takes longer than IN_FLIGHT_WAIT_MS. If the first one failed and was undone,
-   * the claim is gone and this request is decided afresh — still never a second count.
-   */
-  const decideWaitingForFirst = async (request: SpendRequest, expired: () => boolean): Promise<Decision> => {
-    const started = Date.now();
-    for (;;) {
-      const decision = await decideWithRebuild(request);
-      if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
-        return decision;
-      await sleep(IN_FLIGHT_POLL_MS);
-    }
-  };
-
-  const decideWithRebuild = async (request: SpendRequest): Promise<Decision> => {
-    for (let rebuilds = 0; ; rebuilds++) {
-      const started = process.hrtime.bigint();
-      const decision = await store.decide(request);
-      metrics.decisionDuration.observe(
-        { store: store.kind },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-      if (decision.outcome !== 'missing') return decision;
-      if (rebuilds >= MAX_REBUILDS) throw unavailable();
-      metrics.counterRebuilds.inc();
-      await rebuildOnce(store, db, request.customerId, request.agentId, request.runId, request.now);
-    }
-  };
-
   const readStored = async (customerId: string, key: string) => {
     const { rows } = await db.query<{
       response_status: number;
@@ -269,52 +364,9 @@ export function createEventService(deps: {
     return { status: stored.response_status, body, replayed: true, outcome: 'replayed' };
   };
 
-  const undoQuietly = async (request: SpendRequest, decision: Decision) => {
-    try {
-      await store.undo(request, decision);
-    } catch (error) {
-      // Counters stay high (the safe side) until the reconciler repairs them.
-      metrics.storeErrors.inc({ store: store.kind, operation: 'undo' });
-      deps.log.warn({ err: error }, 'undo after a failed commit did not reach the spend store');
-    }
-  };
-
   const eventExists = async (eventId: string): Promise<boolean> => {
     const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
     return rows.length > 0;
-  };
-
-  /**
-   * After a failed commit: committed after all → completeKey (a retry replays it); absent at two checks
-   * SETTLE_RECHECK_MS apart (so a delayed COMMIT still on the wire is not missed) → undo (a retry is decided afresh).
-   * PostgreSQL unreachable for SETTLE_GIVE_UP_MS → leave the counters high (the safe side) for the reconciler; the
-   * claim then expires by itself and PostgreSQL's unique index still prevents a double record.
-   */
-  const settleUncertainCommit = async (request: SpendRequest, decision: Decision, eventId: string) => {
-    const started = Date.now();
-    let absentSince: number | null = null;
-    while (Date.now() - started < SETTLE_GIVE_UP_MS) {
-      await sleep(absentSince === null ? SETTLE_POLL_MS : SETTLE_RECHECK_MS);
-      let exists: boolean;
-      try {
-        exists = await eventExists(eventId);
-      } catch {
-        absentSince = null;
-        continue;
-      }
-      if (exists) {
-        await store
-          .completeKey(request.customerId, request.idempotencyKey, request.requestHash)
-          .catch(() => {});
-        return;
-      }
-      if (absentSince !== null) {
-        await undoQuietly(request, decision);
-        return;
-      }
-      absentSince = Date.now();
-    }
-    deps.log.warn({ event: eventId }, 'commit outcome unknown: counters left for the reconciler');
   };
 
   /** The part of a request that must run to its end even if the client was already answered 503. */
@@ -342,7 +394,7 @@ export function createEventService(deps: {
     };
     let decision: Decision;
     try {
-      decision = await decideWaitingForFirst(request, expired);
+      decision = await decideWaitingForFirst(deps, request, expired);
     } catch (error) {
       if (!(error instanceof ApiError)) metrics.storeErrors.inc({ store: store.kind, operation: 'decide' });
       throw error;
@@ -371,7 +423,7 @@ export function createEventService(deps: {
         throw unavailable();
     }
     if (expired()) {
-      await undoQuietly(request, decision);
+      await undoQuietly(deps, request, decision);
       throw new DeadlineExceeded();
     }
 
@@ -442,15 +494,15 @@ export function createEventService(deps: {
     try {
       persisted = await writer.persist(item);
     } catch (error) {
-      if (error instanceof WriterClosedError) await undoQuietly(request, decision);
+      if (error instanceof WriterClosedError) await undoQuietly(deps, request, decision);
       // Otherwise the commit's fate is unknown (a COMMIT can succeed and its answer be lost): settle it in the
       // background by asking PostgreSQL, keeping the key claimed meanwhile (retries see 409, never a second count).
-      else void settleUncertainCommit(request, decision, row.id);
+      else void settleUncertainCommit(deps, request, decision, () => eventExists(row.id));
       throw unavailable();
     }
     if (persisted === 'duplicate') {
       // Another request with this key committed first (the store had forgotten the key): this one counts nothing.
-      await undoQuietly(request, decision);
+      await undoQuietly(deps, request, decision);
       return replayFromDb(customerId, input.idempotencyKey, hash);
     }
     try {
@@ -482,22 +534,10 @@ export function createEventService(deps: {
   return {
     async record(principal, input, receivedAt = Date.now()) {
       const hash = requestHash(input);
-      const started = Math.min(receivedAt, Date.now());
-      let timedOut = false;
-      const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
-      const work = decideAndCommit(principal, input, hash, expired);
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => {
-            timedOut = true;
-            reject(unavailable());
-          },
-          Math.max(0, DEADLINE_MS - (Date.now() - started)),
-        );
-      });
       try {
-        const outcome = await Promise.race([work, deadline]);
+        const outcome = await raceDeadline(receivedAt, (expired) =>
+          decideAndCommit(principal, input, hash, expired),
+        );
         metrics.events.inc({
           kind: 'event',
           outcome: outcome.outcome,
@@ -505,32 +545,21 @@ export function createEventService(deps: {
         });
         return outcome;
       } catch (error) {
-        // The work goes on in the background when the deadline won: it ends committed or undone, never half.
-        work.catch(() => {});
-        const apiError =
-          error instanceof ApiError
-            ? error
-            : error instanceof DeadlineExceeded
-              ? unavailable()
-              : toApiError(error);
-        if (!(error instanceof ApiError) && !(error instanceof DeadlineExceeded)) {
-          deps.log.warn({ err: error }, 'event failed; answered 503');
-        }
+        const apiError = error instanceof ApiError ? error : toApiError(error);
+        if (!(error instanceof ApiError)) deps.log.warn({ err: error }, 'event failed; answered 503');
         metrics.events.inc({ kind: 'event', outcome: 'error', code: apiError.code });
         throw apiError;
-      } finally {
-        clearTimeout(timer);
       }
     },
   };
 }
 
-function codeOf(body: unknown): string {
+export function codeOf(body: unknown): string {
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
   return typeof code === 'string' ? code : 'ok';
 }
 
 /** Anything unexpected on the money path fails closed: 503, nothing recorded, safe to retry with the same key. */
-function toApiError(_error: unknown): ApiError {
+export function toApiError(_error: unknown): ApiError {
   return unavailable();
 }

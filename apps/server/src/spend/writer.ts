@@ -42,10 +42,17 @@ export interface AgentStatusChange {
   suspendedPeriod: string | null;
 }
 
+/** A reservation commit: the reservation row becomes `committed` with its event, in the event's transaction. */
+export interface ReservationCommit {
+  reservationId: string;
+  finishedAt: number;
+}
+
 export interface PersistItem {
   event: EventRow;
   agentChange?: AgentStatusChange;
   audit?: AuditEntry;
+  reservation?: ReservationCommit;
 }
 
 /** `duplicate`: another request with the same (customer, idempotency key) was committed first. */
@@ -129,12 +136,23 @@ function batchParams(items: PersistItem[]): unknown[] {
   return cols;
 }
 
-async function applyAgentChange(tx: Queryable, change: AgentStatusChange): Promise<void> {
+export async function applyAgentChange(tx: Queryable, change: AgentStatusChange): Promise<void> {
   await tx.query(
     `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
             suspended_note = NULL, updated_at = now()
      WHERE id = $1`,
     [change.agentId, change.status, change.suspendedReason, iso(change.suspendedAt), change.suspendedPeriod],
+  );
+}
+
+async function applyReservationCommit(
+  tx: Queryable,
+  commit: ReservationCommit,
+  eventId: string,
+): Promise<void> {
+  await tx.query(
+    `UPDATE reservations SET status = 'committed', event_id = $2, finished_at = $3 WHERE id = $1`,
+    [commit.reservationId, eventId, iso(commit.finishedAt)],
   );
 }
 
@@ -147,6 +165,7 @@ export async function commitBatch(db: Db, items: PersistItem[]): Promise<Set<str
       if (!inserted.has(item.event.id)) continue;
       if (item.agentChange) await applyAgentChange(tx, item.agentChange);
       if (item.audit) await recordAudit(tx, item.audit);
+      if (item.reservation) await applyReservationCommit(tx, item.reservation, item.event.id);
     }
     return inserted;
   });
