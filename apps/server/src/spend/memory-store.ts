@@ -217,6 +217,10 @@ export class MemorySpendStore implements SpendStore {
     this.claims.delete(this.claimKey(customerId, request.idempotencyKey));
   }
 
+  /**
+   * Not idempotent by itself: a second call would count the cost again. The caller guarantees one call per
+   * hold (the commit goes through the event idempotency path and PostgreSQL's reservation status).
+   */
   async commitHold(input: {
     customerId: string;
     agentId: string;
@@ -280,8 +284,11 @@ export class MemorySpendStore implements SpendStore {
     const { customerId, agentId, now } = load;
     const periods = periodKeys(now);
     const ttls = counterTtls(now, periods);
-    if (!this.agents.has(agentKey(customerId, agentId))) await this.putAgentState(load.agent);
-    if (!this.customers.has(customerId)) await this.putCustomerState(load.customer);
+    // No await anywhere below: the whole load is one step, like the Lua script.
+    if (!this.agents.has(agentKey(customerId, agentId))) {
+      this.agents.set(agentKey(customerId, agentId), structuredClone(load.agent));
+    }
+    if (!this.customers.has(customerId)) this.customers.set(customerId, { ...load.customer });
     this.setIfAbsent(this.customerMonthKey(customerId, periods), load.customerMonthMicros, ttls.monthMs);
     this.setIfAbsent(this.agentMonthKey(customerId, agentId, periods), load.agentMonthMicros, ttls.monthMs);
     this.setIfAbsent(this.agentDayKey(customerId, agentId, periods), load.agentDayMicros, ttls.dayMs);

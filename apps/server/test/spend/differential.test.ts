@@ -217,7 +217,7 @@ describe('memory and Redis stores answer identically (random operation sequences
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.SPEND_DIFF_RUNS ?? 300) },
     );
   });
 });

@@ -1,7 +1,8 @@
 #!lua
 -- SpendStore.commitHold: drop the hold (if still held), count the actual cost everywhere regardless of
 -- limits, then flip the kill switch if the agent's month or day spend is now above its limit.
--- Mirrors memory-store.ts commitHold() + decide.ts judgeAfterCommit().
+-- Mirrors memory-store.ts commitHold() + decide.ts judgeAfterCommit(). Not idempotent by itself (a second call
+-- counts again): the caller guarantees one call per hold through the event idempotency path.
 -- KEYS: 1 agent state, 2 customer state, 3 customer month, 4 agent month, 5 agent day, 6 velocity, 7 run,
 --       8 holds zset, 9 holds hash, 10 held totals
 -- ARGV: 1 hold id, 2 actual, 3 now, 4 month key, 5 day key, 6 month resets at, 7 day resets at, 8 run id|'',
