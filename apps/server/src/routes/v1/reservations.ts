@@ -1,4 +1,305 @@
-import type { FastifyInstance } from 'fastify';
+// Reservations (SPEC §6): POST /v1/reservations (hold), POST /v1/reservations/{id}/commit and /release,
+// GET /v1/reservations and GET /v1/reservations/{id}. Thin: validate, call reservations/*, send what it decided.
+// Access 'ingest' (any API key or a session); an agent-bound ingest key acts on and sees its own agent only.
+// Another customer's reservation id is 404 everywhere.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertAgentAllowed } from '../../auth/agent-access.js';
+import { principalOf } from '../../auth/plugin.js';
+import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
+import { ApiError, invalidRequest } from '../../http/errors.js';
+import { createReservationServices } from '../../reservations/service.js';
+import { NAME_PATTERN_SOURCE } from './events.js';
 
-export async function reservationRoutes(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
+const BODY_LIMIT = 16 * 1024;
+const MAX_METADATA_BYTES = 8 * 1024;
+const MAX_METADATA_KEYS = 64;
+const DEFAULT_TTL_SECONDS = 300;
+const ID_PATTERN = '^rsv_[A-Za-z0-9]{1,64}$';
+
+const ReserveBody = Type.Object(
+  {
+    agent: Type.String({
+      pattern: NAME_PATTERN_SOURCE,
+      description: 'agent name; created on the fly if allowed',
+    }),
+    amount_usd: Type.Optional(
+      Type.Union([Type.Number(), Type.String()], {
+        description: 'the estimate in USD, a JSON number or a decimal string',
+      }),
+    ),
+    amount_micros: Type.Optional(Type.Integer({ description: 'the estimate in integer micro-dollars' })),
+    ttl_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3600,
+        description: 'seconds until the hold expires (default 300)',
+      }),
+    ),
+    run: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    idempotency_key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+interface ReserveBodyShape {
+  agent: string;
+  amount_usd?: number | string;
+  amount_micros?: number;
+  ttl_seconds?: number;
+  run?: string;
+  idempotency_key?: string;
+}
+
+const CommitBody = Type.Object(
+  {
+    cost_usd: Type.Optional(
+      Type.Union([Type.Number(), Type.String()], {
+        description: 'the real cost in USD (number or decimal string)',
+      }),
+    ),
+    cost_micros: Type.Optional(Type.Integer({ description: 'the real cost in integer micro-dollars' })),
+    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
+
+interface CommitBodyShape {
+  cost_usd?: number | string;
+  cost_micros?: number;
+  metadata?: Record<string, unknown>;
+}
+
+const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) });
+
+const ListQuery = Type.Object(
+  {
+    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    status: Type.Optional(
+      Type.Union([
+        Type.Literal('held'),
+        Type.Literal('committed'),
+        Type.Literal('released'),
+        Type.Literal('expired'),
+        Type.Literal('declined'),
+      ]),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+interface ListQueryShape {
+  agent?: string;
+  status?: 'held' | 'committed' | 'released' | 'expired' | 'declined';
+  limit?: number;
+  cursor?: string;
+}
+
+type LogFields = { logAgent?: string; logOutcome?: string };
+
+/** SPEC §4: a body that is not application/json is 415 (Fastify would also parse text/plain). */
+async function jsonOnly(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined) return;
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
+  }
+}
+
+/** Required for a new reservation, as for an event: the header or the body field (equal when both are given). */
+function idempotencyKeyOf(
+  request: FastifyRequest,
+  bodyKey: string | undefined,
+  problems: FieldProblem[],
+): string {
+  const header = request.headers['idempotency-key'];
+  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
+  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
+    problems.push({ field: 'Idempotency-Key', problem: 'must be 1-255 printable ASCII characters' });
+    return '';
+  }
+  if (fromHeader !== undefined && bodyKey !== undefined && fromHeader !== bodyKey) {
+    problems.push({ field: 'idempotency_key', problem: 'differs from the Idempotency-Key header' });
+    return '';
+  }
+  const key = fromHeader ?? bodyKey;
+  if (key === undefined) {
+    problems.push({
+      field: 'Idempotency-Key',
+      problem: 'is required (header or body field idempotency_key)',
+    });
+    return '';
+  }
+  return key;
+}
+
+function metadataProblems(metadata: Record<string, unknown> | undefined, problems: FieldProblem[]): void {
+  if (metadata === undefined) return;
+  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+    problems.push({ field: 'metadata', problem: `must have at most ${MAX_METADATA_KEYS} keys` });
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
+    problems.push({ field: 'metadata', problem: `must be at most ${MAX_METADATA_BYTES} bytes serialized` });
+  }
+}
+
+export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const reservations = createReservationServices(ctx);
+
+  app.post(
+    '/v1/reservations',
+    {
+      bodyLimit: BODY_LIMIT,
+      config: { access: 'ingest' },
+      preValidation: jsonOnly,
+      schema: {
+        tags: ['reservations'],
+        summary: 'Hold an estimate against every budget of the agent; declined with 403 as an event would be',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: ReserveBody,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body as ReserveBodyShape;
+      const problems: FieldProblem[] = [];
+      const amount = parseAmount(body as unknown as Record<string, unknown>, 'amount_usd', 'amount_micros', {
+        maxMicros: MAX_EVENT_MICROS,
+        required: true,
+      });
+      if (!amount.ok) problems.push(...amount.problems);
+      const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
+      if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
+      (request as LogFields).logAgent = body.agent;
+      const result = await reservations.create(
+        principal,
+        {
+          agent: body.agent,
+          amountMicros: amount.micros as number,
+          ttlSeconds: body.ttl_seconds ?? DEFAULT_TTL_SECONDS,
+          run: body.run ?? null,
+          idempotencyKey,
+        },
+        Date.now() - reply.elapsedTime,
+      );
+      (request as LogFields).logOutcome = result.outcome;
+      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+      return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.post(
+    '/v1/reservations/:id/commit',
+    {
+      bodyLimit: BODY_LIMIT,
+      config: { access: 'ingest' },
+      preValidation: jsonOnly,
+      schema: {
+        tags: ['reservations'],
+        summary:
+          'Record the real cost (always: the money is spent); 201 with the event as POST /v1/events. ' +
+          'Idempotent per reservation: a repeat replays the first answer; another cost is 422',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        params: IdParams,
+        body: CommitBody,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body as CommitBodyShape;
+      const { id } = request.params as { id: string };
+      const problems: FieldProblem[] = [];
+      const cost = parseAmount(body as unknown as Record<string, unknown>, 'cost_usd', 'cost_micros', {
+        maxMicros: MAX_EVENT_MICROS,
+        required: true,
+      });
+      if (!cost.ok) problems.push(...cost.problems);
+      metadataProblems(body.metadata, problems);
+      if (problems.length > 0 || !cost.ok) throw invalidRequest(problems);
+      const result = await reservations.commit(
+        principal,
+        id,
+        { costMicros: cost.micros as number, metadata: body.metadata ?? null },
+        Date.now() - reply.elapsedTime,
+      );
+      (request as LogFields).logOutcome = result.outcome;
+      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+      return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.post(
+    '/v1/reservations/:id/release',
+    {
+      bodyLimit: BODY_LIMIT,
+      config: { access: 'ingest' },
+      preValidation: jsonOnly,
+      schema: {
+        tags: ['reservations'],
+        summary: 'Give the held amount back; 200 again for a repeat, 409 once committed',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        params: IdParams,
+        // No body schema: a release may come with no body at all (curl) or with `{}` (the SDK).
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = request.body;
+      if (
+        body !== undefined &&
+        body !== null &&
+        (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length > 0)
+      ) {
+        throw invalidRequest([{ field: 'body', problem: 'must be empty or {}' }]);
+      }
+      const result = await reservations.release(principalOf(request), id);
+      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+      return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.get(
+    '/v1/reservations',
+    {
+      config: { access: 'ingest' },
+      schema: {
+        tags: ['reservations'],
+        summary:
+          'Reservations of the customer, newest first (keyset pagination); held past expires_at reads expired',
+        querystring: ListQuery,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const q = request.query as ListQueryShape;
+      let agentId: string | null = null;
+      if (q.agent !== undefined) {
+        agentId = (await ctx.spend.agents.row(principal.customerId, q.agent)).id;
+        assertAgentAllowed(principal, agentId);
+      } else if (principal.type === 'api_key' && principal.agentId !== null) {
+        agentId = principal.agentId;
+      }
+      return reservations.list(principal, {
+        agentId,
+        status: q.status ?? null,
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/reservations/:id',
+    {
+      config: { access: 'ingest' },
+      schema: { tags: ['reservations'], summary: 'One reservation', params: IdParams },
+    },
+    async (request) => reservations.get(principalOf(request), (request.params as { id: string }).id),
+  );
+}

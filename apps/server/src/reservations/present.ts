@@ -1,0 +1,39 @@
+// The reservation object of SPEC §6 as clients see it. A held reservation past its expires_at reads as `expired`:
+// the spend store dropped the hold by itself at that moment, and the row is not rewritten for it.
+import { formatUsd } from '../budget/money.js';
+import type { ReservationRow } from './repository.js';
+
+export type ReservationStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
+
+export function effectiveStatus(
+  row: Pick<ReservationRow, 'status' | 'expiresAt'>,
+  now: number,
+): ReservationStatus {
+  return row.status === 'held' && row.expiresAt <= now ? 'expired' : row.status;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function reservationJson(
+  row: Pick<
+    ReservationRow,
+    'id' | 'agentName' | 'runId' | 'amountMicros' | 'status' | 'declineCode' | 'expiresAt' | 'createdAt'
+  > &
+    Partial<Pick<ReservationRow, 'finishedAt' | 'eventId'>>,
+  now: number,
+) {
+  const status = effectiveStatus(row, now);
+  return {
+    id: row.id,
+    agent: row.agentName,
+    run: row.runId,
+    amount_micros: row.amountMicros,
+    amount_usd: formatUsd(row.amountMicros),
+    status,
+    ...(row.declineCode ? { decline_code: row.declineCode } : {}),
+    expires_at: iso(row.expiresAt),
+    created_at: iso(row.createdAt),
+    finished_at: iso(row.finishedAt ?? (status === 'expired' ? row.expiresAt : null)),
+    event_id: row.eventId ?? null,
+  };
+}

@@ -1,0 +1,113 @@
+// POST /v1/reservations/{id}/release (SPEC §6) and the reads (GET /v1/reservations[/{id}]).
+// Release order: PostgreSQL first (the row turns `released`, so a restart never reloads the hold), then the store
+// drops the hold. If the store cannot be reached the hold stays counted until its expires_at — the safe side —
+// and the answer is still 200: the release is recorded and takes full effect by expiry at the latest.
+// Releasing twice answers the same 200; releasing a committed (or declined) reservation is 409 conflict; an expired
+// hold has nothing left to release: 200 with `status: expired`.
+import { decodeCursor, encodeCursor } from '../agents/service.js';
+import { assertAgentAllowed } from '../auth/agent-access.js';
+import type { Principal } from '../auth/types.js';
+import { ApiError, notFound } from '../http/errors.js';
+import { reservationJson } from './present.js';
+import { findReservation, listReservations, markReleased, type ReservationRow } from './repository.js';
+import type { ReservationDeps } from './types.js';
+
+export interface ReleaseOutcome {
+  status: number;
+  body: { reservation: ReturnType<typeof reservationJson> };
+  /** true when the reservation had already been released (or had expired) before this request. */
+  replayed: boolean;
+}
+
+const isCursor = (v: unknown): v is [string, string] =>
+  Array.isArray(v) &&
+  v.length === 2 &&
+  typeof v[0] === 'string' &&
+  typeof v[1] === 'string' &&
+  !Number.isNaN(Date.parse(v[0]));
+
+export function createReleaseService(deps: Pick<ReservationDeps, 'db' | 'store' | 'metrics' | 'log'>) {
+  const { db, store, metrics } = deps;
+
+  const visible = async (principal: Principal, id: string): Promise<ReservationRow> => {
+    const row = await findReservation(db, principal.customerId, id);
+    if (!row) throw notFound('reservation');
+    assertAgentAllowed(principal, row.agentId);
+    return row;
+  };
+
+  const answer = (row: ReservationRow, now: number, replayed: boolean): ReleaseOutcome => ({
+    status: 200,
+    body: { reservation: reservationJson(row, now) },
+    replayed,
+  });
+
+  return {
+    async release(principal: Principal, id: string): Promise<ReleaseOutcome> {
+      for (let attempt = 0; ; attempt++) {
+        const now = Date.now();
+        const row = await visible(principal, id);
+        if (row.status === 'released' || row.status === 'expired') return answer(row, now, true);
+        if (row.status === 'committed' || row.status === 'declined') {
+          throw new ApiError('conflict', `This reservation was ${row.status}; it cannot be released.`, {
+            field: 'status',
+            status: row.status,
+          });
+        }
+        if (row.expiresAt <= now) return answer(row, now, true);
+        if (await markReleased(db, principal.customerId, id, now)) {
+          try {
+            await store.releaseHold(principal.customerId, id, now);
+          } catch (error) {
+            metrics.storeErrors.inc({ store: store.kind, operation: 'release_hold' });
+            deps.log.warn(
+              { err: error, reservation: id },
+              'release: the hold stays counted until it expires',
+            );
+          }
+          return answer({ ...row, status: 'released', finishedAt: now }, now, false);
+        }
+        // Not released: a commit holds the claim (or just finished), or the hold expired this instant. Re-read once.
+        if (attempt >= 1) {
+          throw new ApiError('conflict', 'This reservation is being committed; it cannot be released.', {
+            field: 'status',
+            status: 'committing',
+          });
+        }
+      }
+    },
+
+    async get(principal: Principal, id: string) {
+      return { reservation: reservationJson(await visible(principal, id), Date.now()) };
+    },
+
+    async list(
+      principal: Principal,
+      q: {
+        agentId: string | null;
+        status: 'held' | 'committed' | 'released' | 'expired' | 'declined' | null;
+        limit: number;
+        cursor: string | undefined;
+      },
+    ) {
+      const now = Date.now();
+      const rows = await listReservations(db, {
+        customerId: principal.customerId,
+        agentId: q.agentId,
+        status: q.status,
+        limit: q.limit,
+        after: decodeCursor(q.cursor, isCursor),
+        now,
+      });
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      return {
+        data: page.map((row) => reservationJson(row, now)),
+        next_cursor:
+          rows.length > q.limit && last
+            ? encodeCursor([new Date(last.createdAt).toISOString(), last.id])
+            : null,
+      };
+    },
+  };
+}

@@ -1,0 +1,244 @@
+// PostgreSQL side of reservations (SPEC §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
+// loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
+import { type AuditEntry, recordAudit } from '../audit.js';
+import { type Db, parseInt8, type Queryable } from '../db/types.js';
+import { type AgentStatusChange, applyAgentChange } from '../spend/writer.js';
+
+export type StoredStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
+
+export interface ReservationRow {
+  id: string;
+  customerId: string;
+  agentId: string;
+  agentName: string;
+  runId: string | null;
+  amountMicros: number;
+  status: StoredStatus;
+  declineCode: string | null;
+  idempotencyKey: string;
+  requestHash: string;
+  responseStatus: number;
+  responseBody: unknown;
+  expiresAt: number;
+  createdAt: number;
+  finishedAt: number | null;
+  eventId: string | null;
+  commitRequestHash: string | null;
+  commitClaimedAt: number | null;
+}
+
+export type NewReservation = Omit<
+  ReservationRow,
+  'agentName' | 'finishedAt' | 'eventId' | 'commitRequestHash' | 'commitClaimedAt'
+>;
+
+/**
+ * A commit claim older than this is taken to belong to a request that died (crash) and may be taken over. Longer
+ * than a request's deadline plus the time settleUncertainCommit may spend deciding a commit's fate.
+ */
+export const COMMIT_CLAIM_STALE_MS = 120_000;
+
+interface DbRow {
+  id: string;
+  customer_id: string;
+  agent_id: string;
+  agent_name: string;
+  run_id: string | null;
+  amount_micros: unknown;
+  status: StoredStatus;
+  decline_code: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: unknown;
+  expires_at: unknown;
+  created_at: unknown;
+  finished_at: unknown;
+  event_id: string | null;
+  commit_request_hash: string | null;
+  commit_claimed_at: unknown;
+}
+
+const COLUMNS = `r.id, r.customer_id, r.agent_id, a.name AS agent_name, r.run_id, r.amount_micros, r.status,
+  r.decline_code, r.idempotency_key, r.request_hash, r.response_status, r.response_body, r.expires_at,
+  r.created_at, r.finished_at, r.event_id, r.commit_request_hash, r.commit_claimed_at`;
+
+const ms = (value: unknown): number => (value instanceof Date ? value.getTime() : Date.parse(String(value)));
+const msOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : ms(value);
+const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
+const int = (value: unknown): number => (typeof value === 'number' ? value : parseInt8(String(value)));
+
+function fromDb(row: DbRow): ReservationRow {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    agentId: row.agent_id,
+    agentName: row.agent_name,
+    runId: row.run_id,
+    amountMicros: int(row.amount_micros),
+    status: row.status,
+    declineCode: row.decline_code,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    responseStatus: row.response_status,
+    responseBody: typeof row.response_body === 'string' ? JSON.parse(row.response_body) : row.response_body,
+    expiresAt: ms(row.expires_at),
+    createdAt: ms(row.created_at),
+    finishedAt: msOrNull(row.finished_at),
+    eventId: row.event_id,
+    commitRequestHash: row.commit_request_hash,
+    commitClaimedAt: msOrNull(row.commit_claimed_at),
+  };
+}
+
+export async function findReservation(
+  db: Queryable,
+  customerId: string,
+  id: string,
+): Promise<ReservationRow | null> {
+  const { rows } = await db.query<DbRow>(
+    `SELECT ${COLUMNS} FROM reservations r JOIN agents a ON a.id = r.agent_id
+     WHERE r.customer_id = $1 AND r.id = $2`,
+    [customerId, id],
+  );
+  return rows[0] ? fromDb(rows[0]) : null;
+}
+
+export async function findReservationByKey(
+  db: Queryable,
+  customerId: string,
+  idempotencyKey: string,
+): Promise<ReservationRow | null> {
+  const { rows } = await db.query<DbRow>(
+    `SELECT ${COLUMNS} FROM reservations r JOIN agents a ON a.id = r.agent_id
+     WHERE r.customer_id = $1 AND r.idempotency_key = $2`,
+    [customerId, idempotencyKey],
+  );
+  return rows[0] ? fromDb(rows[0]) : null;
+}
+
+export async function reservationExists(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM reservations WHERE id = $1', [id]);
+  return rows.length > 0;
+}
+
+/**
+ * Inserts a decided reservation request (held or declined) with the kill-switch flip and audit entry its decision
+ * caused, in one transaction. false: another request with this idempotency key was stored first (nothing written).
+ */
+export async function insertReservation(
+  db: Db,
+  row: NewReservation,
+  effects: { agentChange?: AgentStatusChange; audit?: AuditEntry },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query(
+      `INSERT INTO reservations (id, customer_id, agent_id, run_id, amount_micros, status, decline_code,
+                                 idempotency_key, request_hash, response_status, response_body, expires_at,
+                                 created_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
+       ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+       RETURNING id`,
+      [
+        row.id,
+        row.customerId,
+        row.agentId,
+        row.runId,
+        row.amountMicros,
+        row.status,
+        row.declineCode,
+        row.idempotencyKey,
+        row.requestHash,
+        row.responseStatus,
+        JSON.stringify(row.responseBody),
+        iso(row.expiresAt),
+        iso(row.createdAt),
+        row.status === 'declined' ? iso(row.createdAt) : null,
+      ],
+    );
+    if (rows.length === 0) return false;
+    if (effects.agentChange) await applyAgentChange(tx, effects.agentChange);
+    if (effects.audit) await recordAudit(tx, effects.audit);
+    return true;
+  });
+}
+
+/**
+ * Claims the right to commit: only one request at a time (on any instance) gets it, and only while the
+ * reservation is neither committed nor released. A claim older than COMMIT_CLAIM_STALE_MS can be taken over.
+ */
+export async function claimCommit(
+  db: Queryable,
+  customerId: string,
+  id: string,
+  commitHash: string,
+  now: number,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `UPDATE reservations SET commit_claimed_at = $4, commit_request_hash = $3
+     WHERE customer_id = $1 AND id = $2 AND status IN ('held', 'expired')
+       AND (commit_claimed_at IS NULL OR commit_claimed_at < $5)
+     RETURNING id`,
+    [customerId, id, commitHash, iso(now), iso(now - COMMIT_CLAIM_STALE_MS)],
+  );
+  return rows.length > 0;
+}
+
+/** Gives a claim back after a commit that certainly did not happen (a retry may commit afresh). */
+export async function unclaimCommit(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE reservations SET commit_claimed_at = NULL, commit_request_hash = NULL
+     WHERE id = $1 AND status IN ('held', 'expired')`,
+    [id],
+  );
+}
+
+/** held (not expired) → released, unless a commit holds a live claim. false: nothing changed (re-read the row). */
+export async function markReleased(
+  db: Queryable,
+  customerId: string,
+  id: string,
+  now: number,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `UPDATE reservations SET status = 'released', finished_at = $3
+     WHERE customer_id = $1 AND id = $2 AND status = 'held' AND expires_at > $3
+       AND (commit_claimed_at IS NULL OR commit_claimed_at < $4)
+     RETURNING id`,
+    [customerId, id, iso(now), iso(now - COMMIT_CLAIM_STALE_MS)],
+  );
+  return rows.length > 0;
+}
+
+export interface ReservationListQuery {
+  customerId: string;
+  agentId: string | null;
+  status: 'held' | 'committed' | 'released' | 'expired' | 'declined' | null;
+  limit: number;
+  after: [string, string] | null;
+  now: number;
+}
+
+/**
+ * Newest first, keyset on (created_at, id). `held`/`expired` are derived: a held row past expires_at is expired
+ * (the store dropped the hold by itself; the row is not rewritten).
+ */
+export async function listReservations(db: Queryable, q: ReservationListQuery): Promise<ReservationRow[]> {
+  const { rows } = await db.query<DbRow>(
+    `SELECT ${COLUMNS} FROM reservations r JOIN agents a ON a.id = r.agent_id
+     WHERE r.customer_id = $1
+       AND ($2::text IS NULL OR r.agent_id = $2)
+       AND (
+         $3::text IS NULL
+         OR ($3 = 'held' AND r.status = 'held' AND r.expires_at > $4)
+         OR ($3 = 'expired' AND (r.status = 'expired' OR (r.status = 'held' AND r.expires_at <= $4)))
+         OR ($3 NOT IN ('held', 'expired') AND r.status = $3)
+       )
+       AND ($5::timestamptz IS NULL OR (r.created_at, r.id) < ($5::timestamptz, $6::text))
+     ORDER BY r.created_at DESC, r.id DESC
+     LIMIT $7`,
+    [q.customerId, q.agentId, q.status, iso(q.now), q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit + 1],
+  );
+  return rows.map(fromDb);
+}

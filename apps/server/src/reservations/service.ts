@@ -1,0 +1,27 @@
+// The reservation services (SPEC §6), built from the app's budget engine (spend/services.ts): hold, commit,
+// release and reads share its store, group-commit writer, agent directory and bus.
+import type { AppContext } from '../context.js';
+import { createCommitService } from './commit.js';
+import { createHoldService } from './hold.js';
+import { createReleaseService } from './release.js';
+import type { ReservationDeps } from './types.js';
+
+export function createReservationServices(ctx: AppContext) {
+  const deps: ReservationDeps = {
+    db: ctx.db,
+    store: ctx.spend.store,
+    metrics: ctx.metrics,
+    log: ctx.log,
+    writer: ctx.spend.writer,
+    directory: ctx.spend.directory,
+    bus: ctx.bus,
+    announceAgent: (customerId, agentId) => ctx.spend.agents.announce(customerId, agentId),
+  };
+  return {
+    ...createHoldService(deps),
+    ...createCommitService(deps),
+    ...createReleaseService(deps),
+  };
+}
+
+export type ReservationServices = ReturnType<typeof createReservationServices>;
