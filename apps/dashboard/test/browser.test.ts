@@ -311,6 +311,12 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       assert.equal((await postEvent(body)).status, 201);
     }
     assert.equal((await postEvent({ agent: 'research-bot', run: 'task-8812', cost_usd: '0.5' })).status, 403);
+    const held = await api(server.url, '/v1/reservations', {
+      key: tenant.adminKey,
+      headers: { 'Idempotency-Key': `browser-test-hold-${Date.now()}` },
+      body: { agent: 'research-bot', amount_usd: '0.25', ttl_seconds: 600 },
+    });
+    assert.equal(held.status, 201, JSON.stringify(held.body));
     const suspended = await api(server.url, '/v1/agents/newcomer/suspend', {
       key: tenant.adminKey,
       body: { note: 'screenshot' },
@@ -322,6 +328,10 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await page.screenshot({ path: join(screenshotDir, 'agents.png'), fullPage: true });
     await page.goto(`${server.url}/#/agents/research-bot`);
     await page.getByTestId('event-row').first().waitFor();
+    // The open reservation is listed with its exact amount.
+    const holds = page.getByTestId('reservations-table');
+    await holds.filter({ hasText: held.body.reservation.id }).waitFor();
+    assert.equal(await text(holds.getByTestId('held-amount')), '$0.25');
     await page.screenshot({ path: join(screenshotDir, 'agent-detail.png'), fullPage: true });
 
     const narrow = await newPage(360);

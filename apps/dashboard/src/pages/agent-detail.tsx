@@ -209,7 +209,7 @@ export function AgentDetailPage({ name }: { name: string }) {
         )}
         {holds.data && holds.data.data.length === 0 && <p class="muted">No budget is held right now.</p>}
         {holds.data && holds.data.data.length > 0 && (
-          <table class="table">
+          <table class="table" data-testid="reservations-table">
             <thead>
               <tr>
                 <th scope="col">Reservation</th>
@@ -223,7 +223,9 @@ export function AgentDetailPage({ name }: { name: string }) {
                   <td data-label="Reservation" class="mono">
                     {r.id}
                   </td>
-                  <td data-label="Held">{formatUsd(r.amount_micros)}</td>
+                  <td data-label="Held" data-testid="held-amount">
+                    {formatUsd(r.amount_micros)}
+                  </td>
                   <td data-label="Expires">{formatTime(r.expires_at)}</td>
                 </tr>
               ))}
