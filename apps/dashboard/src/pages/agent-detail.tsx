@@ -145,11 +145,15 @@ export function AgentDetailPage({ name }: { name: string }) {
               <h2 class="stat-label">
                 Velocity{a.limits.velocity ? ` (${formatSeconds(a.limits.velocity.window_seconds)})` : ''}
               </h2>
-              <SpendBar
-                label="Velocity"
-                spentMicros={a.spend.velocity_micros}
-                limitMicros={a.limits.velocity?.max_micros ?? null}
-              />
+              {a.limits.velocity ? (
+                <SpendBar
+                  label="Velocity"
+                  spentMicros={a.spend.velocity_micros}
+                  limitMicros={a.limits.velocity.max_micros}
+                />
+              ) : (
+                <p class="amount">no limit</p>
+              )}
             </div>
             <div>
               <h2 class="stat-label">Per run</h2>

@@ -170,15 +170,20 @@ export function AgentsPage() {
                 </td>
                 <td data-label="Velocity" data-testid="velocity-spend">
                   <div class="cell">
-                    <SpendBar
-                      label="Velocity"
-                      spentMicros={agent.spend.velocity_micros}
-                      limitMicros={agent.limits.velocity?.max_micros ?? null}
-                    />
-                    {agent.limits.velocity && (
-                      <span class="muted small">
-                        per {formatSeconds(agent.limits.velocity.window_seconds)}
-                      </span>
+                    {/* Without a velocity limit the API reports no rolling-window spend (0), so show none. */}
+                    {agent.limits.velocity ? (
+                      <>
+                        <SpendBar
+                          label="Velocity"
+                          spentMicros={agent.spend.velocity_micros}
+                          limitMicros={agent.limits.velocity.max_micros}
+                        />
+                        <span class="muted small">
+                          per {formatSeconds(agent.limits.velocity.window_seconds)}
+                        </span>
+                      </>
+                    ) : (
+                      <span class="muted">no limit</span>
                     )}
                   </div>
                 </td>
