@@ -2,7 +2,7 @@
 // afterwards, guard a unit of work, and manage agents and keys.
 
 import { UnavailableError } from './errors.js';
-import { AgentsApi, ApiKeysApi } from './management.js';
+import { AgentsApi, ApiKeysApi, ReservationsApi } from './management.js';
 import { OfflineReservation, Reservation, type ReservationOperations } from './reservation.js';
 import { DEFAULT_BACKOFF } from './retry.js';
 import { Transport } from './transport.js';
@@ -59,6 +59,8 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
   readonly agents: AgentsApi;
   /** API keys (admin key). */
   readonly apiKeys: ApiKeysApi;
+  /** Listing and reading reservations. */
+  readonly reservations: ReservationsApi;
   readonly #transport: Transport;
   readonly #policy: UnavailablePolicy;
   readonly #logger: Logger;
@@ -84,6 +86,7 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
     this.#logger = options.logger ?? console;
     this.agents = new AgentsApi(this.#transport);
     this.apiKeys = new ApiKeysApi(this.#transport);
+    this.reservations = new ReservationsApi(this.#transport);
     this.#reservationOps = {
       commit: (id, params) => this.#commit(id, params),
       release: (id) => this.#release(id),

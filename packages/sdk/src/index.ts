@@ -19,7 +19,7 @@ export {
   type ValidationDetail,
   ValidationError,
 } from './errors.js';
-export { AgentsApi, ApiKeysApi } from './management.js';
+export { AgentsApi, ApiKeysApi, ReservationsApi } from './management.js';
 export { OfflineReservation, Reservation } from './reservation.js';
 export { backoffDelayMs, parseRetryAfter, retryDelayMs } from './retry.js';
 export type * from './types.js';

@@ -9,7 +9,9 @@ import type {
   CreateApiKeyParams,
   CreatedApiKey,
   ListParams,
+  ListReservationsParams,
   Page,
+  ReservationRecord,
   UpdateAgentParams,
 } from './types.js';
 import { compact, limitsBody } from './wire.js';
@@ -105,5 +107,27 @@ export class ApiKeysApi {
   /** Revokes a key at once on every server instance. */
   async revoke(id: string): Promise<void> {
     await this.transport.request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { retry: 'idempotent' });
+  }
+}
+
+/** Reading reservations (ingest or admin key); to create one use `Spendguard.reserve()`. */
+export class ReservationsApi {
+  constructor(private readonly transport: Transport) {}
+
+  /** One page of reservations, newest first; a held one past `expires_at` reads `expired`. */
+  list(params: ListReservationsParams = {}): Promise<Page<ReservationRecord>> {
+    return this.transport.request('GET', '/v1/reservations', {
+      query: { agent: params.agent, status: params.status, limit: params.limit, cursor: params.cursor },
+      retry: 'idempotent',
+    });
+  }
+
+  async get(id: string): Promise<ReservationRecord> {
+    const body = await this.transport.request<{ reservation: ReservationRecord }>(
+      'GET',
+      `/v1/reservations/${encodeURIComponent(id)}`,
+      { retry: 'idempotent' },
+    );
+    return body.reservation;
   }
 }

@@ -82,6 +82,13 @@ export interface ListParams {
   cursor?: string | undefined;
 }
 
+export type ReservationStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
+
+export interface ListReservationsParams extends ListParams {
+  agent?: string | undefined;
+  status?: ReservationStatus | undefined;
+}
+
 export interface CreateApiKeyParams {
   name: string;
   kind: 'ingest' | 'admin';
@@ -135,8 +142,10 @@ export interface ReservationRecord {
   id: string;
   agent: string;
   amount_micros: number;
-  status: 'held' | 'committed' | 'released' | 'expired';
+  status: ReservationStatus;
   expires_at: string;
+  run?: string | null;
+  amount_usd?: string;
   [extra: string]: unknown;
 }
 

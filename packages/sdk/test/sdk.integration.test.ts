@@ -165,6 +165,10 @@ describe('SDK against a real server', () => {
       }),
       (error) => error === boom,
     );
+    const [released] = (await sg.reservations.list({ agent })).data;
+    assert.ok(released, 'the hold is listed');
+    assert.equal(released.status, 'released');
+    assert.equal((await sg.reservations.get(released.id)).status, 'released');
     // Had the 0.80 hold survived, a second 0.80 hold would break the 1.00 limit.
     const again = await sg.reserve({ agent, amountUsd: 0.8 });
     assert.equal(again.unavailable, false);
