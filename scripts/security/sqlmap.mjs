@@ -104,6 +104,11 @@ function targets(url, adminKey) {
       args: ['-u', `${url}/v1/events?agent=bot-1&status=accepted`, '-p', 'agent,status', '--headers', auth],
     },
     {
+      name: 'GET /v1/reservations (agent, status filters)',
+      route: '/v1/reservations',
+      args: ['-u', `${url}/v1/reservations?agent=bot-1&status=held`, '-p', 'agent,status', '--headers', auth],
+    },
+    {
       name: 'GET /v1/agents/{name}',
       route: '/v1/agents/:name',
       args: ['-u', `${url}/v1/agents/bot-1*`, '--headers', auth],
