@@ -169,6 +169,20 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await row('newcomer').getByTestId('month-spend').filter({ hasText: '$0.05' }).waitFor({ timeout: 2000 });
   });
 
+  test('a dropped stream shows "reconnecting", reconnects by itself and updates resume', async () => {
+    const live = page.getByTestId('live-status');
+    await live.filter({ hasText: /^live$/ }).waitFor();
+    server.app.server.closeAllConnections(); // drops the SSE connection, as a restart or proxy would
+    await live.filter({ hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
+    // Spent while the stream is down: the page catches up when it is back.
+    assert.equal((await postEvent({ agent: 'beta', cost_usd: '0.01' })).status, 201);
+    await live.filter({ hasText: /^live$/ }).waitFor({ timeout: 10_000 });
+    await row('beta').getByTestId('month-spend').filter({ hasText: '$0.0223' }).waitFor({ timeout: 2000 });
+    // And live updates flow again.
+    assert.equal((await postEvent({ agent: 'beta', cost_usd: '0.01' })).status, 201);
+    await row('beta').getByTestId('month-spend').filter({ hasText: '$0.0323' }).waitFor({ timeout: 1000 });
+  });
+
   test('the kill switch suspends the agent for the next event, and resume lifts it', async () => {
     await row('alpha').getByTestId('kill-switch').click();
     await row('alpha').getByTestId('kill-confirm').click();

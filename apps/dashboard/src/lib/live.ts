@@ -9,6 +9,8 @@ import type { Agent, StreamDeclined, StreamSpend } from './types';
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'off';
 
 export type LiveMessage =
+  /** The stream came back after a gap: whatever happened meanwhile was missed, so reload. */
+  | { type: 'resync' }
   | { type: 'spend'; data: StreamSpend }
   | { type: 'agent'; data: Agent }
   | { type: 'declined'; data: StreamDeclined };
@@ -21,13 +23,18 @@ let status: LiveStatus = 'off';
 let source: EventSource | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let retryDelayMs = 1000;
+let openedBefore = false;
 
 function setStatus(next: LiveStatus): void {
   status = next;
   for (const listener of statusListeners) listener(next);
 }
 
-function dispatch(type: LiveMessage['type'], raw: string): void {
+function broadcast(message: LiveMessage): void {
+  for (const listener of listeners) listener(message);
+}
+
+function dispatch(type: Exclude<LiveMessage['type'], 'resync'>, raw: string): void {
   let data: unknown;
   try {
     data = JSON.parse(raw);
@@ -35,8 +42,7 @@ function dispatch(type: LiveMessage['type'], raw: string): void {
     return; // a malformed frame must not break the stream
   }
   if (!data || typeof data !== 'object') return;
-  const message = { type, data } as LiveMessage;
-  for (const listener of listeners) listener(message);
+  broadcast({ type, data } as LiveMessage);
 }
 
 export function startLive(): void {
@@ -47,6 +53,8 @@ export function startLive(): void {
   es.onopen = () => {
     retryDelayMs = 1000;
     setStatus('live');
+    if (openedBefore) broadcast({ type: 'resync' });
+    openedBefore = true;
   };
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) {
@@ -73,6 +81,7 @@ export function stopLive(): void {
   source?.close();
   source = null;
   retryDelayMs = 1000;
+  openedBefore = false;
   setStatus('off');
 }
 

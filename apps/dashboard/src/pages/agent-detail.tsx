@@ -70,6 +70,12 @@ export function AgentDetailPage({ name }: { name: string }) {
 
   useLiveMessages(
     (message) => {
+      if (message.type === 'resync') {
+        void agent.reload();
+        void events.reload();
+        refetchSide();
+        return;
+      }
       const subject = message.type === 'agent' ? message.data.name : message.data.agent;
       if (subject !== name) return;
       if (message.type === 'agent') {

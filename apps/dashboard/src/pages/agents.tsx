@@ -51,6 +51,10 @@ export function AgentsPage() {
 
   useLiveMessages(
     (message) => {
+      if (message.type === 'resync') {
+        void loaded.reload();
+        return;
+      }
       if (!state) return;
       if (message.type === 'agent') {
         update((agents) => replaceAgent(agents, message.data));
