@@ -32,6 +32,8 @@ interface Cached<T> {
 export interface AgentDirectory {
   /** The agent, created with the customer's default limits if it is unknown and auto_create_agents is on. */
   resolve(customerId: string, name: string): Promise<AgentInfo>;
+  /** The agent if it exists; never creates one. */
+  find(customerId: string, name: string): Promise<AgentInfo | null>;
   customer(customerId: string): Promise<CustomerSettings>;
   /** Forget cached settings here and on every other instance. */
   invalidate(message: InvalidateMessage): Promise<void>;
@@ -94,6 +96,16 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
   };
 
   return {
+    async find(customerId, name) {
+      const key = keyOf(customerId, name);
+      const hit = agents.get(key);
+      if (hit && hit.expires > Date.now()) return hit.value;
+      const row = await findAgentByName(deps.db, customerId, name);
+      if (!row) return null;
+      const info = { id: row.id, customerId, name, limits: rowLimits(row) };
+      remember(agents, key, info);
+      return info;
+    },
     async resolve(customerId, name) {
       const key = keyOf(customerId, name);
       const hit = agents.get(key);

@@ -15,6 +15,8 @@ export interface AgentJson {
   limits: LimitsJson;
   spend: { month_micros: number; day_micros: number; velocity_micros: number };
   created_at: string;
+  /** When the agent's newest event (accepted or declined) was recorded; null before its first. */
+  last_event_at: string | null;
 }
 
 /**
@@ -32,7 +34,12 @@ const isoOrNull = (v: Date | string | null) => {
   return ms === null ? null : new Date(ms).toISOString();
 };
 
-export function agentToJson(row: AgentRow, spend: AgentSpend | undefined, now: number): AgentJson {
+export function agentToJson(
+  row: AgentRow,
+  spend: AgentSpend | undefined,
+  now: number,
+  lastEventAt: string | null = null,
+): AgentJson {
   const lapsed =
     row.status === 'suspended' && suspensionLapsed(row.suspended_reason, row.suspended_period, now);
   const suspended = row.status === 'suspended' && !lapsed;
@@ -50,5 +57,6 @@ export function agentToJson(row: AgentRow, spend: AgentSpend | undefined, now: n
       velocity_micros: spend?.velocityMicros ?? 0,
     },
     created_at: isoOrNull(row.created_at) as string,
+    last_event_at: lastEventAt,
   };
 }

@@ -163,3 +163,17 @@ export async function lockAgentByName(
   );
   return rows[0] ?? null;
 }
+
+/** Newest event (accepted or declined) per agent: one index probe each on events_agent_recorded. */
+export async function lastEventTimes(q: Queryable, agentIds: string[]): Promise<Map<string, string>> {
+  if (agentIds.length === 0) return new Map();
+  const { rows } = await q.query<{ id: string; at: Date | string | null }>(
+    `SELECT a.id, (SELECT e.recorded_at FROM events e WHERE e.agent_id = a.id
+                   ORDER BY e.recorded_at DESC, e.id DESC LIMIT 1) AS at
+     FROM unnest($1::text[]) AS a(id)`,
+    [agentIds],
+  );
+  const out = new Map<string, string>();
+  for (const r of rows) if (r.at !== null) out.set(r.id, new Date(r.at).toISOString());
+  return out;
+}

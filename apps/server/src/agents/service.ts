@@ -19,6 +19,7 @@ import {
   type AgentRow,
   findAgentByName,
   insertAgent,
+  lastEventTimes,
   listAgents,
   lockAgentByName,
   rowLimits,
@@ -77,7 +78,8 @@ export function createAgentService(deps: {
   const present = async (row: AgentRow): Promise<AgentJson> => {
     const now = Date.now();
     const spend = await liveSpend(store, db, row.customer_id, [row], now);
-    return agentToJson(row, spend.get(row.id), now);
+    const last = await lastEventTimes(db, [row.id]);
+    return agentToJson(row, spend.get(row.id), now, last.get(row.id) ?? null);
   };
 
   const mustFind = async (customerId: string, name: string): Promise<AgentRow> => {
@@ -114,9 +116,13 @@ export function createAgentService(deps: {
       const page = rows.slice(0, limit);
       const now = Date.now();
       const spend = await liveSpend(store, db, customerId, page, now);
+      const lastEvents = await lastEventTimes(
+        db,
+        page.map((r) => r.id),
+      );
       const last = page.at(-1);
       return {
-        data: page.map((r) => agentToJson(r, spend.get(r.id), now)),
+        data: page.map((r) => agentToJson(r, spend.get(r.id), now, lastEvents.get(r.id) ?? null)),
         next_cursor: rows.length > limit && last ? encodeCursor(last.name) : null,
       };
     },

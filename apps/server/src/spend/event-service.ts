@@ -11,7 +11,7 @@ import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayResetsAt, monthResetsAt } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
-import { ApiError, unavailable } from '../http/errors.js';
+import { ApiError, forbidden, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -377,7 +377,12 @@ export function createEventService(deps: {
     expired: () => boolean,
   ): Promise<EventOutcome> => {
     const customerId = principal.customerId;
-    const agent = await directory.resolve(customerId, input.agent);
+    // A key bound to one agent never creates another one: an unknown name is simply not its agent.
+    const bound = principal.type === 'api_key' && principal.agentId !== null;
+    const agent = bound
+      ? await directory.find(customerId, input.agent)
+      : await directory.resolve(customerId, input.agent);
+    if (!agent) throw forbidden('This API key is bound to another agent.');
     assertAgentAllowed(principal, agent.id);
     const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();

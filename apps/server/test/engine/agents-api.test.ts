@@ -348,3 +348,49 @@ describe('agents API', () => {
     assert.doesNotMatch(text, /other-tenant-agent/);
   });
 });
+
+describe('run limits, bound keys and last_event_at', () => {
+  let server: TestServer;
+  let t: Tenant;
+  before(async () => {
+    server = await startTestServer({ embedded: true });
+    t = await signupAndAdminKey(server.url);
+  });
+  after(async () => server.close());
+
+  it('a run over its cap is declined (period run) without suspending the agent; other runs go on', async () => {
+    await createAgent(server.url, t.adminKey, 'runner', { run_micros: 100 });
+    assert.equal(
+      (await postEvent(server.url, t.adminKey, { agent: 'runner', run: 'r1', cost_micros: 100 })).status,
+      201,
+    );
+    const over = await postEvent(server.url, t.adminKey, { agent: 'runner', run: 'r1', cost_micros: 1 });
+    assert.equal(over.status, 403);
+    assert.equal(over.body.error.code, 'budget_exceeded');
+    assert.equal(over.body.error.period, 'run');
+    assert.equal(over.body.error.scope, 'agent');
+    assert.equal(
+      (await postEvent(server.url, t.adminKey, { agent: 'runner', run: 'r2', cost_micros: 100 })).status,
+      201,
+    );
+    const agent = await api(server.url, '/v1/agents/runner', { key: t.adminKey });
+    assert.equal(agent.body.status, 'active');
+    assert.equal(agent.body.spend.month_micros, 200);
+    assert.equal(typeof agent.body.last_event_at, 'string');
+    assert.ok(Date.parse(agent.body.last_event_at) >= Date.parse(agent.body.created_at));
+  });
+
+  it('an agent-bound key never auto-creates another agent', async () => {
+    await createAgent(server.url, t.adminKey, 'owner');
+    const key = await api(server.url, '/v1/api-keys', {
+      key: t.adminKey,
+      body: { name: 'bound', kind: 'ingest', agent: 'owner' },
+    });
+    const r = await postEvent(server.url, key.body.key, { agent: 'brand-new', cost_micros: 1 });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'forbidden');
+    assert.equal((await api(server.url, '/v1/agents/brand-new', { key: t.adminKey })).status, 404);
+    const fresh = await api(server.url, '/v1/agents/owner', { key: t.adminKey });
+    assert.equal(fresh.body.last_event_at, null);
+  });
+});
