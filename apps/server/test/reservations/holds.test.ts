@@ -1,7 +1,7 @@
 // Acceptance: reservations (SPEC §6) over HTTP, against PostgreSQL + Redis and against the embedded default.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, signupAndAdminKey, type TestServer } from '../harness.js';
+import { api, signupAndAdminKey, type Tenant, type TestServer } from '../harness.js';
 import {
   BACKENDS,
   commit,
@@ -19,8 +19,12 @@ import {
 for (const backend of BACKENDS) {
   describe(`reservations (${backend.name})`, () => {
     let server: TestServer;
+    // Signups are rate limited per client address: tests that need no customer limit share one tenant
+    // (each with its own agent names).
+    let shared: Tenant;
     before(async () => {
       server = await startTestServer(backend.options);
+      shared = await signupAndAdminKey(server.url);
     });
     after(async () => {
       await server.close();
@@ -117,7 +121,7 @@ for (const backend of BACKENDS) {
     });
 
     it('a commit above the agent limit is recorded and flips the kill switch for what comes next', async () => {
-      const t = await signupAndAdminKey(server.url);
+      const t = shared;
       await api(server.url, '/v1/agents', {
         key: t.adminKey,
         body: { name: 'big', limits: { month_usd: 1 } },
@@ -135,19 +139,27 @@ for (const backend of BACKENDS) {
       const next = await postEvent(server.url, t.adminKey, { agent: 'big', cost_micros: 1 });
       assert.equal(next.status, 403);
       assert.equal(next.body.error.code, 'agent_suspended');
-      const [row] = await dbRows<Json>(server.app, 'SELECT status FROM agents WHERE customer_id = $1', [
-        t.customerId,
-      ]);
+      const [row] = await dbRows<Json>(
+        server.app,
+        `SELECT status FROM agents WHERE customer_id = $1 AND name = 'big'`,
+        [t.customerId],
+      );
       assert.equal(row.status, 'suspended', 'PostgreSQL mirrors the flip');
       const audit = await api(server.url, '/v1/audit-log', { key: t.adminKey });
       assert.ok(
-        audit.body.data.some((e: Json) => e.action === 'agent.suspend'),
+        audit.body.data.some(
+          (e: Json) =>
+            e.action === 'agent.suspend' &&
+            e.actor_type === 'system' &&
+            e.target_id === agent.body.id &&
+            e.after.cause.reservation_id === held.body.reservation.id,
+        ),
         'the flip is in the audit log',
       );
     });
 
     it('a commit while the agent is suspended is still recorded (the money is spent)', async () => {
-      const t = await signupAndAdminKey(server.url);
+      const t = shared;
       const held = await reserve(server.url, t.adminKey, { agent: 'sus', amount_micros: 100 });
       assert.equal(held.status, 201);
       const suspended = await api(server.url, '/v1/agents/sus/suspend', { key: t.adminKey, body: {} });
@@ -157,6 +169,39 @@ for (const backend of BACKENDS) {
       const agent = await api(server.url, '/v1/agents/sus', { key: t.adminKey });
       assert.equal(agent.body.spend.month_micros, 250);
       assert.equal(agent.body.status, 'suspended');
+    });
+
+    it('20 concurrent commits of one reservation record it once; a racing release gets 409 or loses', async () => {
+      const t = shared;
+      const held = await reserve(server.url, t.adminKey, { agent: 'racer', amount_micros: 5_000 });
+      const id = held.body.reservation.id;
+      const [releasing, ...commits] = await Promise.all([
+        release(server.url, t.adminKey, id),
+        ...Array.from({ length: 20 }, () => commit(server.url, t.adminKey, id, { cost_micros: 4_000 })),
+      ]);
+      const won = commits.filter((c) => c.status === 201);
+      for (const c of commits)
+        assert.ok([201, 409].includes(c.status), `${c.status} ${JSON.stringify(c.body)}`);
+      const rows = await dbRows<Json>(
+        server.app,
+        `SELECT e.id, e.cost_micros FROM events e JOIN agents a ON a.id = e.agent_id
+         WHERE e.customer_id = $1 AND a.name = 'racer' AND e.status = 'accepted'`,
+        [t.customerId],
+      );
+      const agent = await api(server.url, '/v1/agents/racer', { key: t.adminKey });
+      if (releasing.status === 200) {
+        // The release won: nothing may be committed, nothing spent.
+        assert.equal(won.length, 0);
+        assert.equal(rows.length, 0);
+        assert.equal(agent.body.spend.month_micros, 0);
+      } else {
+        assert.equal(releasing.status, 409);
+        assert.ok(won.length >= 1);
+        assert.equal(new Set(won.map((c) => c.body.event.id)).size, 1, 'every 201 is the same event');
+        assert.equal(rows.length, 1, 'one event in PostgreSQL');
+        assert.equal(Number(rows[0].cost_micros), 4_000);
+        assert.equal(agent.body.spend.month_micros, 4_000, 'counted once, and the hold is gone');
+      }
     });
 
     it('release and expiry return the held amount; releasing twice is the same 200', async () => {
@@ -286,7 +331,7 @@ for (const backend of BACKENDS) {
     });
 
     it('validation: ttl 1–3600, exactly one amount, Idempotency-Key required, 16 KiB body, json only', async () => {
-      const t = await signupAndAdminKey(server.url);
+      const t = shared;
       for (const body of [
         { agent: 'v', amount_usd: 1, ttl_seconds: 0 },
         { agent: 'v', amount_usd: 1, ttl_seconds: 3601 },
@@ -323,7 +368,7 @@ for (const backend of BACKENDS) {
     });
 
     it("tenant isolation: another customer's reservation is 404 for get, commit and release", async () => {
-      const a = await signupAndAdminKey(server.url);
+      const a = shared;
       const b = await signupAndAdminKey(server.url);
       const held = await reserve(server.url, a.adminKey, { agent: 'secret', amount_micros: 1_000 });
       const id = held.body.reservation.id;
@@ -354,7 +399,7 @@ for (const backend of BACKENDS) {
     });
 
     it('lists newest first with keyset pagination', async () => {
-      const t = await signupAndAdminKey(server.url);
+      const t = shared;
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         ids.push(
@@ -362,13 +407,21 @@ for (const backend of BACKENDS) {
             .id,
         );
       }
-      const page1 = await api(server.url, '/v1/reservations?limit=2', { key: t.adminKey });
-      const page2 = await api(server.url, `/v1/reservations?limit=2&cursor=${page1.body.next_cursor}`, {
-        key: t.adminKey,
-      });
-      const page3 = await api(server.url, `/v1/reservations?limit=2&cursor=${page2.body.next_cursor}`, {
-        key: t.adminKey,
-      });
+      const page1 = await api(server.url, '/v1/reservations?agent=pages&limit=2', { key: t.adminKey });
+      const page2 = await api(
+        server.url,
+        `/v1/reservations?agent=pages&limit=2&cursor=${page1.body.next_cursor}`,
+        {
+          key: t.adminKey,
+        },
+      );
+      const page3 = await api(
+        server.url,
+        `/v1/reservations?agent=pages&limit=2&cursor=${page2.body.next_cursor}`,
+        {
+          key: t.adminKey,
+        },
+      );
       assert.deepEqual(
         [...page1.body.data, ...page2.body.data, ...page3.body.data].map((r: Json) => r.id),
         ids.reverse(),
