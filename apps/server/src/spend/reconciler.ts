@@ -15,6 +15,9 @@
 //   repaired with store.undo() of exactly that amount — the same atomic operation a failed commit uses — and only
 //   when month and day drift agree (the crash happened today; an older crash is logged, not guessed at).
 //   One instance repairs per round (PostgreSQL advisory lock), so two instances never subtract the same drift twice.
+//   Agents with reservations in the last 2 hours are left alone (store holds expire lazily, so a difference there is
+//   not proof of a crash). undo() also takes the amount off the current velocity bucket if it exists (clamped at 0);
+//   after ≥ 30 s without events that bucket is usually absent.
 // Not repaired: a kill-switch flip made by a decision whose batch was lost in the crash (the agent stays suspended
 // in the store until its period ends or someone resumes it — errs on the safe side).
 import { randomUUID } from 'node:crypto';
@@ -28,6 +31,7 @@ import type { SpendStore } from './store.js';
 const RECONCILE_INTERVAL_MS = 30_000;
 const RECONCILE_LOCK_ID = 0x5347_0002;
 const MAX_AGENTS_PER_ROUND = 1_000;
+const HOLD_QUIET_MS = 2 * 3_600_000;
 
 interface Observation {
   storeMonth: number;
@@ -67,6 +71,13 @@ export function createReconciler(deps: {
     const byCustomer = new Map<string, AgentRow[]>();
     for (const row of rows)
       byCustomer.set(row.customer_id, [...(byCustomer.get(row.customer_id) ?? []), row]);
+    // Holds make the store's and PostgreSQL's numbers move on different clocks (expiry is lazy in the store), so an
+    // agent with any reservation in the last 2 h (holds live at most 1 h) is never repaired, only observed.
+    const { rows: holders } = await db.query<{ agent_id: string }>(
+      `SELECT DISTINCT agent_id FROM reservations WHERE agent_id = ANY($1::text[]) AND created_at > $2`,
+      [rows.map((r) => r.id), new Date(now - HOLD_QUIET_MS).toISOString()],
+    );
+    const withHolds = new Set(holders.map((h) => h.agent_id));
     const next = new Map<string, Observation>();
     for (const [customerId, agents] of byCustomer) {
       const cached = await store.readSpend(
@@ -98,7 +109,7 @@ export function createReconciler(deps: {
           before.storeDay === obs.storeDay &&
           before.dbMonth === obs.dbMonth &&
           before.dbDay === obs.dbDay;
-        if (!stable || monthDrift !== dayDrift || monthDrift <= 0) continue;
+        if (!stable || monthDrift !== dayDrift || monthDrift <= 0 || withHolds.has(agent.id)) continue;
         const request = {
           customerId,
           agentId: agent.id,
