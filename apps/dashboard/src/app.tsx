@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { LiveIndicator } from './components/live-indicator';
-import { api, setCsrfToken, setUnauthenticatedHandler } from './lib/api';
-import { startLive, stopLive } from './lib/live';
+import { ApiError, api, setCsrfToken, setUnauthenticatedHandler } from './lib/api';
+import { setStreamRefusedHandler, startLive, stopLive } from './lib/live';
 import { href, navigate, type Route, useRoute } from './lib/router';
 import type { Session } from './lib/types';
 import { AgentDetailPage } from './pages/agent-detail';
@@ -39,11 +39,20 @@ export function App() {
 
   useEffect(() => {
     setUnauthenticatedHandler(signOut);
+    // A refused stream may mean the session ended: ask once, and go to the login page if so.
+    setStreamRefusedHandler(() => {
+      api.get<Session>('/v1/auth/me').catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) signOut();
+      });
+    });
     api
       .get<Session>('/v1/auth/me')
       .then(signIn)
       .catch(() => setState({ kind: 'anonymous' }));
-    return () => setUnauthenticatedHandler(null);
+    return () => {
+      setUnauthenticatedHandler(null);
+      setStreamRefusedHandler(null);
+    };
   }, []);
 
   async function logout() {

@@ -399,6 +399,27 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await fresh.close();
   });
 
+  test('when the session has ended, a refused stream leads back to the login page', async () => {
+    const other = await browser.newContext();
+    const p = await other.newPage(); // no problem listeners: the refused stream logs errors on purpose
+    await p.goto(`${server.url}/#/login`);
+    await p.getByLabel('Email').fill(tenant.email);
+    await p.getByLabel('Password').fill(tenant.password);
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p
+      .getByTestId('live-status')
+      .filter({ hasText: /^live$/ })
+      .waitFor({ timeout: 5000 });
+    // End this browser's session from outside (as an expiry would), then drop its stream.
+    const cookie = (await other.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const me = await api(server.url, '/v1/auth/me', { cookie });
+    const out = await api(server.url, '/v1/auth/logout', { cookie, csrf: me.body.csrf_token, body: {} });
+    assert.equal(out.status, 204);
+    server.app.server.closeAllConnections();
+    await p.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+    await other.close();
+  });
+
   test('no console errors or CSP violations on any page', () => {
     assert.deepEqual(pageProblems, []);
   });

@@ -64,7 +64,7 @@ export function KillSwitch({ agent, onChange }: Props) {
           type="button"
           class={suspended ? 'btn btn-primary' : 'btn btn-danger-outline'}
           onClick={() => setConfirming(true)}
-          aria-label={`${verb} agent ${agent.name}`}
+          aria-label={suspended ? `Resume agent ${agent.name}` : `Kill switch: suspend agent ${agent.name}`}
           data-testid="kill-switch"
         >
           {suspended ? 'Resume' : 'Kill switch'}

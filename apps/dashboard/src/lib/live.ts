@@ -24,6 +24,12 @@ let source: EventSource | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let retryDelayMs = 1000;
 let openedBefore = false;
+let onRefused: (() => void) | null = null;
+
+/** Called when the server refuses the stream outright (e.g. the session expired), before retrying. */
+export function setStreamRefusedHandler(handler: (() => void) | null): void {
+  onRefused = handler;
+}
 
 function setStatus(next: LiveStatus): void {
   status = next;
@@ -61,6 +67,7 @@ export function startLive(): void {
       es.close();
       source = null;
       setStatus('reconnecting');
+      onRefused?.();
       retryTimer = setTimeout(() => {
         retryTimer = null;
         startLive();
