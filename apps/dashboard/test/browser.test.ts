@@ -144,6 +144,11 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       const day = await text(row(agent.name).getByTestId('day-spend'));
       assert.ok(month.includes(formatUsd(agent.spend.month_micros)), `${agent.name} month: ${month}`);
       assert.ok(day.includes(formatUsd(agent.spend.day_micros)), `${agent.name} day: ${day}`);
+      if (agent.last_event_at) {
+        // In the viewer's time zone and locale, as the browser formats it.
+        const local = await page.evaluate((iso) => new Date(iso).toLocaleString(), agent.last_event_at);
+        assert.equal(await text(row(agent.name).getByTestId('last-event')), local);
+      }
     }
     assert.match(await text(row('alpha').getByTestId('month-spend')), /\$1\.73(?!\d)/);
     assert.match(await text(row('beta').getByTestId('month-spend')), /\$0\.0123(?!\d)/);

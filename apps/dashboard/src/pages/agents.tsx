@@ -5,7 +5,7 @@ import { StatusBadge } from '../components/status-badge';
 import { agentPath, api, errorText, unwrap, withQuery } from '../lib/api';
 import { useLiveMessages } from '../lib/live';
 import { href } from '../lib/router';
-import { formatAgo, formatSeconds } from '../lib/time';
+import { formatSeconds, formatTime } from '../lib/time';
 import type { Agent, Page } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
@@ -72,7 +72,8 @@ export function AgentsPage() {
               ? {
                   ...a,
                   spend,
-                  // Only tracked when the API reports it; otherwise the column stays hidden.
+                  // Only tracked when the API reports it (else the column stays hidden). A spend message carries
+                  // no event time; its arrival is within a second of the event, close enough for this column.
                   ...('last_event_at' in a
                     ? { last_event_at: event?.recorded_at ?? new Date().toISOString() }
                     : {}),
@@ -193,7 +194,12 @@ export function AgentsPage() {
                 </td>
                 {showLastEvent && (
                   <td data-label="Last event">
-                    <div class="cell">{formatAgo(agent.last_event_at)}</div>
+                    <div class="cell">
+                      {/* Absolute local time: a relative "5 s ago" would go stale without a ticking timer. */}
+                      <time dateTime={agent.last_event_at ?? undefined} data-testid="last-event">
+                        {formatTime(agent.last_event_at)}
+                      </time>
+                    </div>
                   </td>
                 )}
                 <td data-label="Kill switch">
