@@ -1,15 +1,23 @@
 // POST /v1/reservations/{id}/release (SPEC §6) and the reads (GET /v1/reservations[/{id}]).
-// Release order: PostgreSQL first (the row turns `released`, so a restart never reloads the hold), then the store
-// drops the hold. If the store cannot be reached the hold stays counted until its expires_at — the safe side —
-// and the answer is still 200: the release is recorded and takes full effect by expiry at the latest.
+// Release order: the store drops the hold first, then PostgreSQL's row turns `released`. Either step failing is a
+// 503 that a retry completes (dropping a hold twice is a no-op), and no state is left that under-counts: a row
+// still `held` in PostgreSQL whose hold the store already dropped can only bring the hold back (a rebuild), the
+// safe side, until it expires. (The reverse order would leave a hold counted in the store that PostgreSQL calls
+// released — a retry could not fix it, and the reconciler would take it out of the counters while still held.)
 // Releasing twice answers the same 200; releasing a committed (or declined) reservation is 409 conflict; an expired
 // hold has nothing left to release: 200 with `status: expired`.
 import { decodeCursor, encodeCursor } from '../agents/service.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError, notFound, unavailable } from '../http/errors.js';
 import { reservationJson } from './present.js';
-import { findReservation, listReservations, markReleased, type ReservationRow } from './repository.js';
+import {
+  COMMIT_CLAIM_STALE_MS,
+  findReservation,
+  listReservations,
+  markReleased,
+  type ReservationRow,
+} from './repository.js';
 import type { ReservationDeps } from './types.js';
 
 export interface ReleaseOutcome {
@@ -55,17 +63,17 @@ export function createReleaseService(deps: Pick<ReservationDeps, 'db' | 'store' 
           });
         }
         if (row.expiresAt <= now) return answer(row, now, true);
-        if (await markReleased(db, principal.customerId, id, now)) {
+        if (row.commitClaimedAt === null || row.commitClaimedAt < now - COMMIT_CLAIM_STALE_MS) {
           try {
             await store.releaseHold(principal.customerId, id, now);
           } catch (error) {
             metrics.storeErrors.inc({ store: store.kind, operation: 'release_hold' });
-            deps.log.warn(
-              { err: error, reservation: id },
-              'release: the hold stays counted until it expires',
-            );
+            deps.log.warn({ err: error, reservation: id }, 'release: the spend store is unreachable');
+            throw unavailable();
           }
-          return answer({ ...row, status: 'released', finishedAt: now }, now, false);
+          if (await markReleased(db, principal.customerId, id, now)) {
+            return answer({ ...row, status: 'released', finishedAt: now }, now, false);
+          }
         }
         // Not released: a commit holds the claim (or just finished), or the hold expired this instant. Re-read once.
         if (attempt >= 1) {
