@@ -127,8 +127,10 @@ export function renderMarkdown(r: BenchReport): string {
 export function writeReport(report: BenchReport): string[] {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const json = join(dir, 'latest.json');
-  const md = join(dir, 'latest.md');
+  // Multi-instance runs keep their own files so they never overwrite the single-instance reference run.
+  const base = report.instances > 1 ? `latest-instances-${report.instances}` : 'latest';
+  const json = join(dir, `${base}.json`);
+  const md = join(dir, `${base}.md`);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(md, renderMarkdown(report));
   return [json, md];
