@@ -96,6 +96,8 @@ WITH input AS (
   SELECT id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
          request_hash, response_status, response_body::jsonb, metadata::jsonb, reservation_id, occurred_at, recorded_at
   FROM input
+  -- Key order: two batches racing on the same keys (retries) take the unique-index locks in one order, no deadlock.
+  ORDER BY customer_id, idempotency_key
   ON CONFLICT (customer_id, idempotency_key) DO NOTHING
   RETURNING id, customer_id, agent_id, cost_micros, status, recorded_at
 ), daily AS (
@@ -160,8 +162,13 @@ export async function commitBatch(db: Db, items: PersistItem[]): Promise<Set<str
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(INSERT_BATCH, batchParams(items));
     const inserted = new Set(rows.map((r) => r.id));
-    // Kill-switch flips and their audit entries only for events that really went in (not late duplicates).
-    for (const item of items) {
+    // Kill-switch flips and their audit entries only for events that really went in (not late duplicates),
+    // agent rows in id order so concurrent batches lock them in the same sequence.
+    const agentOf = (item: PersistItem) => item.agentChange?.agentId ?? '';
+    const ordered = [...items].sort((a, b) =>
+      agentOf(a) < agentOf(b) ? -1 : agentOf(a) > agentOf(b) ? 1 : 0,
+    );
+    for (const item of ordered) {
       if (!inserted.has(item.event.id)) continue;
       if (item.agentChange) await applyAgentChange(tx, item.agentChange);
       if (item.audit) await recordAudit(tx, item.audit);
