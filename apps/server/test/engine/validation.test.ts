@@ -160,3 +160,59 @@ describe('POST /v1/events input validation', () => {
     assert.equal(rows.length, 0);
   });
 });
+
+describe('management inputs', () => {
+  let server: TestServer;
+  let t: Tenant;
+  before(async () => {
+    server = await startTestServer({ embedded: true });
+    t = await signupAndAdminKey(server.url);
+  });
+  after(async () => server.close());
+
+  it('PATCH /v1/customer and agent limits refuse bad money with 400 and change nothing', async () => {
+    const before = await api(server.url, '/v1/customer', { key: t.adminKey });
+    for (const body of [
+      { limits: { month_usd: '-1' } },
+      { limits: { month_usd: '1', month_micros: 1 } },
+      { limits: { month_micros: 1.5 } },
+      { limits: { month_usd: true } },
+      { default_agent_limits: { day_usd: 'lots' } },
+      { default_agent_limits: { velocity: { window_seconds: 3601, max_micros: 1 } } },
+      { auto_create_agents: 'yes' },
+      { surprise: 1 },
+    ]) {
+      const r = await api(server.url, '/v1/customer', { method: 'PATCH', key: t.adminKey, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.ok(r.body.error.details.length > 0);
+    }
+    const afterAll = await api(server.url, '/v1/customer', { key: t.adminKey });
+    assert.deepEqual(afterAll.body, before.body);
+    const ok = await api(server.url, '/v1/customer', {
+      method: 'PATCH',
+      key: t.adminKey,
+      body: { limits: { month_usd: 12.5 } },
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.limits, { month_micros: 12_500_000, month_usd: '12.500000' });
+    const cleared = await api(server.url, '/v1/customer', {
+      method: 'PATCH',
+      key: t.adminKey,
+      body: { limits: { month_usd: null } },
+    });
+    assert.equal(cleared.body.limits.month_micros, null);
+  });
+
+  it('list filters are validated: bad status, limit, time or cursor → 400', async () => {
+    for (const query of ['status=maybe', 'limit=0', 'limit=101', 'from=yesterday', 'cursor=not-a-cursor']) {
+      const r = await api(server.url, `/v1/events?${query}`, { key: t.adminKey });
+      assert.equal(r.status, 400, query);
+    }
+    for (const query of ['granularity=week', 'from=soon']) {
+      await api(server.url, '/v1/agents', { key: t.adminKey, body: { name: 'ts-agent' } });
+      const r = await api(server.url, `/v1/agents/ts-agent/timeseries?${query}`, { key: t.adminKey });
+      assert.equal(r.status, 400, query);
+    }
+    assert.equal((await api(server.url, '/v1/audit-log?cursor=zzz', { key: t.adminKey })).status, 400);
+  });
+});
