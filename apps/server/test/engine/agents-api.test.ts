@@ -72,6 +72,58 @@ describe('kill switch across two instances', () => {
   });
 });
 
+async function readStream(url: string, key: string, during: () => Promise<void>): Promise<string> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/v1/stream`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: controller.signal,
+  });
+  assert.equal(response.status, 200);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  const collect = (async () => {
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      text += decoder.decode(value);
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 150));
+  await during();
+  await new Promise((r) => setTimeout(r, 1_000));
+  controller.abort();
+  await collect;
+  return text;
+}
+
+describe('live stream across instances', () => {
+  let a: TestServer;
+  let b: TestServer;
+  before(async () => {
+    a = await startTestServer();
+    b = await startTestServer({ databaseUrl: a.databaseUrl as string, redisPrefix: a.redisPrefix });
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('a stream on A sees, within a second, spend and a suspension made on B', async () => {
+    const t = await signupAndAdminKey(a.url);
+    await createAgent(a.url, t.adminKey, 'far-away');
+    const text = await readStream(a.url, t.adminKey, async () => {
+      assert.equal((await postEvent(b.url, t.adminKey, { agent: 'far-away', cost_micros: 77 })).status, 201);
+      assert.equal(
+        (await api(b.url, '/v1/agents/far-away/suspend', { method: 'POST', key: t.adminKey })).status,
+        200,
+      );
+    });
+    assert.match(text, /event: spend\ndata: \{"agent":"far-away","spend":\{"month_micros":77/);
+    assert.match(text, /event: agent\ndata: \{[^\n]*"name":"far-away"[^\n]*"status":"suspended"/);
+  });
+});
+
 describe('agents API', () => {
   let server: TestServer;
   let t: Tenant;
