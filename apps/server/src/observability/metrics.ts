@@ -52,7 +52,7 @@ export function createMetrics() {
     }),
     openHolds: new Gauge({
       name: 'spendguard_open_holds',
-      help: 'Reservations currently held (as last observed by this instance)',
+      help: 'Reservations currently held, all instances (read from PostgreSQL when /metrics is scraped; aggregate with max)',
       registers,
     }),
     sseClients: new Gauge({

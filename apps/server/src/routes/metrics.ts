@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { unauthenticated } from '../http/errors.js';
+import { refreshOpenHolds } from '../observability/open-holds.js';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -29,6 +30,7 @@ export async function metricsRoutes(app: FastifyInstance, ctx: AppContext): Prom
     { config: { access: 'public' }, schema: { hide: true } },
     async (request, reply) => {
       if (!bearerMatches(request.headers.authorization, token)) throw unauthenticated();
+      await refreshOpenHolds(ctx.db, ctx.metrics);
       reply.header('content-type', registry.contentType);
       reply.header('cache-control', 'no-store');
       return registry.metrics();

@@ -192,6 +192,45 @@ describe('/metrics while events flow', () => {
   });
 });
 
+describe('/metrics open holds', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { SPENDGUARD_METRICS_TOKEN: TOKEN } });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('reports reservations held right now, read from PostgreSQL at scrape time', async () => {
+    const tenant = await signupAndAdminKey(server.url);
+    assert.equal(sample(await scrape(server.url), 'spendguard_open_holds', {}), 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const held = await api(server.url, '/v1/reservations', {
+        body: { agent: 'holder', amount_micros: 1_000, ttl_seconds: 600 },
+        key: tenant.adminKey,
+        headers: { 'idempotency-key': `hold-${i}` },
+      });
+      assert.equal(held.status, 201, JSON.stringify(held.body));
+      ids.push(held.body.reservation.id);
+    }
+    assert.equal(sample(await scrape(server.url), 'spendguard_open_holds', {}), 3);
+    const released = await api(server.url, `/v1/reservations/${ids[0]}/release`, {
+      body: {},
+      key: tenant.adminKey,
+      headers: { 'idempotency-key': 'release-0' },
+    });
+    assert.equal(released.status, 200, JSON.stringify(released.body));
+    const committed = await api(server.url, `/v1/reservations/${ids[1]}/commit`, {
+      body: { cost_micros: 900 },
+      key: tenant.adminKey,
+      headers: { 'idempotency-key': 'commit-1' },
+    });
+    assert.equal(committed.status, 201, JSON.stringify(committed.body));
+    assert.equal(sample(await scrape(server.url), 'spendguard_open_holds', {}), 1);
+  });
+});
+
 describe('bearerMatches', () => {
   it('accepts only the exact token after "Bearer "', () => {
     assert.equal(bearerMatches(`Bearer ${TOKEN}`, TOKEN), true);
