@@ -109,48 +109,49 @@ describe('events and agents (adversarial)', () => {
   });
 
   it("streams only the caller's own live events over SSE, never another customer's", async () => {
-    const read = async (tenant: Tenant, during: () => Promise<void>): Promise<string> => {
+    const open = async (tenant: Tenant) => {
       const controller = new AbortController();
       const res = await fetch(`${server.url}/v1/stream`, {
         headers: { authorization: `Bearer ${tenant.adminKey}` },
         signal: controller.signal,
       });
       assert.equal(res.status, 200);
+      const stream = { text: '', close: () => controller.abort(), done: Promise.resolve() };
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      let text = '';
-      const pump = (async () => {
+      stream.done = (async () => {
         try {
           for (;;) {
             const { value, done } = await reader.read();
             if (done) return;
-            text += new TextDecoder().decode(value);
+            stream.text += new TextDecoder().decode(value);
           }
         } catch {
           // aborted
         }
       })();
-      await new Promise((r) => setTimeout(r, 150));
-      await during();
-      await new Promise((r) => setTimeout(r, 700));
-      controller.abort();
-      await pump;
-      return text;
+      return stream;
     };
-    const postAlice = async () => {
-      const res = await api(server.url, '/v1/events', {
-        body: { agent: 'alice-stream-agent', cost_micros: 42, metadata: { owner: 'alice' } },
-        key: alice.adminKey,
-        headers: { 'idempotency-key': key() },
-      });
-      assert.equal(res.status, 201);
-    };
-    // (A name Bob has no agent of: Bob's own earlier events may still show up on his stream.)
-    const bobSees = await read(bob, postAlice);
-    assert.doesNotMatch(bobSees, /alice-stream-agent/);
-    // The same stream does carry the owner's own events (the check above is not vacuous).
-    const aliceSees = await read(alice, postAlice);
-    assert.match(aliceSees, /event: spend/);
-    assert.match(aliceSees, /alice-stream-agent/);
+    const aliceStream = await open(alice);
+    const bobStream = await open(bob);
+    const posted = await api(server.url, '/v1/events', {
+      body: { agent: 'alice-stream-agent', cost_micros: 42, metadata: { owner: 'alice' } },
+      key: alice.adminKey,
+      headers: { 'idempotency-key': key() },
+    });
+    assert.equal(posted.status, 201);
+    // The owner's stream does carry it (so the check on Bob's stream is not vacuous)...
+    const deadline = Date.now() + 5_000;
+    while (!aliceStream.text.includes('alice-stream-agent') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.match(aliceStream.text, /event: spend\ndata: .*alice-stream-agent/);
+    // ...and by then, plus a margin, Bob's has not. (A name Bob has no agent of: his own events may show up.)
+    await new Promise((r) => setTimeout(r, 300));
+    aliceStream.close();
+    bobStream.close();
+    await Promise.all([aliceStream.done, bobStream.done]);
+    assert.match(bobStream.text, /: connected/);
+    assert.doesNotMatch(bobStream.text, /alice-stream-agent/);
   });
 
   it('an ingest key bound to one agent may not act on or read another (403 forbidden)', async () => {
