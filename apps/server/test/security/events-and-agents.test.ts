@@ -275,6 +275,16 @@ describe('events and agents (adversarial)', () => {
         const res2 = await api(server.url, path, { key: alice.adminKey });
         assert.ok([400, 404].includes(res2.status), `${path}: ${res2.status}`);
       }
+      for (const path of [
+        `/v1/agents?cursor=${encodeURIComponent(evil)}`,
+        `/v1/agents?limit=${encodeURIComponent(evil)}`,
+        `/v1/audit-log?cursor=${encodeURIComponent(evil)}`,
+        `/v1/agents/sqli-agent/timeseries?granularity=${encodeURIComponent(evil)}`,
+        `/v1/agents/sqli-agent/timeseries?from=${encodeURIComponent(evil)}`,
+      ]) {
+        const res3 = await api(server.url, path, { key: alice.adminKey });
+        assert.equal(res3.status, 400, `${path}: ${res3.status} ${JSON.stringify(res3.body)}`);
+      }
       const create = await api(server.url, '/v1/agents', { body: { name: evil }, key: alice.adminKey });
       assert.equal(create.status, 400, `create agent ${evil}: ${create.status}`);
       const suspend = await api(server.url, '/v1/agents/sqli-agent/suspend', {
