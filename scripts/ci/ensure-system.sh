@@ -51,3 +51,9 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
+
+# sqlmap for the security gate's injection scan
+if ! command -v sqlmap >/dev/null 2>&1; then
+  echo "installing sqlmap"
+  apt_install sqlmap
+fi
