@@ -161,7 +161,8 @@ export function createCommitService(deps: ReservationDeps) {
       customer = await directory.customer(customerId);
       committedHold = await commitHoldWithRebuild(row, input.costMicros, now);
     } catch (error) {
-      // Nothing was counted (or the store is unreachable and counted nothing we know of): free the claim.
+      // Nothing was counted — or, if the store timed out after running the script, the cost was counted and a retry
+      // counts it again: an over-count, the safe side, for the reconciler. Either way the claim is freed for a retry.
       await unclaimCommit(db, id).catch(() => {});
       if (!(error instanceof ApiError))
         metrics.storeErrors.inc({ store: store.kind, operation: 'commit_hold' });
