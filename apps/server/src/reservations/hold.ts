@@ -10,7 +10,7 @@ import { customerChannel } from '../agents/live-channel.js';
 import type { AuditEntry } from '../audit.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
-import { ApiError, unavailable } from '../http/errors.js';
+import { ApiError, forbidden, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import {
   budgetJson,
@@ -119,7 +119,12 @@ export function createHoldService(deps: ReservationDeps) {
     expired: () => boolean,
   ): Promise<ReservationOutcome> => {
     const customerId = principal.customerId;
-    const agent: AgentInfo = await directory.resolve(customerId, input.agent);
+    // As for events: a key bound to one agent never creates another one (an unknown name is not its agent).
+    const bound = principal.type === 'api_key' && principal.agentId !== null;
+    const agent: AgentInfo | null = bound
+      ? await directory.find(customerId, input.agent)
+      : await directory.resolve(customerId, input.agent);
+    if (!agent) throw forbidden('This API key is bound to another agent.');
     assertAgentAllowed(principal, agent.id);
     const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();

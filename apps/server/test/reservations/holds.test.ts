@@ -389,6 +389,9 @@ for (const backend of BACKENDS) {
       const ingest = bound.body.key;
       assert.equal((await commit(server.url, ingest, id, { cost_micros: 1 })).status, 403);
       assert.equal((await reserve(server.url, ingest, { agent: 'secret', amount_micros: 1 })).status, 403);
+      const unknown = await reserve(server.url, ingest, { agent: 'never-created', amount_micros: 1 });
+      assert.equal(unknown.status, 403, 'a bound key does not create another agent');
+      assert.equal((await api(server.url, '/v1/agents/never-created', { key: a.adminKey })).status, 404);
       const own = await reserve(server.url, ingest, { agent: 'mine', amount_micros: 1 });
       assert.equal(own.status, 201);
       const seen = await api(server.url, '/v1/reservations', { key: ingest });
