@@ -89,13 +89,17 @@ export interface SpendView {
   held: { customer: number; agent: number; run: number };
 }
 
-/** Holds count toward month, day, run and customer limits; velocity counts spend only (a hold is not a rate). */
+/**
+ * Holds count toward every period (SPEC §6: "a held amount counts against every limit of the agent and
+ * customer while held"), velocity included: a hold is money the agent is about to spend now, so an open one
+ * uses up the rate as well. Same meaning as agents/live-spend.ts spendFromDb, the PostgreSQL fallback.
+ */
 export function snapshot(view: SpendView): SpendSnapshot {
   return {
     agent: {
       monthMicros: view.agentMonth + view.held.agent,
       dayMicros: view.agentDay + view.held.agent,
-      velocityMicros: view.velocity ?? 0,
+      velocityMicros: (view.velocity ?? 0) + view.held.agent,
       runMicros: view.run === null ? null : view.run + view.held.run,
     },
     customer: { monthMicros: view.customerMonth + view.held.customer },
@@ -246,7 +250,9 @@ export function judge(input: {
     );
   }
   if (limits.velocity !== null) {
-    const velocity = view.velocity ?? 0;
+    // The agent's open holds count here too (SPEC §6), not only in month/day/run: otherwise a loop could
+    // keep reserving past the rate limit and only be stopped once its commits land in the window.
+    const velocity = (view.velocity ?? 0) + view.held.agent;
     if (velocity + amount > limits.velocity.maxMicros) {
       return {
         kind: 'decline',

@@ -33,7 +33,10 @@ export interface CustomerState {
   monthLimitMicros: number | null;
 }
 
-/** Spend as the decision saw it right after (accepted: including this amount). Holds are included. */
+/**
+ * Spend as the decision saw it right after (accepted: including this amount). Open holds are included in
+ * every period, velocity too (SPEC §6), exactly as the decision counted them.
+ */
 export interface SpendSnapshot {
   agent: { monthMicros: number; dayMicros: number; velocityMicros: number; runMicros: number | null };
   customer: { monthMicros: number };
@@ -93,7 +96,8 @@ export interface SpendStore {
   /**
    * The atomic decision of SPEC §5 (and §6 for holds): claim the idempotency key, then in order
    * suspended → customer month → run → agent month/day/velocity (flipping the kill switch) → accept,
-   * counting the amount in every period (or holding it) — all or nothing. Expired holds are dropped first.
+   * counting the amount in every period (or holding it) — all or nothing. Expired holds are dropped first;
+   * the open ones count against every limit, velocity included, as if spent.
    * Declines claim the key too (a declined request replays its 403).
    */
   decide(request: SpendRequest): Promise<Decision>;

@@ -491,7 +491,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(result.accepted, 100);
         const spend = await agentSpend(store, t);
         assert.equal(spend.monthMicros, 1_000_000);
-        assert.equal(spend.velocityMicros, 0);
+        assert.equal(spend.velocityMicros, 1_000_000, 'holds count in velocity too');
       });
 
       it('a 1-second hold expires by itself', async () => {
@@ -521,6 +521,66 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const d = declineOf(await store.decide(request(t, 41, { runId: 'r' })));
         assert.equal(d.code === 'budget_exceeded' && d.period, 'run');
         assert.equal(d.code === 'budget_exceeded' && d.spentMicros, 60);
+      });
+
+      it('holds count against velocity: a hold makes the following event break it', async () => {
+        const velocity = { windowSeconds: 60, maxMicros: 50_000 };
+        const t = await seed(store, { limits: { velocity } });
+        assertAccepted(await store.decide(request(t, 20_000)));
+        const held = assertAccepted(await store.decide(request(t, 30_000, hold(T0 + 60_000))));
+        assert.equal(held.spend.agent.velocityMicros, 50_000);
+        assert.equal((await agentSpend(store, t, T0 + 1)).velocityMicros, 50_000);
+        const d = await store.decide(request(t, 1, { now: T0 + SECOND }));
+        assert.deepEqual(declineOf(d), {
+          code: 'budget_exceeded',
+          scope: 'agent',
+          period: 'velocity',
+          limitMicros: 50_000,
+          spentMicros: 50_000,
+          resetsAt: null,
+          suspended: { reason: 'velocity_exceeded', period: null },
+        });
+        if (d.outcome === 'declined') assert.equal(d.spend.agent.velocityMicros, 50_000);
+        assert.equal(
+          declineOf(await store.decide(request(t, 0, { now: T0 + 2 * SECOND }))).code,
+          'agent_suspended',
+        );
+      });
+
+      it("a velocity decline's spentMicros includes the agent's holds, not other agents' holds", async () => {
+        const velocity = { windowSeconds: 60, maxMicros: 50_000 };
+        const customerId = id('cus');
+        const t = await seed(store, { customerId, limits: { velocity } });
+        const other = await seed(store, { customerId, limits: { velocity } });
+        assertAccepted(await store.decide(request(other, 50_000, hold(T0 + 60_000))));
+        assertAccepted(await store.decide(request(t, 40_000, hold(T0 + 60_000))));
+        const d = declineOf(await store.decide(request(t, 10_001)));
+        assert.equal(d.code === 'budget_exceeded' && d.period, 'velocity');
+        assert.equal(d.code === 'budget_exceeded' && d.spentMicros, 40_000);
+      });
+
+      it('a committed hold leaves velocity with its actual cost; a released or expired one with nothing', async () => {
+        const velocity = { windowSeconds: 60, maxMicros: 50_000 };
+        const t = await seed(store, { limits: { velocity } });
+        const committedHold = hold(T0 + 60_000);
+        assertAccepted(await store.decide(request(t, 40_000, committedHold)));
+        const committed = await store.commitHold({
+          customerId: t.customerId,
+          agentId: t.agentId,
+          runId: null,
+          holdId: committedHold.hold.holdId,
+          actualMicros: 10_000,
+          now: T0 + 1,
+        });
+        assert.ok(!('outcome' in committed));
+        if ('outcome' in committed) return;
+        assert.equal(committed.spend.agent.velocityMicros, 10_000);
+        const released = hold(T0 + 60_000);
+        assertAccepted(await store.decide(request(t, 40_000, { now: T0 + 2, ...released })));
+        assert.equal(await store.releaseHold(t.customerId, released.hold.holdId, T0 + 3), true);
+        assertAccepted(await store.decide(request(t, 20_000, { now: T0 + 4, ...hold(T0 + SECOND) })));
+        const last = assertAccepted(await store.decide(request(t, 40_000, { now: T0 + SECOND })));
+        assert.equal(last.spend.agent.velocityMicros, 50_000);
       });
 
       it('commitHold records the actual cost above the estimate and suspends', async () => {
@@ -724,16 +784,24 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         // Run: 150,000 spent + 100,000 held of 300,000 → 50,000 left.
         const runDecline = declineOf(await store.decide(request(t, 50_001, { runId: 'r1' })));
         assert.equal(runDecline.code === 'budget_exceeded' && runDecline.spentMicros, 250_000);
-        // Velocity: 150,000 in the window of 250,000 (holds do not count) → exactly 100,000 more fits.
-        const velocity = assertAccepted(await store.decide(request(t, 50_000, { runId: 'r1' })));
-        assert.equal(velocity.spend.agent.velocityMicros, 200_000);
-        assert.equal(velocity.spend.agent.runMicros, 300_000);
-        // Day: 200,000 + 50,000 + 100,000 held = 350,000 of 600,000; month 650,000 of 1,000,000.
-        assert.equal(velocity.spend.agent.dayMicros, 350_000);
-        assert.equal(velocity.spend.agent.monthMicros, 650_000);
-        assert.equal(velocity.spend.customer.monthMicros, 9_650_000);
-        const v = declineOf(await store.decide(request(t, 50_001)));
-        assert.equal(v.code === 'budget_exceeded' && v.period, 'velocity');
+        // Velocity: 150,000 in the window + 100,000 held = 250,000 of 250,000 → nothing more fits.
+        const velocity = assertAccepted(await store.decide(request(t, 0, { runId: 'r1' })));
+        assert.equal(velocity.spend.agent.velocityMicros, 250_000);
+        assert.equal(velocity.spend.agent.runMicros, 250_000);
+        // Day: 200,000 + 100,000 held = 300,000 of 600,000; month 600,000 of 1,000,000.
+        assert.equal(velocity.spend.agent.dayMicros, 300_000);
+        assert.equal(velocity.spend.agent.monthMicros, 600_000);
+        assert.equal(velocity.spend.customer.monthMicros, 9_600_000);
+        const v = declineOf(await store.decide(request(t, 1)));
+        assert.deepEqual(v, {
+          code: 'budget_exceeded',
+          scope: 'agent',
+          period: 'velocity',
+          limitMicros: 250_000,
+          spentMicros: 250_000,
+          resetsAt: null,
+          suspended: { reason: 'velocity_exceeded', period: null },
+        });
       });
     });
   });

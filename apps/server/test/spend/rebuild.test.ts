@@ -187,7 +187,8 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       const store = createMemorySpendStore();
       try {
         await rebuildOnce(store, db, f.customerId, f.agentId, 'run-a', NOW);
-        // Day: 2,500,000 spent + 70,000 held of 3,000,000 → 430,000 left; velocity: 600,000 of 700,000.
+        // Day: 2,500,000 spent + 70,000 held of 3,000,000 → 430,000 left; velocity: 600,000 + 70,000 held of
+        // 700,000 → exactly 30,000 left.
         const req = {
           customerId: f.customerId,
           agentId: f.agentId,
@@ -196,19 +197,24 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
           requestHash: 'h1',
           now: NOW,
         };
-        const d = await store.decide({ ...req, amountMicros: 100_000 });
+        const d = await store.decide({ ...req, amountMicros: 30_000 });
         assert.equal(d.outcome, 'accepted');
         if (d.outcome !== 'accepted') return;
         assert.deepEqual(d.lifted, { reason: 'budget_exceeded', period: '2026-11-24' });
         assert.deepEqual(d.spend, {
           agent: {
-            monthMicros: 3_670_000,
-            dayMicros: 2_670_000,
+            monthMicros: 3_600_000,
+            dayMicros: 2_600_000,
             velocityMicros: 700_000,
-            runMicros: 870_000,
+            runMicros: 800_000,
           },
-          customer: { monthMicros: 7_700_000 },
+          customer: { monthMicros: 7_630_000 },
         });
+        const over = await store.decide({ ...req, idempotencyKey: 'k2', amountMicros: 1 });
+        assert.equal(
+          over.outcome === 'declined' && over.decline.code === 'budget_exceeded' && over.decline.period,
+          'velocity',
+        );
       } finally {
         await store.close();
       }
@@ -263,7 +269,7 @@ describe('rebuildOnce: concurrent misses load once', () => {
       assert.deepEqual(spend, {
         monthMicros: 3_570_000,
         dayMicros: 2_570_000,
-        velocityMicros: 600_000,
+        velocityMicros: 670_000, // 600,000 in the window + 70,000 held, like spendFromDb's fallback
         runMicros: null,
       });
       assert.deepEqual(await redisA.keys(`${prefix}:*lock`), [], 'the lock is released');

@@ -75,7 +75,8 @@ if agent.ld and agent_day + amount > agent.ld then
   return over('agent', 'day', agent.ld, agent_day, day_resets, 'budget_exceeded', day_key)
 end
 if agent.vw then
-  local velocity = v.velocity or 0
+  -- Open holds count against velocity as against every other limit (decide.ts judge(), SPEC §6).
+  local velocity = (v.velocity or 0) + v.held_a
   if velocity + amount > agent.vm then
     set_suspended(k.agent, 'velocity_exceeded', now, '')
     return over('agent', 'velocity', agent.vm, velocity, '', 'velocity_exceeded', '')
