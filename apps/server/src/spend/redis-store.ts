@@ -12,6 +12,7 @@ import {
   HOLDS_KEEP_SECONDS,
   IN_FLIGHT_TTL_SECONDS,
   KEY_TTL_SECONDS,
+  type PeriodKeys,
   periodKeys,
   RUN_TTL_SECONDS,
   type SpendView,
@@ -103,6 +104,24 @@ function parseDecline(reply: Reply, at: number): Decline {
   };
 }
 
+/** ARGV 3–9 of decide.lua and commit-hold.lua: now, the periods, run id|'' and agent id. */
+function decisionArgs(
+  now: number,
+  periods: PeriodKeys,
+  runId: string | null,
+  agentId: string,
+): Array<string | number> {
+  return [
+    now,
+    periods.monthKey,
+    periods.dayKey,
+    periods.monthResetsAt,
+    periods.dayResetsAt,
+    runId ?? '',
+    agentId,
+  ];
+}
+
 function agentFields(state: AgentState): string[] {
   const l = state.limits;
   return [
@@ -152,7 +171,10 @@ export class RedisSpendStore implements SpendStore {
     return command.apply(this.redis, args);
   }
 
-  /** The keys a decision-like script touches, in the order decide/commit/undo/load expect after their first. */
+  /**
+   * The keys a decision-like script touches, in the order commit-hold.lua and load.lua take them
+   * (decide.lua puts the claim first; undo.lua too, and leaves out the customer state it never reads).
+   */
   private agentKeys(customerId: string, agentId: string, runId: string | null, now: number) {
     const k = customerKeys(this.prefix, customerId);
     const periods = periodKeys(now);
@@ -180,25 +202,10 @@ export class RedisSpendStore implements SpendStore {
     const { k, periods, list } = this.agentKeys(customerId, agentId, runId, now);
     const reply = await this.run('decide', [
       k.claim(request.idempotencyKey),
-      list[0]!,
-      list[1]!,
-      list[2]!,
-      list[3]!,
-      list[4]!,
-      list[5]!,
-      list[6]!,
-      list[7]!,
-      list[8]!,
-      list[9]!,
+      ...list,
       shortDigest(request.requestHash),
       request.amountMicros,
-      now,
-      periods.monthKey,
-      periods.dayKey,
-      periods.monthResetsAt,
-      periods.dayResetsAt,
-      runId ?? '',
-      agentId,
+      ...decisionArgs(now, periods, runId, agentId),
       request.hold?.holdId ?? '',
       request.hold?.expiresAt ?? 0,
       IN_FLIGHT_TTL_SECONDS,
@@ -244,15 +251,7 @@ export class RedisSpendStore implements SpendStore {
     }
     await this.run('undo', [
       k.claim(request.idempotencyKey),
-      list[0]!,
-      list[2]!,
-      list[3]!,
-      list[4]!,
-      list[5]!,
-      list[6]!,
-      list[7]!,
-      list[8]!,
-      list[9]!,
+      ...list.filter((key) => key !== k.customerState),
       mode,
       request.amountMicros,
       now,
@@ -278,13 +277,7 @@ export class RedisSpendStore implements SpendStore {
       ...list,
       input.holdId,
       input.actualMicros,
-      now,
-      periods.monthKey,
-      periods.dayKey,
-      periods.monthResetsAt,
-      periods.dayResetsAt,
-      runId ?? '',
-      agentId,
+      ...decisionArgs(now, periods, runId, agentId),
       RUN_TTL_SECONDS,
       VELOCITY_KEEP_SECONDS,
       EXPIRE_BATCH,
