@@ -26,13 +26,14 @@ import {
 } from './decide.js';
 import type {
   AgentState,
+  CommitHoldInput,
+  CommitHoldResult,
   CounterLoad,
   CustomerState,
   Decision,
-  Decline,
   LiftedSuspension,
+  SpendReads,
   SpendRequest,
-  SpendSnapshot,
   SpendStore,
 } from './store.js';
 
@@ -221,14 +222,7 @@ export class MemorySpendStore implements SpendStore {
    * Not idempotent by itself: a second call would count the cost again. The caller guarantees one call per
    * hold (the commit goes through the event idempotency path and PostgreSQL's reservation status).
    */
-  async commitHold(input: {
-    customerId: string;
-    agentId: string;
-    runId: string | null;
-    holdId: string;
-    actualMicros: number;
-    now: number;
-  }): Promise<{ spend: SpendSnapshot; suspended: Decline | null } | { outcome: 'missing'; what: string[] }> {
+  async commitHold(input: CommitHoldInput): Promise<CommitHoldResult> {
     const { customerId, agentId, runId, actualMicros, now } = input;
     const periods = periodKeys(now);
     const read = this.read(customerId, agentId, runId, periods, now);
@@ -258,13 +252,9 @@ export class MemorySpendStore implements SpendStore {
     return this.dropHold(customerId, holdId) !== undefined;
   }
 
-  async readSpend(
-    customerId: string,
-    agentIds: string[],
-    now: number,
-  ): Promise<Map<string, SpendSnapshot['agent'] | null>> {
+  async readSpend(customerId: string, agentIds: string[], now: number): Promise<SpendReads> {
     const periods = periodKeys(now);
-    const result = new Map<string, SpendSnapshot['agent'] | null>();
+    const result: SpendReads = new Map();
     for (const agentId of agentIds) {
       const read = this.read(customerId, agentId, null, periods, now);
       result.set(agentId, 'missing' in read ? null : snapshot(read.view).agent);

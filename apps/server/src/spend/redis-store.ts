@@ -22,14 +22,16 @@ import {
 import { customerKeys, shortDigest } from './redis-keys.js';
 import type {
   AgentState,
+  CommitHoldInput,
+  CommitHoldResult,
   CounterLoad,
   CustomerState,
   Decision,
   Decline,
   Period,
   Scope,
+  SpendReads,
   SpendRequest,
-  SpendSnapshot,
   SpendStore,
   SuspendReason,
 } from './store.js';
@@ -263,14 +265,7 @@ export class RedisSpendStore implements SpendStore {
     ]);
   }
 
-  async commitHold(input: {
-    customerId: string;
-    agentId: string;
-    runId: string | null;
-    holdId: string;
-    actualMicros: number;
-    now: number;
-  }): Promise<{ spend: SpendSnapshot; suspended: Decline | null } | { outcome: 'missing'; what: string[] }> {
+  async commitHold(input: CommitHoldInput): Promise<CommitHoldResult> {
     const { customerId, agentId, runId, now } = input;
     const { periods, list } = this.agentKeys(customerId, agentId, runId, now);
     const reply = await this.run('commitHold', [
@@ -300,12 +295,8 @@ export class RedisSpendStore implements SpendStore {
     return reply === 1;
   }
 
-  async readSpend(
-    customerId: string,
-    agentIds: string[],
-    now: number,
-  ): Promise<Map<string, SpendSnapshot['agent'] | null>> {
-    const result = new Map<string, SpendSnapshot['agent'] | null>();
+  async readSpend(customerId: string, agentIds: string[], now: number): Promise<SpendReads> {
+    const result: SpendReads = new Map();
     if (agentIds.length === 0) return result;
     const k = customerKeys(this.prefix, customerId);
     const periods = periodKeys(now);

@@ -155,6 +155,11 @@ export interface SpendStore {
   close(): Promise<void>;
 }
 
+/** SpendStore.commitHold's argument and answer, and readSpend's answer, named for the implementations. */
+export type CommitHoldInput = Parameters<SpendStore['commitHold']>[0];
+export type CommitHoldResult = Awaited<ReturnType<SpendStore['commitHold']>>;
+export type SpendReads = Awaited<ReturnType<SpendStore['readSpend']>>;
+
 /** Absolute values computed from PostgreSQL for one agent (and its customer) at `now`. */
 export interface CounterLoad {
   customerId: string;
