@@ -8,7 +8,7 @@
 import { monthStart, velocityWindow } from '../budget/periods.js';
 import { parseInt8, type Queryable } from '../db/types.js';
 import { periodKeys } from './decide.js';
-import type { AgentState, CounterLoad, CustomerState, SuspendReason } from './store.js';
+import type { AgentState, CounterLoad, CustomerState, SpendStore, SuspendReason } from './store.js';
 
 /** How long the cross-instance rebuild lock lives if its holder dies. */
 export const REBUILD_LOCK_TTL_MS = 2_000;
@@ -177,14 +177,8 @@ export async function loadCounterState(
 // Misses inside one process share one rebuild; across instances the store's lock (Redis) does the same.
 const pendingByStore = new WeakMap<object, Map<string, Promise<void>>>();
 
-interface RebuildTarget {
-  loadCounters(load: CounterLoad): Promise<void>;
-  acquireRebuildLock?(
-    customerId: string,
-    agentId: string,
-    ttlMs: number,
-  ): Promise<(() => Promise<void>) | null>;
-}
+/** The part of a SpendStore a rebuild writes to. */
+type RebuildTarget = Pick<SpendStore, 'loadCounters' | 'acquireRebuildLock'>;
 
 /**
  * Loads the agent's counters from PostgreSQL into the store, once for concurrent misses. When another
@@ -208,18 +202,18 @@ export async function rebuildOnce(
   const existing = pending.get(key);
   if (existing) return existing;
   const map = pending;
-  const work = rebuildUnderLock(store, db, customerId, agentId, runId, now).finally(() => map.delete(key));
+  const load = () => loadCounterState(db, customerId, agentId, runId, now);
+  const work = rebuildUnderLock(store, customerId, agentId, load).finally(() => map.delete(key));
   map.set(key, work);
   return work;
 }
 
+/** Runs `load` into the store under the agent's cross-instance lock (one lock per agent, whatever the run). */
 async function rebuildUnderLock(
   store: RebuildTarget,
-  db: Queryable,
   customerId: string,
   agentId: string,
-  runId: string | null,
-  now: number,
+  load: () => Promise<CounterLoad>,
 ): Promise<void> {
   let release: (() => Promise<void>) | null = null;
   if (store.acquireRebuildLock) {
@@ -239,8 +233,7 @@ async function rebuildUnderLock(
     }
   }
   try {
-    const load = await loadCounterState(db, customerId, agentId, runId, now);
-    await store.loadCounters(load);
+    await store.loadCounters(await load());
   } finally {
     await release?.();
   }
