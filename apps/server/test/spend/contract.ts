@@ -16,6 +16,7 @@ import type {
   SpendStore,
 } from '../../src/spend/store.js';
 import { openTestDb } from '../harness.js';
+import { activeAgent } from './fixtures.js';
 
 export interface StoreUnderTest {
   store: SpendStore;
@@ -40,16 +41,7 @@ interface Tenant {
 }
 
 function agentState(t: Tenant, limits: Partial<AgentLimits>, over: Partial<AgentState> = {}): AgentState {
-  return {
-    agentId: t.agentId,
-    customerId: t.customerId,
-    status: 'active',
-    suspendedReason: null,
-    suspendedAt: null,
-    suspendedPeriod: null,
-    limits: { ...NO_LIMITS, ...limits },
-    ...over,
-  };
+  return { ...activeAgent(t.customerId, t.agentId, { ...NO_LIMITS, ...limits }), ...over };
 }
 
 function emptyLoad(t: Tenant, now: number, agent: AgentState, customerLimit: number | null): CounterLoad {
@@ -99,6 +91,34 @@ function request(t: Tenant, amountMicros: number, over: Partial<SpendRequest> = 
     now: T0,
     ...over,
   };
+}
+
+/** The decline that flips the velocity kill switch. */
+function velocityDecline(limitMicros: number, spentMicros: number): Decline {
+  return {
+    code: 'budget_exceeded',
+    scope: 'agent',
+    period: 'velocity',
+    limitMicros,
+    spentMicros,
+    resetsAt: null,
+    suspended: { reason: 'velocity_exceeded', period: null },
+  };
+}
+
+/** Commits a run-less hold of `t`'s agent, which must not need a rebuild. */
+async function commit(store: SpendStore, t: Tenant, holdId: string, actualMicros: number, now: number) {
+  const committed = await store.commitHold({
+    customerId: t.customerId,
+    agentId: t.agentId,
+    runId: null,
+    holdId,
+    actualMicros,
+    now,
+  });
+  assert.ok(!('outcome' in committed), `expected committed, got ${JSON.stringify(committed)}`);
+  if ('outcome' in committed) throw new Error('unreachable');
+  return committed;
 }
 
 function declineOf(decision: Decision): Decline {
@@ -531,15 +551,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(held.spend.agent.velocityMicros, 50_000);
         assert.equal((await agentSpend(store, t, T0 + 1)).velocityMicros, 50_000);
         const d = await store.decide(request(t, 1, { now: T0 + SECOND }));
-        assert.deepEqual(declineOf(d), {
-          code: 'budget_exceeded',
-          scope: 'agent',
-          period: 'velocity',
-          limitMicros: 50_000,
-          spentMicros: 50_000,
-          resetsAt: null,
-          suspended: { reason: 'velocity_exceeded', period: null },
-        });
+        assert.deepEqual(declineOf(d), velocityDecline(50_000, 50_000));
         if (d.outcome === 'declined') assert.equal(d.spend.agent.velocityMicros, 50_000);
         assert.equal(
           declineOf(await store.decide(request(t, 0, { now: T0 + 2 * SECOND }))).code,
@@ -564,16 +576,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const t = await seed(store, { limits: { velocity } });
         const committedHold = hold(T0 + 60_000);
         assertAccepted(await store.decide(request(t, 40_000, committedHold)));
-        const committed = await store.commitHold({
-          customerId: t.customerId,
-          agentId: t.agentId,
-          runId: null,
-          holdId: committedHold.hold.holdId,
-          actualMicros: 10_000,
-          now: T0 + 1,
-        });
-        assert.ok(!('outcome' in committed));
-        if ('outcome' in committed) return;
+        const committed = await commit(store, t, committedHold.hold.holdId, 10_000, T0 + 1);
         assert.equal(committed.spend.agent.velocityMicros, 10_000);
         const released = hold(T0 + 60_000);
         assertAccepted(await store.decide(request(t, 40_000, { now: T0 + 2, ...released })));
@@ -587,16 +590,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const t = await seed(store, { limits: { monthMicros: 1_000_000 } });
         const h = hold(T0 + 60_000);
         assertAccepted(await store.decide(request(t, 500_000, h)));
-        const committed = await store.commitHold({
-          customerId: t.customerId,
-          agentId: t.agentId,
-          runId: null,
-          holdId: h.hold.holdId,
-          actualMicros: 1_200_000,
-          now: T0 + 10,
-        });
-        assert.ok(!('outcome' in committed));
-        if ('outcome' in committed) return;
+        const committed = await commit(store, t, h.hold.holdId, 1_200_000, T0 + 10);
         assert.equal(committed.spend.agent.monthMicros, 1_200_000);
         assert.equal(committed.spend.customer.monthMicros, 1_200_000);
         assert.deepEqual(committed.suspended, {
@@ -619,16 +613,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const t = await seed(store, { limits: { monthMicros: 1_000_000 } });
         const h = hold(T0 + SECOND);
         assertAccepted(await store.decide(request(t, 100_000, h)));
-        const late = await store.commitHold({
-          customerId: t.customerId,
-          agentId: t.agentId,
-          runId: null,
-          holdId: h.hold.holdId,
-          actualMicros: 90_000,
-          now: T0 + 5 * SECOND,
-        });
-        assert.ok(!('outcome' in late));
-        if ('outcome' in late) return;
+        const late = await commit(store, t, h.hold.holdId, 90_000, T0 + 5 * SECOND);
         assert.equal(late.suspended, null);
         assert.equal(late.spend.agent.monthMicros, 90_000);
       });
@@ -640,15 +625,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         for (let i = 0; i < 5; i++)
           assertAccepted(await store.decide(request(t, 10_000, { now: T0 + i * SECOND })));
         const d = declineOf(await store.decide(request(t, 10_000, { now: T0 + 5 * SECOND })));
-        assert.deepEqual(d, {
-          code: 'budget_exceeded',
-          scope: 'agent',
-          period: 'velocity',
-          limitMicros: 50_000,
-          spentMicros: 50_000,
-          resetsAt: null,
-          suspended: { reason: 'velocity_exceeded', period: null },
-        });
+        assert.deepEqual(d, velocityDecline(50_000, 50_000));
         const later = declineOf(await store.decide(request(t, 1, { now: T0 + 10 * 60 * SECOND })));
         assert.deepEqual(later, {
           code: 'agent_suspended',
@@ -793,15 +770,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(velocity.spend.agent.monthMicros, 600_000);
         assert.equal(velocity.spend.customer.monthMicros, 9_600_000);
         const v = declineOf(await store.decide(request(t, 1)));
-        assert.deepEqual(v, {
-          code: 'budget_exceeded',
-          scope: 'agent',
-          period: 'velocity',
-          limitMicros: 250_000,
-          spentMicros: 250_000,
-          resetsAt: null,
-          suspended: { reason: 'velocity_exceeded', period: null },
-        });
+        assert.deepEqual(v, velocityDecline(250_000, 250_000));
       });
     });
   });

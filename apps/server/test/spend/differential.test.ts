@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
-import { connectRedis } from '../../src/redis.js';
 import { MemorySpendStore } from '../../src/spend/memory-store.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
-import type { AgentLimits, AgentState, Decision, SpendRequest, SpendStore } from '../../src/spend/store.js';
-import { REDIS_URL, uniqueSuffix } from '../harness.js';
+import type { AgentLimits, Decision, SpendRequest, SpendStore } from '../../src/spend/store.js';
+import { uniqueSuffix } from '../harness.js';
+import { activeAgent, openTestRedis, type TestRedis } from './fixtures.js';
 
 const START = Date.parse('2026-11-30T23:40:00.000Z'); // crosses a day and a month boundary within the runs
 const AGENTS = ['agt_a', 'agt_b'];
@@ -77,28 +76,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 // Steps between operations: mostly seconds, sometimes minutes (velocity windows pass, days roll over).
 const stepArb = fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 900_000 }));
 
-function state(customerId: string, agentId: string, limits: AgentLimits): AgentState {
-  return {
-    agentId,
-    customerId,
-    status: 'active',
-    suspendedReason: null,
-    suspendedAt: null,
-    suspendedPeriod: null,
-    limits,
-  };
-}
-
 describe('memory and Redis stores answer identically (random operation sequences)', () => {
-  let redis: Redis;
-  const prefix = `sgtest:${uniqueSuffix()}`;
+  let testRedis: TestRedis | undefined;
   before(async () => {
-    redis = await connectRedis(REDIS_URL);
+    testRedis = await openTestRedis();
   });
   after(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await testRedis?.close();
   });
 
   it('every decision, commit, release, undo and read matches', async () => {
@@ -111,6 +95,7 @@ describe('memory and Redis stores answer identically (random operation sequences
         async (limits, customerLimit, ops) => {
           const customerId = `cus_${++runNo}_${uniqueSuffix()}`;
           const memory = new MemorySpendStore();
+          const { redis, prefix } = testRedis!;
           const stores: SpendStore[] = [memory, new RedisSpendStore(redis, prefix)];
           const both = async <T>(f: (s: SpendStore) => Promise<T>, label: string): Promise<T> => {
             const [m, r] = [await f(stores[0]!), await f(stores[1]!)];
@@ -130,7 +115,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                   agentId,
                   now,
                   customer: { customerId, monthLimitMicros: customerLimit },
-                  agent: state(customerId, agentId, limits[agentIdx]!),
+                  agent: activeAgent(customerId, agentId, limits[agentIdx]!),
                   customerMonthMicros: 0,
                   agentMonthMicros: 0,
                   agentDayMicros: 0,
@@ -205,7 +190,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                 }
               } else if (op.op === 'resume') {
                 await both(
-                  (s) => s.putAgentState(state(customerId, AGENTS[op.agent]!, op.limits)),
+                  (s) => s.putAgentState(activeAgent(customerId, AGENTS[op.agent]!, op.limits)),
                   'put state',
                 );
               } else {

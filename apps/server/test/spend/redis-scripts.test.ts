@@ -11,7 +11,8 @@ import { connectRedis } from '../../src/redis.js';
 import { customerKeys } from '../../src/spend/redis-keys.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { CounterLoad, SpendRequest } from '../../src/spend/store.js';
-import { REDIS_URL, uniqueSuffix } from '../harness.js';
+import { uniqueSuffix } from '../harness.js';
+import { activeAgent, openTestRedis, type TestRedis } from './fixtures.js';
 
 const LUA_DIR = new URL('../../src/spend/lua/', import.meta.url);
 const NOW = Date.parse('2026-11-25T10:00:00.000Z');
@@ -22,20 +23,12 @@ function load(customerId: string, agentId: string): CounterLoad {
     agentId,
     now: NOW,
     customer: { customerId, monthLimitMicros: 1_000_000 },
-    agent: {
-      agentId,
-      customerId,
-      status: 'active',
-      suspendedReason: null,
-      suspendedAt: null,
-      suspendedPeriod: null,
-      limits: {
-        monthMicros: null,
-        dayMicros: null,
-        runMicros: 500,
-        velocity: { windowSeconds: 60, maxMicros: 900 },
-      },
-    },
+    agent: activeAgent(customerId, agentId, {
+      monthMicros: null,
+      dayMicros: null,
+      runMicros: 500,
+      velocity: { windowSeconds: 60, maxMicros: 900 },
+    }),
     customerMonthMicros: 0,
     agentMonthMicros: 0,
     agentDayMicros: 0,
@@ -78,18 +71,16 @@ describe('Lua scripts', () => {
 });
 
 describe('key layout', () => {
-  let redis: Redis;
-  const prefix = `sgtest:${uniqueSuffix()}`;
+  let testRedis: TestRedis | undefined;
   before(async () => {
-    redis = await connectRedis(REDIS_URL);
+    testRedis = await openTestRedis();
   });
   after(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await testRedis?.close();
   });
 
   it('every key of a customer carries its hash tag; claims hold digests, not the key or body', async () => {
+    const { redis, prefix } = testRedis!;
     const store = new RedisSpendStore(redis, prefix);
     const customerId = `cus_${uniqueSuffix()}`;
     await store.loadCounters(load(customerId, 'agt_1'));

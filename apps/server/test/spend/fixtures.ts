@@ -1,0 +1,49 @@
+// Fixtures shared by the spend-store suites: a key prefix of the test's own on the shared test Redis, and
+// the state of an active agent.
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../src/redis.js';
+import type { AgentLimits, AgentState } from '../../src/spend/store.js';
+import { REDIS_URL, uniqueSuffix } from '../harness.js';
+
+export interface TestRedis {
+  redis: Redis;
+  /** `sgtest:<unique>`: every key a store writes under it belongs to this test alone. */
+  prefix: string;
+  /** Deletes every key under the prefix (the FLUSHALL of this test's keys). */
+  deleteKeys(): Promise<void>;
+  /** Deletes the keys and disconnects. */
+  close(): Promise<void>;
+}
+
+export async function openTestRedis(): Promise<TestRedis> {
+  const redis = await connectRedis(REDIS_URL);
+  const prefix = `sgtest:${uniqueSuffix()}`;
+  const deleteKeys = async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  };
+  return {
+    redis,
+    prefix,
+    deleteKeys,
+    async close() {
+      try {
+        await deleteKeys();
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+export function activeAgent(customerId: string, agentId: string, limits: AgentLimits): AgentState {
+  return {
+    agentId,
+    customerId,
+    status: 'active',
+    suspendedReason: null,
+    suspendedAt: null,
+    suspendedPeriod: null,
+    limits,
+  };
+}
