@@ -14,27 +14,23 @@ import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
+import { spendMessage, suspensionEffects } from '../spend/decision-effects.js';
+import { budgetJson, canonicalJson, eventExists, eventJson } from '../spend/event-service.js';
 import {
-  budgetJson,
-  canonicalJson,
-  codeOf,
+  answerWithinDeadline,
   DeadlineExceeded,
-  eventJson,
-  raceDeadline,
+  IN_FLIGHT_POLL_MS,
+  IN_FLIGHT_WAIT_MS,
+  MAX_REBUILDS,
   settleUncertainCommit,
-  toApiError,
+  sleep,
   undoQuietly,
-} from '../spend/event-service.js';
+} from '../spend/idempotent-request.js';
 import { rebuildOnce } from '../spend/rebuild.js';
 import type { Decision, Decline, SpendRequest, SpendSnapshot } from '../spend/store.js';
 import { type EventRow, type PersistItem, WriterClosedError } from '../spend/writer.js';
-import { suspensionEffects } from './hold.js';
 import { claimCommit, findReservation, type ReservationRow, unclaimCommit } from './repository.js';
 import type { ReservationDeps, ReservationOutcome } from './types.js';
-
-const MAX_REBUILDS = 2;
-const IN_FLIGHT_WAIT_MS = 1_000;
-const IN_FLIGHT_POLL_MS = 20;
 
 export interface CommitInput {
   costMicros: number;
@@ -49,8 +45,6 @@ export function commitRequestHash(input: CommitInput): string {
     .update(canonicalJson({ cost_micros: input.costMicros, metadata: input.metadata }))
     .digest('hex');
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createCommitService(deps: ReservationDeps) {
   const { db, store, writer, directory, bus, metrics } = deps;
@@ -135,11 +129,6 @@ export function createCommitService(deps: ReservationDeps) {
     await unclaimCommit(db, id).catch(() => {});
   };
 
-  const eventExists = async (eventId: string): Promise<boolean> => {
-    const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
-    return rows.length > 0;
-  };
-
   const claimAndCommit = async (
     principal: Principal,
     id: string,
@@ -222,14 +211,16 @@ export function createCommitService(deps: ReservationDeps) {
         // Fate unknown: settleUncertainCommit asks PostgreSQL and takes the count back if the event is absent;
         // then, if the reservation did not end up committed, the kill-switch flip and the claim are taken back too.
         const decision: Decision = { outcome: 'accepted', spend };
-        void settleUncertainCommit(deps, request, decision, () => eventExists(event.id)).then(async () => {
-          const after = await findReservation(db, customerId, id).catch(() => null);
-          if (after && after.status !== 'committed') {
-            if (suspended)
-              await undoQuietly(deps, request, { outcome: 'declined', decline: suspended, spend });
-            await unclaimCommit(db, id).catch(() => {});
-          }
-        });
+        void settleUncertainCommit(deps, request, decision, () => eventExists(db, event.id)).then(
+          async () => {
+            const after = await findReservation(db, customerId, id).catch(() => null);
+            if (after && after.status !== 'committed') {
+              if (suspended)
+                await undoQuietly(deps, request, { outcome: 'declined', decline: suspended, spend });
+              await unclaimCommit(db, id).catch(() => {});
+            }
+          },
+        );
       }
       throw unavailable();
     }
@@ -241,19 +232,7 @@ export function createCommitService(deps: ReservationDeps) {
       throw unavailable();
     }
 
-    bus
-      .publish(customerChannel(customerId), {
-        type: 'spend',
-        data: {
-          agent: agent.name,
-          spend: {
-            month_micros: spend.agent.monthMicros,
-            day_micros: spend.agent.dayMicros,
-            velocity_micros: spend.agent.velocityMicros,
-          },
-        },
-      })
-      .catch(() => {});
+    bus.publish(customerChannel(customerId), spendMessage(agent.name, spend)).catch(() => {});
     if (item.agentChange) {
       await directory.invalidate({ customerId, agentId: row.agentId });
       deps.log.warn(
@@ -266,30 +245,14 @@ export function createCommitService(deps: ReservationDeps) {
   };
 
   return {
-    async commit(
+    commit: (
       principal: Principal,
       id: string,
       input: CommitInput,
       receivedAt = Date.now(),
-    ): Promise<ReservationOutcome> {
-      const hash = commitRequestHash(input);
-      try {
-        const outcome = await raceDeadline(receivedAt, (expired) =>
-          claimAndCommit(principal, id, input, hash, expired),
-        );
-        metrics.events.inc({
-          kind: 'reservation_commit',
-          outcome: outcome.outcome,
-          code: outcome.status === 201 ? 'ok' : codeOf(outcome.body),
-        });
-        return outcome;
-      } catch (error) {
-        const apiError = error instanceof ApiError ? error : toApiError(error);
-        if (!(error instanceof ApiError))
-          deps.log.warn({ err: error }, 'reservation commit failed; answered 503');
-        metrics.events.inc({ kind: 'reservation_commit', outcome: 'error', code: apiError.code });
-        throw apiError;
-      }
-    },
+    ): Promise<ReservationOutcome> =>
+      answerWithinDeadline(deps, 'reservation_commit', 'reservation commit', receivedAt, (expired) =>
+        claimAndCommit(principal, id, input, commitRequestHash(input), expired),
+      ),
   };
 }

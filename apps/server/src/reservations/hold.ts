@@ -1,31 +1,25 @@
-// POST /v1/reservations behind the route (SPEC §6): the same atomic decision as an event (spend/event-service.ts's
-// helpers: claim the key, rebuild on a miss, wait for an in-flight twin, deadline), except that an accepted amount is
+// POST /v1/reservations behind the route (SPEC §6): the same atomic decision as an event (spend/idempotent-request.ts:
+// claim the key, rebuild on a miss, wait for an in-flight twin, deadline), except that an accepted amount is
 // HELD in the store rather than counted. The decided request — held or declined — is written to PostgreSQL's
 // `reservations` row before the answer: a restart rebuilds open holds from there, and the same Idempotency-Key
 // replays the stored answer (201 or 403). Store keys are shared with events (one key space per customer): an
 // event's key reused for a reservation, or the reverse, is 422 idempotency_key_reused.
 import { createHash } from 'node:crypto';
-import type { AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
-import type { AuditEntry } from '../audit.js';
-import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
-import { ApiError, forbidden, unavailable } from '../http/errors.js';
+import { ApiError, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
+import { decisionEffects, requestAgent } from '../spend/decision-effects.js';
+import { budgetJson, canonicalJson, declineBody } from '../spend/event-service.js';
 import {
-  budgetJson,
-  canonicalJson,
-  codeOf,
+  answerWithinDeadline,
+  claimDecision,
+  completeKeyQuietly,
   DeadlineExceeded,
-  decideWaitingForFirst,
-  declineBody,
-  raceDeadline,
   settleUncertainCommit,
-  toApiError,
   undoQuietly,
-} from '../spend/event-service.js';
-import type { Decision, Decline, SpendRequest } from '../spend/store.js';
-import type { AgentStatusChange } from '../spend/writer.js';
+} from '../spend/idempotent-request.js';
+import type { Decline, SpendRequest } from '../spend/store.js';
 import { reservationJson } from './present.js';
 import {
   findReservationByKey,
@@ -63,42 +57,8 @@ export function reservationDeclineBody(decline: Decline, reservation: unknown) {
   return { error: { ...error, message, reservation } };
 }
 
-/** The kill-switch flip a decision caused, as PostgreSQL must mirror it (same shape as the event path's). */
-export function suspensionEffects(
-  customerId: string,
-  agentId: string,
-  decline: Decline,
-  now: number,
-  cause: Record<string, unknown>,
-): { agentChange?: AgentStatusChange; audit?: AuditEntry } {
-  if (decline.code !== 'budget_exceeded' || !decline.suspended) return {};
-  return {
-    agentChange: {
-      agentId,
-      status: 'suspended',
-      suspendedReason: decline.suspended.reason,
-      suspendedAt: now,
-      suspendedPeriod: decline.suspended.period,
-    },
-    audit: {
-      customerId,
-      actor: { type: 'system' },
-      action: 'agent.suspend',
-      targetType: 'agent',
-      targetId: agentId,
-      before: { status: 'active' },
-      after: {
-        status: 'suspended',
-        suspended_reason: decline.suspended.reason,
-        suspended_period: decline.suspended.period,
-        cause: { ...cause, period: decline.period, scope: decline.scope, limit_micros: decline.limitMicros },
-      },
-    },
-  };
-}
-
 export function createHoldService(deps: ReservationDeps) {
-  const { db, store, directory, bus, metrics } = deps;
+  const { db, directory, bus } = deps;
 
   const replay = async (customerId: string, key: string, hash: string): Promise<ReservationOutcome> => {
     const stored = await findReservationByKey(db, customerId, key);
@@ -119,13 +79,7 @@ export function createHoldService(deps: ReservationDeps) {
     expired: () => boolean,
   ): Promise<ReservationOutcome> => {
     const customerId = principal.customerId;
-    // As for events: a key bound to one agent never creates another one (an unknown name is not its agent).
-    const bound = principal.type === 'api_key' && principal.agentId !== null;
-    const agent: AgentInfo | null = bound
-      ? await directory.find(customerId, input.agent)
-      : await directory.resolve(customerId, input.agent);
-    if (!agent) throw forbidden('This API key is bound to another agent.');
-    assertAgentAllowed(principal, agent.id);
+    const agent = await requestAgent(directory, principal, input.agent);
     const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();
 
@@ -142,38 +96,12 @@ export function createHoldService(deps: ReservationDeps) {
       now,
       hold: { holdId: id, expiresAt },
     };
-    let decision: Decision;
-    try {
-      decision = await decideWaitingForFirst(deps, request, expired);
-    } catch (error) {
-      if (!(error instanceof ApiError)) metrics.storeErrors.inc({ store: store.kind, operation: 'decide' });
-      throw error;
-    }
-    switch (decision.outcome) {
-      case 'in_flight': {
-        const stored = await findReservationByKey(db, customerId, input.idempotencyKey).catch(() => null);
-        if (stored) return replay(customerId, input.idempotencyKey, hash);
-        throw new ApiError(
-          'idempotency_key_in_flight',
-          'A request with this Idempotency-Key is still being processed; retry shortly.',
-          {},
-          1,
-        );
-      }
-      case 'reused':
-        throw new ApiError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used with a different body.',
-        );
-      case 'replay':
-        return replay(customerId, input.idempotencyKey, hash);
-      case 'missing':
-        throw unavailable();
-    }
-    if (expired()) {
-      await undoQuietly(deps, request, decision);
-      throw new DeadlineExceeded();
-    }
+    const claimed = await claimDecision(deps, request, expired, {
+      find: () => findReservationByKey(db, customerId, input.idempotencyKey),
+      replay: () => replay(customerId, input.idempotencyKey, hash),
+    });
+    if ('answer' in claimed) return claimed.answer;
+    const { decision } = claimed;
 
     const accepted = decision.outcome === 'accepted';
     const row: NewReservation = {
@@ -196,7 +124,7 @@ export function createHoldService(deps: ReservationDeps) {
       { ...row, agentName: agent.name, finishedAt: accepted ? null : now },
       now,
     );
-    let effects: ReturnType<typeof suspensionEffects> = {};
+    const effects = decisionEffects(customerId, agent.id, decision, now, { reservation_id: id });
     if (decision.outcome === 'accepted') {
       row.responseBody = {
         reservation,
@@ -204,16 +132,6 @@ export function createHoldService(deps: ReservationDeps) {
       };
     } else {
       row.responseBody = reservationDeclineBody(decision.decline, reservation);
-      effects = suspensionEffects(customerId, agent.id, decision.decline, now, { reservation_id: id });
-    }
-    if (!effects.agentChange && decision.lifted) {
-      effects.agentChange = {
-        agentId: agent.id,
-        status: 'active',
-        suspendedReason: null,
-        suspendedAt: null,
-        suspendedPeriod: null,
-      };
     }
 
     let inserted: boolean;
@@ -229,11 +147,7 @@ export function createHoldService(deps: ReservationDeps) {
       await undoQuietly(deps, request, decision);
       return replay(customerId, input.idempotencyKey, hash);
     }
-    try {
-      await store.completeKey(customerId, input.idempotencyKey, hash);
-    } catch {
-      metrics.storeErrors.inc({ store: store.kind, operation: 'complete_key' });
-    }
+    await completeKeyQuietly(deps, request);
 
     if (decision.outcome === 'declined') {
       bus
@@ -256,28 +170,9 @@ export function createHoldService(deps: ReservationDeps) {
   };
 
   return {
-    async create(
-      principal: Principal,
-      input: HoldInput,
-      receivedAt = Date.now(),
-    ): Promise<ReservationOutcome> {
-      const hash = holdRequestHash(input);
-      try {
-        const outcome = await raceDeadline(receivedAt, (expired) =>
-          decideAndStore(principal, input, hash, expired),
-        );
-        metrics.events.inc({
-          kind: 'reservation',
-          outcome: outcome.outcome,
-          code: outcome.status === 201 ? 'ok' : codeOf(outcome.body),
-        });
-        return outcome;
-      } catch (error) {
-        const apiError = error instanceof ApiError ? error : toApiError(error);
-        if (!(error instanceof ApiError)) deps.log.warn({ err: error }, 'reservation failed; answered 503');
-        metrics.events.inc({ kind: 'reservation', outcome: 'error', code: apiError.code });
-        throw apiError;
-      }
-    },
+    create: (principal: Principal, input: HoldInput, receivedAt = Date.now()): Promise<ReservationOutcome> =>
+      answerWithinDeadline(deps, 'reservation', 'reservation', receivedAt, (expired) =>
+        decideAndStore(principal, input, holdRequestHash(input), expired),
+      ),
   };
 }

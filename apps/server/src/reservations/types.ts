@@ -1,7 +1,7 @@
 // What the reservation services need and answer; built from the app's spend services (spend/services.ts).
 import type { AgentDirectory } from '../agents/directory.js';
 import type { Bus } from '../live/bus.js';
-import type { DecisionDeps } from '../spend/event-service.js';
+import type { DecisionDeps, MoneyOutcome } from '../spend/idempotent-request.js';
 import type { EventWriter } from '../spend/writer.js';
 
 export interface ReservationDeps extends DecisionDeps {
@@ -12,10 +12,4 @@ export interface ReservationDeps extends DecisionDeps {
   announceAgent(customerId: string, agentId: string): Promise<void>;
 }
 
-export interface ReservationOutcome {
-  status: number;
-  body: unknown;
-  replayed: boolean;
-  /** For the request log line and the decisions metric. */
-  outcome: 'accepted' | 'declined' | 'replayed';
-}
+export type ReservationOutcome = MoneyOutcome;

@@ -6,35 +6,27 @@
 import { createHash } from 'node:crypto';
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
-import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayResetsAt, monthResetsAt } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
-import { ApiError, forbidden, unavailable } from '../http/errors.js';
+import { ApiError, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
-import { rebuildOnce } from './rebuild.js';
-import type { Decision, Decline, SpendRequest, SpendSnapshot, SpendStore } from './store.js';
+import { decisionEffects, requestAgent, spendMessage } from './decision-effects.js';
 import {
-  type AgentStatusChange,
-  type EventRow,
-  type EventWriter,
-  type PersistItem,
-  WriterClosedError,
-} from './writer.js';
+  answerWithinDeadline,
+  claimDecision,
+  completeKeyQuietly,
+  DeadlineExceeded,
+  type MoneyOutcome,
+  settleUncertainCommit,
+  undoQuietly,
+} from './idempotent-request.js';
+import type { Decline, SpendRequest, SpendSnapshot, SpendStore } from './store.js';
+import { type EventRow, type EventWriter, type PersistItem, WriterClosedError } from './writer.js';
 
-/** The whole request must answer within this (SPEC: 503 fast, never a hang). */
-const DEADLINE_MS = 1_800;
-const MAX_REBUILDS = 2;
-const IN_FLIGHT_WAIT_MS = 1_000;
-const IN_FLIGHT_POLL_MS = 20;
-const SETTLE_POLL_MS = 250;
-const SETTLE_RECHECK_MS = 2_000;
-const SETTLE_GIVE_UP_MS = 110_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Dashboards need a change within 1 s; publishing every event of a busy agent would flood pub/sub. */
 const SPEND_PUBLISH_INTERVAL_MS = 250;
 
@@ -48,13 +40,7 @@ export interface EventInput {
   idempotencyKey: string;
 }
 
-export interface EventOutcome {
-  status: number;
-  body: unknown;
-  replayed: boolean;
-  /** For the request log line. */
-  outcome: 'accepted' | 'declined' | 'replayed';
-}
+export type EventOutcome = MoneyOutcome;
 
 export interface EventService {
   /** `receivedAt`: epoch ms when the HTTP request arrived; the deadline counts from there (auth may have waited). */
@@ -160,131 +146,10 @@ export function declineBody(decline: Decline, event: unknown) {
   };
 }
 
-export class DeadlineExceeded extends Error {}
-
-/** What the shared decision helpers below need (the event service's and the reservation service's deps). */
-export interface DecisionDeps {
-  db: Db;
-  store: SpendStore;
-  metrics: Metrics;
-  log: { warn(obj: unknown, msg: string): void };
-}
-
-export async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest): Promise<Decision> {
-  const { store, metrics, db } = deps;
-  for (let rebuilds = 0; ; rebuilds++) {
-    const started = process.hrtime.bigint();
-    const decision = await store.decide(request);
-    metrics.decisionDuration.observe({ store: store.kind }, Number(process.hrtime.bigint() - started) / 1e9);
-    if (decision.outcome !== 'missing') return decision;
-    if (rebuilds >= MAX_REBUILDS) throw unavailable();
-    metrics.counterRebuilds.inc();
-    await rebuildOnce(store, db, request.customerId, request.agentId, request.runId, request.now);
-  }
-}
-
-/**
- * Same key while the first request is still being processed: wait for it (polling the claim) and answer with its
- * result; 409 in flight only if it takes longer than IN_FLIGHT_WAIT_MS. If the first one failed and was undone,
- * the claim is gone and this request is decided afresh — still never a second count.
- */
-export async function decideWaitingForFirst(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  expired: () => boolean,
-): Promise<Decision> {
-  const started = Date.now();
-  for (;;) {
-    const decision = await decideWithRebuild(deps, request);
-    if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
-      return decision;
-    await sleep(IN_FLIGHT_POLL_MS);
-  }
-}
-
-export async function undoQuietly(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  decision: Decision,
-): Promise<void> {
-  try {
-    await deps.store.undo(request, decision);
-  } catch (error) {
-    // Counters stay high (the safe side) until the reconciler repairs them.
-    deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'undo' });
-    deps.log.warn({ err: error }, 'undo after a failed commit did not reach the spend store');
-  }
-}
-
-/**
- * After a failed commit: committed after all (`committed()` asks PostgreSQL) → completeKey (a retry replays it);
- * absent at two checks SETTLE_RECHECK_MS apart (so a delayed COMMIT still on the wire is not missed) → undo (a retry
- * is decided afresh). PostgreSQL unreachable for SETTLE_GIVE_UP_MS → leave the counters high (the safe side) for
- * the reconciler; the claim then expires by itself and PostgreSQL's unique index still prevents a double record.
- */
-export async function settleUncertainCommit(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  decision: Decision,
-  committed: () => Promise<boolean>,
-): Promise<void> {
-  const started = Date.now();
-  let absentSince: number | null = null;
-  while (Date.now() - started < SETTLE_GIVE_UP_MS) {
-    await sleep(absentSince === null ? SETTLE_POLL_MS : SETTLE_RECHECK_MS);
-    let exists: boolean;
-    try {
-      exists = await committed();
-    } catch {
-      absentSince = null;
-      continue;
-    }
-    if (exists) {
-      await deps.store
-        .completeKey(request.customerId, request.idempotencyKey, request.requestHash)
-        .catch(() => {});
-      return;
-    }
-    if (absentSince !== null) {
-      await undoQuietly(deps, request, decision);
-      return;
-    }
-    absentSince = Date.now();
-  }
-  deps.log.warn({ key: request.idempotencyKey }, 'commit outcome unknown: counters left for the reconciler');
-}
-
-/**
- * Runs `work` against the request deadline (counted from `receivedAt`): rejects with unavailable() when the deadline
- * wins, while `work` goes on in the background — it ends committed or undone, never half. `expired()` tells `work`
- * to stop before its next irreversible step.
- */
-export async function raceDeadline<T>(
-  receivedAt: number,
-  work: (expired: () => boolean) => Promise<T>,
-): Promise<T> {
-  const started = Math.min(receivedAt, Date.now());
-  let timedOut = false;
-  const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
-  const running = work(expired);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        timedOut = true;
-        reject(unavailable());
-      },
-      Math.max(0, DEADLINE_MS - (Date.now() - started)),
-    );
-  });
-  try {
-    return await Promise.race([running, deadline]);
-  } catch (error) {
-    running.catch(() => {});
-    throw error instanceof DeadlineExceeded ? unavailable() : error;
-  } finally {
-    clearTimeout(timer);
-  }
+/** Whether PostgreSQL has this event (settles a commit whose answer was lost). */
+export async function eventExists(db: Db, eventId: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+  return rows.length > 0;
 }
 
 export function createEventService(deps: {
@@ -298,22 +163,12 @@ export function createEventService(deps: {
   /** Publishes the agent object after a decision flipped its kill switch (agents/service.ts announce). */
   announceAgent(customerId: string, agentId: string): Promise<void>;
 }): EventService {
-  const { db, store, writer, directory, bus, metrics } = deps;
+  const { db, writer, directory, bus } = deps;
   const lastSpendPublish = new Map<string, number>();
   const pendingSpend = new Map<string, NodeJS.Timeout>();
 
   const publishSpend = (customerId: string, agent: AgentInfo, spend: SpendSnapshot) => {
-    const message = {
-      type: 'spend',
-      data: {
-        agent: agent.name,
-        spend: {
-          month_micros: spend.agent.monthMicros,
-          day_micros: spend.agent.dayMicros,
-          velocity_micros: spend.agent.velocityMicros,
-        },
-      },
-    };
+    const message = spendMessage(agent.name, spend);
     const send = () => {
       lastSpendPublish.set(agent.id, Date.now());
       pendingSpend.delete(agent.id);
@@ -364,11 +219,6 @@ export function createEventService(deps: {
     return { status: stored.response_status, body, replayed: true, outcome: 'replayed' };
   };
 
-  const eventExists = async (eventId: string): Promise<boolean> => {
-    const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
-    return rows.length > 0;
-  };
-
   /** The part of a request that must run to its end even if the client was already answered 503. */
   const decideAndCommit = async (
     principal: Principal,
@@ -377,13 +227,7 @@ export function createEventService(deps: {
     expired: () => boolean,
   ): Promise<EventOutcome> => {
     const customerId = principal.customerId;
-    // A key bound to one agent never creates another one: an unknown name is simply not its agent.
-    const bound = principal.type === 'api_key' && principal.agentId !== null;
-    const agent = bound
-      ? await directory.find(customerId, input.agent)
-      : await directory.resolve(customerId, input.agent);
-    if (!agent) throw forbidden('This API key is bound to another agent.');
-    assertAgentAllowed(principal, agent.id);
+    const agent = await requestAgent(directory, principal, input.agent);
     const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();
 
@@ -397,40 +241,12 @@ export function createEventService(deps: {
       requestHash: hash,
       now,
     };
-    let decision: Decision;
-    try {
-      decision = await decideWaitingForFirst(deps, request, expired);
-    } catch (error) {
-      if (!(error instanceof ApiError)) metrics.storeErrors.inc({ store: store.kind, operation: 'decide' });
-      throw error;
-    }
-    switch (decision.outcome) {
-      case 'in_flight': {
-        // Still claimed after waiting: if PostgreSQL already has the event (its request died before completeKey,
-        // e.g. a crash), answer the replay instead of making the client wait for the claim to expire.
-        const stored = await readStored(customerId, input.idempotencyKey).catch(() => null);
-        if (stored) return replayFromDb(customerId, input.idempotencyKey, hash);
-        throw new ApiError(
-          'idempotency_key_in_flight',
-          'A request with this Idempotency-Key is still being processed; retry shortly.',
-          {},
-          1,
-        );
-      }
-      case 'reused':
-        throw new ApiError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used with a different body.',
-        );
-      case 'replay':
-        return replayFromDb(customerId, input.idempotencyKey, hash);
-      case 'missing':
-        throw unavailable();
-    }
-    if (expired()) {
-      await undoQuietly(deps, request, decision);
-      throw new DeadlineExceeded();
-    }
+    const claimed = await claimDecision(deps, request, expired, {
+      find: () => readStored(customerId, input.idempotencyKey),
+      replay: () => replayFromDb(customerId, input.idempotencyKey, hash),
+    });
+    if ('answer' in claimed) return claimed.answer;
+    const { decision } = claimed;
 
     const row: EventRow = {
       id: newId('evt'),
@@ -450,50 +266,16 @@ export function createEventService(deps: {
       recordedAt: now,
     };
     const event = eventJson(row, agent.name);
-    const item: PersistItem = { event: row };
-    let agentChange: AgentStatusChange | undefined;
+    const effects = decisionEffects(customerId, agent.id, decision, now, { event_id: row.id });
+    const item: PersistItem = { event: row, ...effects };
+    const agentChange = effects.agentChange;
     if (decision.outcome === 'accepted') {
       row.responseStatus = 201;
       row.responseBody = { event, budget: budgetJson(agent, customer.monthLimitMicros, decision.spend, now) };
     } else {
       row.responseStatus = 403;
       row.responseBody = declineBody(decision.decline, event);
-      const d = decision.decline;
-      if (d.code === 'budget_exceeded' && d.suspended) {
-        agentChange = {
-          agentId: agent.id,
-          status: 'suspended',
-          suspendedReason: d.suspended.reason,
-          suspendedAt: now,
-          suspendedPeriod: d.suspended.period,
-        };
-        item.audit = {
-          customerId,
-          actor: { type: 'system' },
-          action: 'agent.suspend',
-          targetType: 'agent',
-          targetId: agent.id,
-          before: { status: 'active' },
-          after: {
-            status: 'suspended',
-            suspended_reason: d.suspended.reason,
-            suspended_period: d.suspended.period,
-            cause: { event_id: row.id, period: d.period, scope: d.scope, limit_micros: d.limitMicros },
-          },
-        };
-      }
     }
-    // A budget_exceeded suspension whose period ended was lifted by this decision: mirror it in PostgreSQL.
-    if (!agentChange && decision.lifted) {
-      agentChange = {
-        agentId: agent.id,
-        status: 'active',
-        suspendedReason: null,
-        suspendedAt: null,
-        suspendedPeriod: null,
-      };
-    }
-    if (agentChange) item.agentChange = agentChange;
 
     let persisted: 'inserted' | 'duplicate';
     try {
@@ -502,7 +284,7 @@ export function createEventService(deps: {
       if (error instanceof WriterClosedError) await undoQuietly(deps, request, decision);
       // Otherwise the commit's fate is unknown (a COMMIT can succeed and its answer be lost): settle it in the
       // background by asking PostgreSQL, keeping the key claimed meanwhile (retries see 409, never a second count).
-      else void settleUncertainCommit(deps, request, decision, () => eventExists(row.id));
+      else void settleUncertainCommit(deps, request, decision, () => eventExists(db, row.id));
       throw unavailable();
     }
     if (persisted === 'duplicate') {
@@ -510,13 +292,8 @@ export function createEventService(deps: {
       await undoQuietly(deps, request, decision);
       return replayFromDb(customerId, input.idempotencyKey, hash);
     }
-    try {
-      await store.completeKey(customerId, input.idempotencyKey, hash);
-    } catch {
-      // Committed: the answer stands. The in-flight claim expires by itself; PostgreSQL's unique index then
-      // turns a retry into a replay.
-      metrics.storeErrors.inc({ store: store.kind, operation: 'complete_key' });
-    }
+    // Committed: the answer stands even if the store misses completeKey (see completeKeyQuietly).
+    await completeKeyQuietly(deps, request);
 
     if (decision.outcome === 'accepted') publishSpend(customerId, agent, decision.spend);
     else {
@@ -537,34 +314,9 @@ export function createEventService(deps: {
   };
 
   return {
-    async record(principal, input, receivedAt = Date.now()) {
-      const hash = requestHash(input);
-      try {
-        const outcome = await raceDeadline(receivedAt, (expired) =>
-          decideAndCommit(principal, input, hash, expired),
-        );
-        metrics.events.inc({
-          kind: 'event',
-          outcome: outcome.outcome,
-          code: outcome.status === 201 ? 'ok' : codeOf(outcome.body),
-        });
-        return outcome;
-      } catch (error) {
-        const apiError = error instanceof ApiError ? error : toApiError(error);
-        if (!(error instanceof ApiError)) deps.log.warn({ err: error }, 'event failed; answered 503');
-        metrics.events.inc({ kind: 'event', outcome: 'error', code: apiError.code });
-        throw apiError;
-      }
-    },
+    record: (principal, input, receivedAt = Date.now()) =>
+      answerWithinDeadline(deps, 'event', 'event', receivedAt, (expired) =>
+        decideAndCommit(principal, input, requestHash(input), expired),
+      ),
   };
-}
-
-export function codeOf(body: unknown): string {
-  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
-  return typeof code === 'string' ? code : 'ok';
-}
-
-/** Anything unexpected on the money path fails closed: 503, nothing recorded, safe to retry with the same key. */
-export function toApiError(_error: unknown): ApiError {
-  return unavailable();
 }
