@@ -1,19 +1,21 @@
 // POST /v1/events (SPEC §5, the hot path) and GET /v1/events (SPEC §9). Thin: validate, call the event service,
 // send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { listEvents } from '../../agents/event-list.js';
-import { assertAgentAllowed } from '../../auth/agent-access.js';
 import { principalOf } from '../../auth/plugin.js';
-import type { Principal } from '../../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
-import { ApiError, invalidRequest } from '../../http/errors.js';
+import { invalidRequest } from '../../http/errors.js';
+import {
+  agentFilter,
+  idempotencyKeyOf,
+  logAgentOf,
+  metadataProblems,
+  sendOutcome,
+} from '../../http/request-input.js';
 
 export const NAME_PATTERN_SOURCE = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
-const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
-const MAX_METADATA_BYTES = 8 * 1024;
-const MAX_METADATA_KEYS = 64;
 const EVENTS_BODY_LIMIT = 16 * 1024;
 
 const EventBody = Type.Object(
@@ -67,55 +69,6 @@ interface ListQueryShape {
   cursor?: string;
 }
 
-type LogFields = { logAgent?: string; logOutcome?: string };
-
-function idempotencyKeyOf(request: FastifyRequest, body: EventBodyShape, problems: FieldProblem[]): string {
-  const header = request.headers['idempotency-key'];
-  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
-  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
-    problems.push({ field: 'Idempotency-Key', problem: 'must be 1-255 printable ASCII characters' });
-    return '';
-  }
-  if (fromHeader !== undefined && body.idempotency_key !== undefined && fromHeader !== body.idempotency_key) {
-    problems.push({ field: 'idempotency_key', problem: 'differs from the Idempotency-Key header' });
-    return '';
-  }
-  const key = fromHeader ?? body.idempotency_key;
-  if (key === undefined) {
-    problems.push({
-      field: 'Idempotency-Key',
-      problem: 'is required (header or body field idempotency_key)',
-    });
-    return '';
-  }
-  return key;
-}
-
-function metadataProblems(metadata: Record<string, unknown> | undefined, problems: FieldProblem[]): void {
-  if (metadata === undefined) return;
-  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
-    problems.push({ field: 'metadata', problem: `must have at most ${MAX_METADATA_KEYS} keys` });
-  }
-  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
-    problems.push({ field: 'metadata', problem: `must be at most ${MAX_METADATA_BYTES} bytes serialized` });
-  }
-}
-
-/** A bound ingest key sees only its own agent's events. */
-async function agentFilter(
-  ctx: AppContext,
-  principal: Principal,
-  name: string | undefined,
-): Promise<string | null> {
-  if (name === undefined) {
-    if (principal.type === 'api_key' && principal.agentId !== null) return principal.agentId;
-    return null;
-  }
-  const row = await ctx.spend.agents.row(principal.customerId, name);
-  assertAgentAllowed(principal, row.id);
-  return row.id;
-}
-
 function parseTime(value: string | undefined, field: string): number | null {
   if (value === undefined) return null;
   const ms = Date.parse(value);
@@ -129,13 +82,6 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       bodyLimit: EVENTS_BODY_LIMIT,
       config: { access: 'ingest' },
-      // Fastify also parses text/plain; SPEC §4 wants 415 for any body that is not application/json.
-      preValidation: async (request) => {
-        const type = request.headers['content-type'] ?? '';
-        if (!/^application\/json\s*(;|$)/i.test(type)) {
-          throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
-        }
-      },
       schema: {
         tags: ['events'],
         summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',
@@ -152,11 +98,11 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         required: true,
       });
       if (!amount.ok) problems.push(...amount.problems);
-      const idempotencyKey = idempotencyKeyOf(request, body, problems);
+      const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       metadataProblems(body.metadata, problems);
       const occurredAt = parseTime(body.occurred_at, 'occurred_at');
       if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
-      (request as LogFields).logAgent = body.agent;
+      logAgentOf(request, body.agent);
 
       const result = await ctx.spend.events.record(
         principal,
@@ -170,9 +116,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         },
         Date.now() - reply.elapsedTime,
       );
-      (request as LogFields).logOutcome = result.outcome;
-      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply.code(result.status).send(result.body);
+      return sendOutcome(request, reply, result);
     },
   );
 

@@ -3,19 +3,22 @@
 // Access 'ingest' (any API key or a session); an agent-bound ingest key acts on and sees its own agent only.
 // Another customer's reservation id is 404 everywhere.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assertAgentAllowed } from '../../auth/agent-access.js';
+import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../auth/plugin.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
-import { ApiError, invalidRequest } from '../../http/errors.js';
+import { invalidRequest } from '../../http/errors.js';
+import {
+  agentFilter,
+  idempotencyKeyOf,
+  logAgentOf,
+  metadataProblems,
+  sendOutcome,
+} from '../../http/request-input.js';
 import { createReservationServices } from '../../reservations/service.js';
 import { NAME_PATTERN_SOURCE } from './events.js';
 
-const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 const BODY_LIMIT = 16 * 1024;
-const MAX_METADATA_BYTES = 8 * 1024;
-const MAX_METADATA_KEYS = 64;
 const DEFAULT_TTL_SECONDS = 300;
 const ID_PATTERN = '^rsv_[A-Za-z0-9]{1,64}$';
 
@@ -101,54 +104,6 @@ interface ListQueryShape {
   cursor?: string;
 }
 
-type LogFields = { logAgent?: string; logOutcome?: string };
-
-/** SPEC §4: a body that is not application/json is 415 (Fastify would also parse text/plain). */
-async function jsonOnly(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined) return;
-  const type = request.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
-  }
-}
-
-/** Required for a new reservation, as for an event: the header or the body field (equal when both are given). */
-function idempotencyKeyOf(
-  request: FastifyRequest,
-  bodyKey: string | undefined,
-  problems: FieldProblem[],
-): string {
-  const header = request.headers['idempotency-key'];
-  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
-  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
-    problems.push({ field: 'Idempotency-Key', problem: 'must be 1-255 printable ASCII characters' });
-    return '';
-  }
-  if (fromHeader !== undefined && bodyKey !== undefined && fromHeader !== bodyKey) {
-    problems.push({ field: 'idempotency_key', problem: 'differs from the Idempotency-Key header' });
-    return '';
-  }
-  const key = fromHeader ?? bodyKey;
-  if (key === undefined) {
-    problems.push({
-      field: 'Idempotency-Key',
-      problem: 'is required (header or body field idempotency_key)',
-    });
-    return '';
-  }
-  return key;
-}
-
-function metadataProblems(metadata: Record<string, unknown> | undefined, problems: FieldProblem[]): void {
-  if (metadata === undefined) return;
-  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
-    problems.push({ field: 'metadata', problem: `must have at most ${MAX_METADATA_KEYS} keys` });
-  }
-  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
-    problems.push({ field: 'metadata', problem: `must be at most ${MAX_METADATA_BYTES} bytes serialized` });
-  }
-}
-
 export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const reservations = createReservationServices(ctx);
 
@@ -157,7 +112,6 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     {
       bodyLimit: BODY_LIMIT,
       config: { access: 'ingest' },
-      preValidation: jsonOnly,
       schema: {
         tags: ['reservations'],
         summary: 'Hold an estimate against every budget of the agent; declined with 403 as an event would be',
@@ -176,7 +130,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       if (!amount.ok) problems.push(...amount.problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
-      (request as LogFields).logAgent = body.agent;
+      logAgentOf(request, body.agent);
       const result = await reservations.create(
         principal,
         {
@@ -188,9 +142,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
         },
         Date.now() - reply.elapsedTime,
       );
-      (request as LogFields).logOutcome = result.outcome;
-      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply.code(result.status).send(result.body);
+      return sendOutcome(request, reply, result);
     },
   );
 
@@ -199,7 +151,6 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     {
       bodyLimit: BODY_LIMIT,
       config: { access: 'ingest' },
-      preValidation: jsonOnly,
       schema: {
         tags: ['reservations'],
         summary:
@@ -228,9 +179,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
         { costMicros: cost.micros as number, metadata: body.metadata ?? null },
         Date.now() - reply.elapsedTime,
       );
-      (request as LogFields).logOutcome = result.outcome;
-      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply.code(result.status).send(result.body);
+      return sendOutcome(request, reply, result);
     },
   );
 
@@ -239,7 +188,6 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     {
       bodyLimit: BODY_LIMIT,
       config: { access: 'ingest' },
-      preValidation: jsonOnly,
       schema: {
         tags: ['reservations'],
         summary: 'Give the held amount back; 200 again for a repeat, 409 once committed',
@@ -259,8 +207,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
         throw invalidRequest([{ field: 'body', problem: 'must be empty or {}' }]);
       }
       const result = await reservations.release(principalOf(request), id);
-      if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply.code(result.status).send(result.body);
+      return sendOutcome(request, reply, result);
     },
   );
 
@@ -278,15 +225,8 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     async (request) => {
       const principal = principalOf(request);
       const q = request.query as ListQueryShape;
-      let agentId: string | null = null;
-      if (q.agent !== undefined) {
-        agentId = (await ctx.spend.agents.row(principal.customerId, q.agent)).id;
-        assertAgentAllowed(principal, agentId);
-      } else if (principal.type === 'api_key' && principal.agentId !== null) {
-        agentId = principal.agentId;
-      }
       return reservations.list(principal, {
-        agentId,
+        agentId: await agentFilter(ctx, principal, q.agent),
         status: q.status ?? null,
         limit: q.limit ?? 50,
         cursor: q.cursor,

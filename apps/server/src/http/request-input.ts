@@ -1,0 +1,84 @@
+// Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
+// the Idempotency-Key, the metadata bounds, the agent filter of a list an agent-bound key may read, and the answer.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assertAgentAllowed } from '../auth/agent-access.js';
+import type { Principal } from '../auth/types.js';
+import type { FieldProblem } from '../budget/money.js';
+import type { AppContext } from '../context.js';
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
+const MAX_METADATA_BYTES = 8 * 1024;
+const MAX_METADATA_KEYS = 64;
+
+/** Required: the Idempotency-Key header or the body field idempotency_key (equal when both are given). */
+export function idempotencyKeyOf(
+  request: FastifyRequest,
+  bodyKey: string | undefined,
+  problems: FieldProblem[],
+): string {
+  const header = request.headers['idempotency-key'];
+  const fromHeader = Array.isArray(header) ? header.join(', ') : header;
+  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
+    problems.push({ field: 'Idempotency-Key', problem: 'must be 1-255 printable ASCII characters' });
+    return '';
+  }
+  if (fromHeader !== undefined && bodyKey !== undefined && fromHeader !== bodyKey) {
+    problems.push({ field: 'idempotency_key', problem: 'differs from the Idempotency-Key header' });
+    return '';
+  }
+  const key = fromHeader ?? bodyKey;
+  if (key === undefined) {
+    problems.push({
+      field: 'Idempotency-Key',
+      problem: 'is required (header or body field idempotency_key)',
+    });
+    return '';
+  }
+  return key;
+}
+
+export function metadataProblems(
+  metadata: Record<string, unknown> | undefined,
+  problems: FieldProblem[],
+): void {
+  if (metadata === undefined) return;
+  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+    problems.push({ field: 'metadata', problem: `must have at most ${MAX_METADATA_KEYS} keys` });
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
+    problems.push({ field: 'metadata', problem: `must be at most ${MAX_METADATA_BYTES} bytes serialized` });
+  }
+}
+
+/** The agent id a list is filtered by: the named agent (if the key may see it), else a bound key's own agent. */
+export async function agentFilter(
+  ctx: AppContext,
+  principal: Principal,
+  name: string | undefined,
+): Promise<string | null> {
+  if (name === undefined) {
+    if (principal.type === 'api_key' && principal.agentId !== null) return principal.agentId;
+    return null;
+  }
+  const row = await ctx.spend.agents.row(principal.customerId, name);
+  assertAgentAllowed(principal, row.id);
+  return row.id;
+}
+
+/** What the request log line (app.ts onResponse) adds for a money request. */
+type LogFields = { logAgent?: string; logOutcome?: string };
+
+export function logAgentOf(request: FastifyRequest, agent: string): void {
+  (request as LogFields).logAgent = agent;
+}
+
+/** Sends a money service's answer: its status and body, `Idempotent-Replayed: true` for a replay. */
+export function sendOutcome(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: { status: number; body: unknown; replayed: boolean; outcome?: string },
+): FastifyReply {
+  if (result.outcome !== undefined) (request as LogFields).logOutcome = result.outcome;
+  if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+  return reply.code(result.status).send(result.body);
+}
