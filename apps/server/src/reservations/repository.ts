@@ -92,31 +92,26 @@ function fromDb(row: DbRow): ReservationRow {
   };
 }
 
-export async function findReservation(
+/** The reservation whose `r.id` or `r.idempotency_key` is `value`, within the customer (another's is absent). */
+async function findReservationBy(
   db: Queryable,
+  column: 'id' | 'idempotency_key',
   customerId: string,
-  id: string,
+  value: string,
 ): Promise<ReservationRow | null> {
   const { rows } = await db.query<DbRow>(
     `SELECT ${COLUMNS} FROM reservations r JOIN agents a ON a.id = r.agent_id
-     WHERE r.customer_id = $1 AND r.id = $2`,
-    [customerId, id],
+     WHERE r.customer_id = $1 AND r.${column} = $2`,
+    [customerId, value],
   );
   return rows[0] ? fromDb(rows[0]) : null;
 }
 
-export async function findReservationByKey(
-  db: Queryable,
-  customerId: string,
-  idempotencyKey: string,
-): Promise<ReservationRow | null> {
-  const { rows } = await db.query<DbRow>(
-    `SELECT ${COLUMNS} FROM reservations r JOIN agents a ON a.id = r.agent_id
-     WHERE r.customer_id = $1 AND r.idempotency_key = $2`,
-    [customerId, idempotencyKey],
-  );
-  return rows[0] ? fromDb(rows[0]) : null;
-}
+export const findReservation = (db: Queryable, customerId: string, id: string) =>
+  findReservationBy(db, 'id', customerId, id);
+
+export const findReservationByKey = (db: Queryable, customerId: string, idempotencyKey: string) =>
+  findReservationBy(db, 'idempotency_key', customerId, idempotencyKey);
 
 export async function reservationExists(db: Queryable, id: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM reservations WHERE id = $1', [id]);
