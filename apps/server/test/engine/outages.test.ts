@@ -4,72 +4,21 @@
 // front of the shared servers (other tests keep using them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  type ApiResponse,
-  api,
-  createTestDatabase,
-  signupAndAdminKey,
-  startTestServer,
-  type TestDatabase,
-} from '../harness.js';
-import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import {
-  type BuiltServer,
-  countStatuses,
-  createAgent,
-  dbSpend,
-  type Json,
-  newPrefix,
-  postEvent,
-  startServerOn,
-} from './helpers.js';
-
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
-const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  const value = await fn();
-  return { value, ms: Date.now() - started };
-}
-
-/** Retries a request with the same key until it is no longer 409 in flight / 503 (the client's retry loop). */
-async function retryUntilSettled(
-  send: () => Promise<ApiResponse<Json>>,
-  maxMs = 20_000,
-): Promise<ApiResponse<Json>> {
-  const started = Date.now();
-  for (;;) {
-    const r = await send();
-    if ((r.status !== 409 && r.status !== 503) || Date.now() - started > maxMs) return r;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+import { type ApiResponse, api, signupAndAdminKey, startTestServer } from '../harness.js';
+import type { TcpProxy } from '../tcp-proxy.js';
+import { type BuiltServer, countStatuses, createAgent, dbSpend, type Json, postEvent } from './helpers.js';
+import { type ProxiedServer, retryUntilSettled, startBehindProxies, timed } from './outage-helpers.js';
 
 describe('dependency outages', () => {
-  let database: TestDatabase;
+  let proxied: ProxiedServer;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
   let server: BuiltServer;
   before(async () => {
-    database = await createTestDatabase();
-    pgProxy = await startTcpProxy(PG_PORT);
-    redisProxy = await startTcpProxy(REDIS_PORT);
-    const dbName = new URL(database.url).pathname;
-    server = await startServerOn({
-      databaseUrl: pgProxy.url('postgres', dbName),
-      redisUrl: redisProxy.url('redis'),
-      redisPrefix: newPrefix(),
-    });
+    proxied = await startBehindProxies();
+    ({ server, pgProxy, redisProxy } = proxied);
   });
-  after(async () => {
-    pgProxy.resume();
-    redisProxy.resume();
-    await server.close();
-    await pgProxy.close();
-    await redisProxy.close();
-    await database.drop();
-  });
+  after(() => proxied.close());
 
   it('Redis down → 503 + Retry-After within 2 s, nothing recorded; back → accepted, spend exact', async () => {
     const t = await signupAndAdminKey(server.url);
@@ -89,7 +38,7 @@ describe('dependency outages', () => {
     assert.equal(stalled.value.status, 503);
     assert.ok(stalled.ms < 2_000, `took ${stalled.ms} ms`);
     assert.equal(
-      (await dbSpend(database.url, t.customerId, 'r-bot')).count,
+      (await dbSpend(proxied.databaseUrl, t.customerId, 'r-bot')).count,
       1,
       'nothing recorded while down',
     );
@@ -99,7 +48,7 @@ describe('dependency outages', () => {
     );
     assert.equal(back.status, 201, JSON.stringify(back.body));
     assert.equal(back.body.budget.agent.month.spent_micros, 300);
-    assert.deepEqual(await dbSpend(database.url, t.customerId, 'r-bot'), {
+    assert.deepEqual(await dbSpend(proxied.databaseUrl, t.customerId, 'r-bot'), {
       events: 300,
       count: 2,
       daily: 300,
@@ -147,7 +96,7 @@ describe('dependency outages', () => {
     const again = await postEvent(server.url, t.adminKey, body, 'p-key');
     assert.equal(again.status, 201);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
-    assert.deepEqual(await dbSpend(database.url, t.customerId, 'p-bot'), {
+    assert.deepEqual(await dbSpend(proxied.databaseUrl, t.customerId, 'p-bot'), {
       events: 3_000,
       count: 2,
       daily: 3_000,
@@ -173,7 +122,7 @@ describe('dependency outages', () => {
       postEvent(server.url, t.adminKey, { agent: 'cut-bot', cost_micros: 20 }, 'cut-key'),
     );
     assert.equal(back.status, 201, JSON.stringify(back.body));
-    assert.deepEqual(await dbSpend(database.url, t.customerId, 'cut-bot'), {
+    assert.deepEqual(await dbSpend(proxied.databaseUrl, t.customerId, 'cut-bot'), {
       events: 30,
       count: 2,
       daily: 30,

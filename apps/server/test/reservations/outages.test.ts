@@ -3,59 +3,27 @@
 // front of the shared servers (PostgreSQL + Redis backend only: the embedded one has no network dependency).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type BuiltServer, type Json, newPrefix, startServerOn } from '../engine/helpers.js';
+import type { BuiltServer } from '../engine/helpers.js';
 import {
-  type ApiResponse,
-  api,
-  createTestDatabase,
-  signupAndAdminKey,
-  type TestDatabase,
-} from '../harness.js';
-import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
+  type ProxiedServer,
+  retryUntilSettled,
+  startBehindProxies,
+  timed,
+} from '../engine/outage-helpers.js';
+import { api, signupAndAdminKey } from '../harness.js';
+import type { TcpProxy } from '../tcp-proxy.js';
 import { commit, newKey, release, reserve } from './helpers.js';
 
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
-const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
-
-/** The client's retry loop: same request until it is no longer 409 in flight / 503. */
-async function retryUntilSettled(send: () => Promise<ApiResponse<Json>>, maxMs = 20_000) {
-  const started = Date.now();
-  for (;;) {
-    const r = await send();
-    if ((r.status !== 409 && r.status !== 503) || Date.now() - started > maxMs) return r;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  const value = await fn();
-  return { value, ms: Date.now() - started };
-}
-
 describe('reservations during dependency outages (PostgreSQL + Redis)', () => {
-  let database: TestDatabase;
+  let proxied: ProxiedServer;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
   let server: BuiltServer;
   before(async () => {
-    database = await createTestDatabase();
-    pgProxy = await startTcpProxy(PG_PORT);
-    redisProxy = await startTcpProxy(REDIS_PORT);
-    server = await startServerOn({
-      databaseUrl: pgProxy.url('postgres', new URL(database.url).pathname),
-      redisUrl: redisProxy.url('redis'),
-      redisPrefix: newPrefix(),
-    });
+    proxied = await startBehindProxies();
+    ({ server, pgProxy, redisProxy } = proxied);
   });
-  after(async () => {
-    pgProxy.resume();
-    redisProxy.resume();
-    await server.close();
-    await pgProxy.close();
-    await redisProxy.close();
-    await database.drop();
-  });
+  after(() => proxied.close());
 
   const spendOf = async (key: string, agent: string) =>
     (await api(server.url, `/v1/agents/${agent}`, { key })).body.spend.month_micros as number;

@@ -1,0 +1,62 @@
+// Shared by the outage tests of events and reservations: a Spendguard server whose PostgreSQL and Redis are reached
+// through TCP proxies (cut / stall / resume them to make an outage; other tests keep using the shared servers).
+import { type ApiResponse, createTestDatabase, type TestDatabase } from '../harness.js';
+import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
+import { type BuiltServer, type Json, newPrefix, startServerOn } from './helpers.js';
+
+const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
+const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+
+export interface ProxiedServer {
+  server: BuiltServer;
+  pgProxy: TcpProxy;
+  redisProxy: TcpProxy;
+  /** The test database, reached directly (not through the proxy): what PostgreSQL really holds. */
+  databaseUrl: string;
+  /** Resumes both proxies, then closes the server, the proxies and the test database. */
+  close(): Promise<void>;
+}
+
+export async function startBehindProxies(): Promise<ProxiedServer> {
+  const database: TestDatabase = await createTestDatabase();
+  const pgProxy = await startTcpProxy(PG_PORT);
+  const redisProxy = await startTcpProxy(REDIS_PORT);
+  const server = await startServerOn({
+    databaseUrl: pgProxy.url('postgres', new URL(database.url).pathname),
+    redisUrl: redisProxy.url('redis'),
+    redisPrefix: newPrefix(),
+  });
+  return {
+    server,
+    pgProxy,
+    redisProxy,
+    databaseUrl: database.url,
+    async close() {
+      pgProxy.resume();
+      redisProxy.resume();
+      await server.close();
+      await pgProxy.close();
+      await redisProxy.close();
+      await database.drop();
+    },
+  };
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - started };
+}
+
+/** The client's retry loop: the same request until it is no longer 409 in flight / 503. */
+export async function retryUntilSettled(
+  send: () => Promise<ApiResponse<Json>>,
+  maxMs = 20_000,
+): Promise<ApiResponse<Json>> {
+  const started = Date.now();
+  for (;;) {
+    const r = await send();
+    if ((r.status !== 409 && r.status !== 503) || Date.now() - started > maxMs) return r;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
