@@ -1,0 +1,12 @@
+-- Open holds (status 'held', expires_at still ahead) are read on two paths that no existing index serves:
+-- * /metrics counts them across all customers when scraped (observability/open-holds.ts):
+--     WHERE status = 'held' AND expires_at > now()
+-- * spend/rebuild.ts loads a customer's open holds on every cache miss:
+--     WHERE customer_id = $1 AND status = 'held' AND expires_at > $2
+-- reservations_agent_status (agent_id, status, expires_at) starts with the agent and the created_at indexes
+-- ignore status, so both read every reservation of the table or of the customer, which only grows.
+-- Partial on status = 'held': committed/released/declined rows are left out. A hold that simply expired keeps
+-- status 'held' (expiry is computed on read), so such rows pile up in the index; leading with expires_at
+-- keeps both queries to the range of holds still open, never those. customer_id is the rebuild's filter,
+-- checked inside the index. Plain CREATE INDEX: every migration runs in a transaction (no CONCURRENTLY).
+CREATE INDEX reservations_open_holds ON reservations (expires_at, customer_id) WHERE status = 'held';
