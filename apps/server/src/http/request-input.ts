@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
-import type { FieldProblem } from '../budget/money.js';
+import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/money.js';
 import type { AppContext } from '../context.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
@@ -35,6 +35,27 @@ export function idempotencyKeyOf(
     return '';
   }
   return key;
+}
+
+/**
+ * The required amount of a money request (an event's or commit's cost, a reservation's estimate), given in USD or in
+ * micro-dollars; null with its problems added when it is missing or invalid.
+ */
+export function requiredAmountOf(
+  body: object,
+  usdField: string,
+  microsField: string,
+  problems: FieldProblem[],
+): number | null {
+  const amount = parseAmount(body as Record<string, unknown>, usdField, microsField, {
+    maxMicros: MAX_EVENT_MICROS,
+    required: true,
+  });
+  if (!amount.ok) {
+    problems.push(...amount.problems);
+    return null;
+  }
+  return amount.micros as number;
 }
 
 export function metadataProblems(

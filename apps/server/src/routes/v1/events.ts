@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEvents } from '../../agents/event-list.js';
 import { principalOf } from '../../auth/plugin.js';
-import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
+import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
@@ -12,6 +12,7 @@ import {
   idempotencyKeyOf,
   logAgentOf,
   metadataProblems,
+  requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 
@@ -93,22 +94,18 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const principal = principalOf(request);
       const body = request.body as EventBodyShape;
       const problems: FieldProblem[] = [];
-      const amount = parseAmount(body as unknown as Record<string, unknown>, 'cost_usd', 'cost_micros', {
-        maxMicros: MAX_EVENT_MICROS,
-        required: true,
-      });
-      if (!amount.ok) problems.push(...amount.problems);
+      const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       metadataProblems(body.metadata, problems);
       const occurredAt = parseTime(body.occurred_at, 'occurred_at');
-      if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
+      if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
 
       const result = await ctx.spend.events.record(
         principal,
         {
           agent: body.agent,
-          costMicros: amount.micros as number,
+          costMicros,
           run: body.run ?? null,
           occurredAt,
           metadata: body.metadata ?? null,

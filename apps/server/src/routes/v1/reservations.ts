@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../auth/plugin.js';
-import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../../budget/money.js';
+import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
@@ -13,6 +13,7 @@ import {
   idempotencyKeyOf,
   logAgentOf,
   metadataProblems,
+  requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 import { createReservationServices } from '../../reservations/service.js';
@@ -123,19 +124,15 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       const principal = principalOf(request);
       const body = request.body as ReserveBodyShape;
       const problems: FieldProblem[] = [];
-      const amount = parseAmount(body as unknown as Record<string, unknown>, 'amount_usd', 'amount_micros', {
-        maxMicros: MAX_EVENT_MICROS,
-        required: true,
-      });
-      if (!amount.ok) problems.push(...amount.problems);
+      const amountMicros = requiredAmountOf(body, 'amount_usd', 'amount_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
-      if (problems.length > 0 || !amount.ok) throw invalidRequest(problems);
+      if (problems.length > 0 || amountMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
       const result = await reservations.create(
         principal,
         {
           agent: body.agent,
-          amountMicros: amount.micros as number,
+          amountMicros,
           ttlSeconds: body.ttl_seconds ?? DEFAULT_TTL_SECONDS,
           run: body.run ?? null,
           idempotencyKey,
@@ -166,17 +163,13 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       const body = request.body as CommitBodyShape;
       const { id } = request.params as { id: string };
       const problems: FieldProblem[] = [];
-      const cost = parseAmount(body as unknown as Record<string, unknown>, 'cost_usd', 'cost_micros', {
-        maxMicros: MAX_EVENT_MICROS,
-        required: true,
-      });
-      if (!cost.ok) problems.push(...cost.problems);
+      const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       metadataProblems(body.metadata, problems);
-      if (problems.length > 0 || !cost.ok) throw invalidRequest(problems);
+      if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       const result = await reservations.commit(
         principal,
         id,
-        { costMicros: cost.micros as number, metadata: body.metadata ?? null },
+        { costMicros, metadata: body.metadata ?? null },
         Date.now() - reply.elapsedTime,
       );
       return sendOutcome(request, reply, result);
