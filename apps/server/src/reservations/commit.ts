@@ -22,6 +22,7 @@ import {
   IN_FLIGHT_POLL_MS,
   IN_FLIGHT_WAIT_MS,
   MAX_REBUILDS,
+  replayOf,
   settleUncertainCommit,
   sleep,
   undoQuietly,
@@ -63,9 +64,7 @@ export function createCommitService(deps: ReservationDeps) {
     );
     const stored = rows[0];
     if (!stored) throw unavailable(); // committed in the same transaction as the event: cannot happen
-    const body =
-      typeof stored.response_body === 'string' ? JSON.parse(stored.response_body) : stored.response_body;
-    return { status: stored.response_status, body, replayed: true, outcome: 'replayed' };
+    return replayOf(stored.response_status, stored.response_body);
   };
 
   /** Waits (briefly) for the right to commit; answers the replay, 409 or 404 when it is not ours to take. */

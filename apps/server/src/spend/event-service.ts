@@ -21,6 +21,7 @@ import {
   completeKeyQuietly,
   DeadlineExceeded,
   type MoneyOutcome,
+  replayOf,
   settleUncertainCommit,
   undoQuietly,
 } from './idempotent-request.js';
@@ -214,9 +215,7 @@ export function createEventService(deps: {
         'This Idempotency-Key was already used with a different body.',
       );
     }
-    const body =
-      typeof stored.response_body === 'string' ? JSON.parse(stored.response_body) : stored.response_body;
-    return { status: stored.response_status, body, replayed: true, outcome: 'replayed' };
+    return replayOf(stored.response_status, stored.response_body);
   };
 
   /** The part of a request that must run to its end even if the client was already answered 503. */

@@ -225,6 +225,12 @@ export interface MoneyOutcome {
   outcome: 'accepted' | 'declined' | 'replayed';
 }
 
+/** A stored answer replayed: the body as first sent (a JSON column may come back as text from some drivers). */
+export function replayOf(responseStatus: number, responseBody: unknown): MoneyOutcome {
+  const body = typeof responseBody === 'string' ? JSON.parse(responseBody) : responseBody;
+  return { status: responseStatus, body, replayed: true, outcome: 'replayed' };
+}
+
 /**
  * raceDeadline plus the decisions metric for one kind of money request; anything that is not an ApiError is logged
  * (`<label> failed; answered 503`) and answered 503 (fail closed: nothing recorded, safe to retry with the same key).
