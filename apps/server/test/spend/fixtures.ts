@@ -1,7 +1,7 @@
 // Fixtures shared by the spend-store suites: a key prefix of the test's own on the shared test Redis, and
 // the state of an active agent.
 import type { Redis } from 'ioredis';
-import { connectRedis } from '../../src/redis.js';
+import { createRedis } from '../../src/redis.js';
 import type { AgentLimits, AgentState } from '../../src/spend/store.js';
 import { REDIS_URL, uniqueSuffix } from '../harness.js';
 
@@ -15,8 +15,24 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
+/**
+ * connectRedis, except that a client whose first connect fails is disconnected before the error is thrown:
+ * left alone it would keep reconnecting in the background and keep the test process alive forever.
+ */
+export async function connectTestRedis(url: string): Promise<Redis> {
+  const redis = createRedis(url);
+  redis.on('error', () => {});
+  try {
+    await redis.connect(); // bounded: createRedis sets connectTimeout, so a silent peer fails within seconds
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  return redis;
+}
+
 export async function openTestRedis(): Promise<TestRedis> {
-  const redis = await connectRedis(REDIS_URL);
+  const redis = await connectTestRedis(REDIS_URL);
   const prefix = `sgtest:${uniqueSuffix()}`;
   const deleteKeys = async () => {
     const keys = await redis.keys(`${prefix}:*`);

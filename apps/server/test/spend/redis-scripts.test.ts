@@ -2,17 +2,16 @@
 // recovery and refusal under OOM. The last two run against a private redis-server so flushing scripts and
 // filling memory never disturb the shared test Redis.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { connectRedis } from '../../src/redis.js';
 import { customerKeys } from '../../src/spend/redis-keys.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { CounterLoad, SpendRequest } from '../../src/spend/store.js';
 import { uniqueSuffix } from '../harness.js';
-import { activeAgent, openTestRedis, type TestRedis } from './fixtures.js';
+import { activeAgent, connectTestRedis, openTestRedis, type TestRedis } from './fixtures.js';
 
 const LUA_DIR = new URL('../../src/spend/lua/', import.meta.url);
 const NOW = Date.parse('2026-11-25T10:00:00.000Z');
@@ -126,41 +125,107 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts a TCP connection on `port` within half a second. */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
+    const done = (result: boolean) => {
       socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+      resolve(result);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
   });
 }
 
-describe('private redis-server: NOSCRIPT and OOM', () => {
-  let server: ChildProcess;
-  let redis: Redis;
-  before(async () => {
-    const port = await freePort();
-    server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    // Wait until it accepts connections, then connect once (a failed ioredis client would keep retrying).
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (the timer never outlives it). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface PrivateRedisServer {
+  port: number;
+  /** Ends the server: SIGTERM, then SIGKILL if it has not exited 2 s later. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of this test's own on a free port, ready to accept connections, or an error within ~5 s
+ * (the child killed). A running child would keep the test process alive, so every path ends it: stop(),
+ * a failed start, and, as a last resort, this process exiting.
+ */
+async function startRedisServer(): Promise<PrivateRedisServer> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  let failure: Error | undefined;
+  const ended = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      failure = error; // e.g. redis-server not installed: there may be no 'exit' after this
+      resolve();
+    });
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    if (failure || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    if (await within(ended, 2_000)) return;
+    child.kill('SIGKILL');
+    await within(ended, 2_000);
+  };
+  try {
     const deadline = Date.now() + 5_000;
     while (!(await accepts(port))) {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (failure) throw failure;
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('redis-server did not accept connections within 5 s');
+      await sleep(50);
     }
-    redis = await connectRedis(`redis://127.0.0.1:${port}`);
-  });
-  after(() => {
-    redis.disconnect();
-    server.kill();
-  });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, stop };
+}
 
-  it('recovers from SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', async () => {
+describe('private redis-server: NOSCRIPT and OOM', () => {
+  let server: PrivateRedisServer | undefined;
+  let privateRedis: Redis | undefined;
+  before(
+    async () => {
+      server = await startRedisServer();
+      privateRedis = await connectTestRedis(`redis://127.0.0.1:${server.port}`);
+    },
+    { timeout: 15_000 },
+  );
+  after(
+    async () => {
+      // Either may be missing when before() failed; the server is stopped whatever happened.
+      privateRedis?.disconnect();
+      await server?.stop();
+    },
+    { timeout: 10_000 },
+  );
+
+  it('recovers from SCRIPT FLUSH (EVALSHA → NOSCRIPT → EVAL)', { timeout: 20_000 }, async () => {
+    const redis = privateRedis!;
     const store = new RedisSpendStore(redis, 'sg');
     await store.loadCounters(load('cus_ns', 'agt_1'));
     assert.equal((await store.decide(request('cus_ns', 'agt_1', 'k1'))).outcome, 'accepted');
@@ -170,7 +235,8 @@ describe('private redis-server: NOSCRIPT and OOM', () => {
     assert.equal(spend?.monthMicros, 20);
   });
 
-  it('is refused up front under OOM and writes nothing', async () => {
+  it('is refused up front under OOM and writes nothing', { timeout: 20_000 }, async () => {
+    const redis = privateRedis!;
     const store = new RedisSpendStore(redis, 'sg');
     await store.loadCounters(load('cus_oom', 'agt_1'));
     // Put Redis over its memory limit: some data, then a limit below what is used.
