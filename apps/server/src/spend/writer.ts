@@ -5,7 +5,8 @@
 // at once while a commit slot is free, so an idle server adds no latency; requests only queue up while
 // MAX_IN_FLIGHT commits are running, and the next flush takes everything queued (up to MAX_BATCH rows).
 //
-// Each persist() promise resolves only after its batch COMMITTED, so a 201 is never sent for an event PostgreSQL
+// A batch of plain events is that one statement alone (autocommit); one with kill-switch flips, audit entries or
+// reservation commits runs in a transaction with them. Each persist() promise resolves only after its batch COMMITTED, so a 201 is never sent for an event PostgreSQL
 // does not have. A commit failure rejects every request of the batch; the caller undoes its counters and answers 503.
 import { type AuditEntry, recordAudit } from '../audit.js';
 import type { Db, Queryable } from '../db/types.js';
@@ -158,7 +159,17 @@ async function applyReservationCommit(
   );
 }
 
+/** Whether an item writes more than its event row (then the batch needs a transaction around its statements). */
+const hasSideWrites = (item: PersistItem) =>
+  item.agentChange !== undefined || item.audit !== undefined || item.reservation !== undefined;
+
 export async function commitBatch(db: Db, items: PersistItem[]): Promise<Set<string>> {
+  if (!items.some(hasSideWrites)) {
+    // Plain events only: INSERT_BATCH is ONE statement, atomic by itself (autocommit), so BEGIN and COMMIT would only
+    // add two round trips. It resolves after PostgreSQL committed it, as the transaction would.
+    const { rows } = await db.query<{ id: string }>(INSERT_BATCH, batchParams(items));
+    return new Set(rows.map((r) => r.id));
+  }
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(INSERT_BATCH, batchParams(items));
     const inserted = new Set(rows.map((r) => r.id));

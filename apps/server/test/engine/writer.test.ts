@@ -1,9 +1,10 @@
-// The group-commit writer against both backends: rows of one batch go in with ONE statement, late duplicates are
+// The group-commit writer against both backends: rows of one batch go in with ONE statement (alone, without
+// BEGIN/COMMIT, when the batch has nothing else to write), late duplicates are
 // reported (not inserted, not summed), spend_daily sums only accepted inserted rows, many concurrent persists are
 // batched, a failed commit rejects every request of its batch, and close() drains.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Db } from '../../src/db/types.js';
+import type { Db, Queryable } from '../../src/db/types.js';
 import { newId } from '../../src/ids.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createEventWriter, type EventRow, WriterClosedError } from '../../src/spend/writer.js';
@@ -147,6 +148,51 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
         [customerId],
       );
       assert.equal(audits[0]?.n, 1);
+      await writer.close();
+    });
+    it('writes a batch of plain events as one statement without BEGIN/COMMIT; side writes keep the transaction', async () => {
+      // Records what the writer asks of the real database (every call still goes to it).
+      const calls: string[] = [];
+      const watched = new Proxy(db, {
+        get(target, name, receiver) {
+          if (name === 'query')
+            return (sql: string, params?: unknown[]) => {
+              calls.push(sql.trim().split(/\s+/)[0] ?? '');
+              return target.query(sql, params);
+            };
+          if (name === 'transaction')
+            return <T>(fn: (tx: Queryable) => Promise<T>) => {
+              calls.push('transaction');
+              return target.transaction(fn);
+            };
+          return Reflect.get(target, name, receiver);
+        },
+      });
+      const writer = createEventWriter({ db: watched, metrics: createMetrics() });
+      const plain = row(customerId, agentId, { costMicros: 7 });
+      assert.equal(await writer.persist({ event: plain }), 'inserted');
+      assert.deepEqual(calls, ['WITH'], 'one statement, no transaction');
+      const { rows: stored } = await db.query<{ cost_micros: number }>(
+        'SELECT cost_micros FROM events WHERE id = $1',
+        [plain.id],
+      );
+      assert.equal(Number(stored[0]?.cost_micros), 7, 'committed by itself (autocommit)');
+      const again = row(customerId, agentId, { idempotencyKey: plain.idempotencyKey });
+      assert.equal(await writer.persist({ event: again }), 'duplicate');
+
+      calls.length = 0;
+      const change = {
+        agentId,
+        status: 'active' as const,
+        suspendedReason: null,
+        suspendedAt: null,
+        suspendedPeriod: null,
+      };
+      assert.equal(
+        await writer.persist({ event: row(customerId, agentId), agentChange: change }),
+        'inserted',
+      );
+      assert.deepEqual(calls, ['transaction'], 'an event with an agent change is written in a transaction');
       await writer.close();
     });
   });
