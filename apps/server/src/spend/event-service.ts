@@ -1,8 +1,9 @@
 // POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store → group commit to
-// PostgreSQL → mark the idempotency key completed → answer. Every path after decide() ends in exactly one of
-// "committed + completeKey" or "undo" (or, when PostgreSQL cannot tell us whether a commit happened, counters
-// left high for the reconciler — the safe side), even when the HTTP answer was already given up on (deadline → 503), so a
-// counter is never left counting an event PostgreSQL does not have (except after a crash: see reconciler.ts).
+// PostgreSQL → answer, marking the idempotency key completed (and publishing the spend) without waiting for either.
+// Every path after decide() ends in exactly one of "committed + completeKey" or "undo" (or, when PostgreSQL cannot
+// tell us whether a commit happened, counters left high for the reconciler — the safe side), even when the HTTP
+// answer was already given up on (deadline → 503), so a counter is never left counting an event PostgreSQL does not
+// have (except after a crash: see reconciler.ts).
 import { createHash } from 'node:crypto';
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
@@ -291,8 +292,10 @@ export function createEventService(deps: {
       await undoQuietly(deps, request, decision);
       return replayFromDb(customerId, input.idempotencyKey, hash);
     }
-    // Committed: the answer stands even if the store misses completeKey (see completeKeyQuietly).
-    await completeKeyQuietly(deps, request);
+    // Committed: the answer stands and need not wait for completeKey (a failure is only counted, see
+    // completeKeyQuietly). Until it lands, a retry of this key finds the key claimed, waits for it, and replays the
+    // row PostgreSQL now has: never a second count.
+    void completeKeyQuietly(deps, request);
 
     if (decision.outcome === 'accepted') publishSpend(customerId, agent, decision.spend);
     else {

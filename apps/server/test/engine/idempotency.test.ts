@@ -130,4 +130,59 @@ describe('idempotency of events', () => {
     );
     assert.equal(Number(row?.n), 1);
   });
+
+  it('completeKey never reaching the store: the 201 stands, a retry waits for the claim and replays, counted once', async () => {
+    // The answer does not wait for completeKey; here it fails outright (a lost write), so the key stays claimed.
+    const store = server.app.ctx.spend.store;
+    const completeKey = store.completeKey;
+    let lost = 0;
+    store.completeKey = async () => {
+      lost += 1;
+      throw new Error('completeKey lost on the way to the store');
+    };
+    let first: Awaited<ReturnType<typeof postEvent>>;
+    let again: Awaited<ReturnType<typeof postEvent>>;
+    try {
+      first = await postEvent(server.url, t.adminKey, { agent: 'idem-6', cost_micros: 700 }, 'k-unfinished');
+      again = await postEvent(server.url, t.adminKey, { agent: 'idem-6', cost_micros: 700 }, 'k-unfinished');
+    } finally {
+      store.completeKey = completeKey;
+    }
+    assert.equal(first.status, 201);
+    assert.ok(lost >= 1, 'completeKey was attempted and failed');
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.body.event.id, first.body.event.id);
+    const agent = await api(server.url, '/v1/agents/idem-6', { key: t.adminKey });
+    assert.equal(agent.body.spend.month_micros, 700);
+    const [row] = await sql<{ n: string }>(
+      server.databaseUrl as string,
+      'SELECT count(*) AS n FROM events WHERE customer_id = $1 AND idempotency_key = $2',
+      [t.customerId, 'k-unfinished'],
+    );
+    assert.equal(Number(row?.n), 1);
+  });
+
+  it('the 201 does not wait for completeKey: a stalled store write still answers at once', async () => {
+    const store = server.app.ctx.spend.store;
+    const completeKey = store.completeKey;
+    // Stalls past the 1.8 s request deadline, then completes for real.
+    store.completeKey = (...args) =>
+      new Promise<void>((resolve) => setTimeout(resolve, 2_500)).then(() => completeKey.apply(store, args));
+    try {
+      const started = Date.now();
+      const first = await postEvent(
+        server.url,
+        t.adminKey,
+        { agent: 'idem-7', cost_micros: 300 },
+        'k-stalled',
+      );
+      assert.equal(first.status, 201);
+      assert.ok(Date.now() - started < 1_500, `answered after ${Date.now() - started} ms`);
+    } finally {
+      store.completeKey = completeKey;
+    }
+    const agent = await api(server.url, '/v1/agents/idem-7', { key: t.adminKey });
+    assert.equal(agent.body.spend.month_micros, 300);
+  });
 });
