@@ -102,19 +102,21 @@ WITH input AS (
   ON CONFLICT (customer_id, idempotency_key) DO NOTHING
   RETURNING id, customer_id, agent_id, cost_micros, status, recorded_at
 ), daily AS (
-  INSERT INTO spend_daily (customer_id, agent_id, day, spent_micros, event_count)
-  SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, sum(cost_micros), count(*)
+  INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count)
+  SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, $16::smallint, sum(cost_micros),
+         count(*)
   FROM inserted WHERE status = 'accepted'
   GROUP BY customer_id, agent_id, day
   -- One order for every writer: concurrent batches lock spend_daily rows in the same sequence, never deadlock.
   ORDER BY agent_id, day
-  ON CONFLICT (agent_id, day) DO UPDATE
+  -- Each commit slot writes its own shard row (migration 004), so in-flight commits don't wait on each other.
+  ON CONFLICT (agent_id, day, shard) DO UPDATE
     SET spent_micros = spend_daily.spent_micros + EXCLUDED.spent_micros,
         event_count = spend_daily.event_count + EXCLUDED.event_count
 )
 SELECT id FROM inserted`;
 
-function batchParams(items: PersistItem[]): unknown[] {
+function batchParams(items: PersistItem[], shard: number): unknown[] {
   const cols: unknown[][] = Array.from({ length: 15 }, () => []);
   for (const { event: e } of items) {
     const values = [
@@ -136,7 +138,7 @@ function batchParams(items: PersistItem[]): unknown[] {
     ];
     for (const [i, v] of values.entries()) cols[i]?.push(v);
   }
-  return cols;
+  return [...cols, shard];
 }
 
 export async function applyAgentChange(tx: Queryable, change: AgentStatusChange): Promise<void> {
@@ -163,15 +165,16 @@ async function applyReservationCommit(
 const hasSideWrites = (item: PersistItem) =>
   item.agentChange !== undefined || item.audit !== undefined || item.reservation !== undefined;
 
-export async function commitBatch(db: Db, items: PersistItem[]): Promise<Set<string>> {
+/** `shard`: the commit slot (0 .. MAX_IN_FLIGHT-1); concurrent commits of one writer use different spend_daily rows. */
+export async function commitBatch(db: Db, items: PersistItem[], shard = 0): Promise<Set<string>> {
   if (!items.some(hasSideWrites)) {
     // Plain events only: INSERT_BATCH is ONE statement, atomic by itself (autocommit), so BEGIN and COMMIT would only
     // add two round trips. It resolves after PostgreSQL committed it, as the transaction would.
-    const { rows } = await db.query<{ id: string }>(INSERT_BATCH, batchParams(items));
+    const { rows } = await db.query<{ id: string }>(INSERT_BATCH, batchParams(items, shard));
     return new Set(rows.map((r) => r.id));
   }
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string }>(INSERT_BATCH, batchParams(items));
+    const { rows } = await tx.query<{ id: string }>(INSERT_BATCH, batchParams(items, shard));
     const inserted = new Set(rows.map((r) => r.id));
     // Kill-switch flips and their audit entries only for events that really went in (not late duplicates),
     // agent rows in id order so concurrent batches lock them in the same sequence.
@@ -202,13 +205,16 @@ export function createEventWriter(deps: { db: Db; metrics: Metrics }): EventWrit
     for (const w of waiters) w();
   };
 
-  const flush = async (batch: Waiting[]) => {
+  const freeSlots = Array.from({ length: MAX_IN_FLIGHT }, (_, i) => i);
+
+  const flush = async (batch: Waiting[], slot: number) => {
     const started = process.hrtime.bigint();
     deps.metrics.batchSize.observe(batch.length);
     try {
       const inserted = await commitBatch(
         deps.db,
         batch.map((w) => w.item),
+        slot,
       );
       for (const w of batch) w.resolve(inserted.has(w.item.event.id) ? 'inserted' : 'duplicate');
     } catch (error) {
@@ -222,8 +228,10 @@ export function createEventWriter(deps: { db: Db; metrics: Metrics }): EventWrit
   const pump = () => {
     while (inFlight < MAX_IN_FLIGHT && queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
+      const slot = freeSlots.pop() ?? 0;
       inFlight += 1;
-      void flush(batch).finally(() => {
+      void flush(batch, slot).finally(() => {
+        freeSlots.push(slot);
         inFlight -= 1;
         pump();
         settleIdle();

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Db, Queryable } from '../../src/db/types.js';
 import { newId } from '../../src/ids.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { createEventWriter, type EventRow, WriterClosedError } from '../../src/spend/writer.js';
+import { commitBatch, createEventWriter, type EventRow, WriterClosedError } from '../../src/spend/writer.js';
 import { type Backend, openTestDb } from '../harness.js';
 
 function row(customerId: string, agentId: string, over: Partial<EventRow> = {}): EventRow {
@@ -75,8 +75,9 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
         rows.filter((r) => r.status === 'accepted' && new Date(r.recordedAt).toISOString().startsWith(day));
       const expect = (day: string) => acceptedOn(day).reduce((s, r) => s + r.costMicros, 0);
       const { rows: daily } = await db.query<{ day: string; spent_micros: number; event_count: number }>(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, spent_micros, event_count FROM spend_daily WHERE agent_id = $1
-         ORDER BY day`,
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(spent_micros)::bigint AS spent_micros,
+                sum(event_count)::bigint AS event_count
+         FROM spend_daily WHERE agent_id = $1 GROUP BY day ORDER BY day`,
         [agentId],
       );
       assert.deepEqual(
@@ -196,4 +197,57 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       await writer.close();
     });
   });
+}
+
+describe('event writer: in-flight commits do not wait on each other (PostgreSQL server)', () => {
+  it('a commit in slot 1 completes while slot 0 holds its spend_daily row locks uncommitted', async () => {
+    const { db, close } = await openTestDb('postgres');
+    const customerId = newId('cus');
+    const agentId = newId('agt');
+    try {
+      await db.query(`INSERT INTO customers (id, name) VALUES ($1, 'c')`, [customerId]);
+      await db.query(`INSERT INTO agents (id, customer_id, name) VALUES ($1, $2, 'a')`, [
+        agentId,
+        customerId,
+      ]);
+      let releaseFirst: () => void = () => {};
+      const firstHoldsLocks = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let firstInserted: () => void = () => {};
+      const firstHasInserted = new Promise<void>((resolve) => {
+        firstInserted = resolve;
+      });
+      // Slot 0's batch: inserted (row locks on spend_daily taken) but not yet committed.
+      const first = db.transaction(async (tx) => {
+        const inserted = await commitBatch(txAsDb(db, tx), [{ event: row(customerId, agentId) }], 0);
+        firstInserted();
+        await firstHoldsLocks;
+        return inserted;
+      });
+      await firstHasInserted;
+      const second = commitBatch(db, [{ event: row(customerId, agentId) }], 1);
+      const outcome = await Promise.race([
+        second.then(() => 'committed'),
+        new Promise((resolve) => setTimeout(() => resolve('blocked'), 2_000)),
+      ]);
+      releaseFirst();
+      await first;
+      await second;
+      assert.equal(outcome, 'committed', 'slot 1 waited for slot 0: in-flight commits are serialized');
+      const { rows } = await db.query<{ s: number; n: number }>(
+        'SELECT sum(spent_micros)::bigint AS s, count(*)::int AS n FROM spend_daily WHERE agent_id = $1',
+        [agentId],
+      );
+      assert.equal(Number(rows[0]?.s), 200);
+      assert.equal(rows[0]?.n, 2, 'one row per commit slot');
+    } finally {
+      await close();
+    }
+  });
+});
+
+/** commitBatch on an open transaction: a Db whose query runs inside it (no nested transaction for plain events). */
+function txAsDb(db: Db, tx: Queryable): Db {
+  return { ...db, query: tx.query, transaction: (fn) => fn(tx) };
 }
