@@ -2,7 +2,7 @@
 // and as fast on page 1,000 as on page 1 (index events_customer_recorded / events_agent_recorded).
 import { formatUsd } from '../budget/money.js';
 import type { Db } from '../db/types.js';
-import { decodeCursor, encodeCursor } from './service.js';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from './service.js';
 
 export interface EventListQuery {
   customerId: string;
@@ -28,15 +28,8 @@ interface EventListRow {
   recorded_at: Date | string;
 }
 
-const isCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) &&
-  v.length === 2 &&
-  typeof v[0] === 'string' &&
-  typeof v[1] === 'string' &&
-  !Number.isNaN(Date.parse(v[0]));
-
 export async function listEvents(db: Db, q: EventListQuery) {
-  const after = decodeCursor(q.cursor, isCursor);
+  const after = decodeCursor(q.cursor, isTimeIdCursor);
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const { rows } = await db.query<EventListRow>(
     `SELECT e.id, a.name AS agent, e.run_id, e.cost_micros, e.status, e.decline_code, e.idempotency_key, e.metadata,

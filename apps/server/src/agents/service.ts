@@ -52,6 +52,14 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/** A keyset cursor over (timestamp, id): the newest-first lists of events and reservations use it. */
+export const isTimeIdCursor = (v: unknown): v is [string, string] =>
+  Array.isArray(v) &&
+  v.length === 2 &&
+  typeof v[0] === 'string' &&
+  typeof v[1] === 'string' &&
+  !Number.isNaN(Date.parse(v[0]));
+
 export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | null {
   if (cursor === undefined || cursor === '') return null;
   try {

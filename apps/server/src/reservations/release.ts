@@ -6,7 +6,7 @@
 // released — a retry could not fix it, and the reconciler would take it out of the counters while still held.)
 // Releasing twice answers the same 200; releasing a committed (or declined) reservation is 409 conflict; an expired
 // hold has nothing left to release: 200 with `status: expired`.
-import { decodeCursor, encodeCursor } from '../agents/service.js';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from '../agents/service.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
@@ -26,13 +26,6 @@ export interface ReleaseOutcome {
   /** true when the reservation had already been released (or had expired) before this request. */
   replayed: boolean;
 }
-
-const isCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) &&
-  v.length === 2 &&
-  typeof v[0] === 'string' &&
-  typeof v[1] === 'string' &&
-  !Number.isNaN(Date.parse(v[0]));
 
 export function createReleaseService(deps: Pick<ReservationDeps, 'db' | 'store' | 'metrics' | 'log'>) {
   const { db, store, metrics } = deps;
@@ -104,7 +97,7 @@ export function createReleaseService(deps: Pick<ReservationDeps, 'db' | 'store' 
         agentId: q.agentId,
         status: q.status,
         limit: q.limit,
-        after: decodeCursor(q.cursor, isCursor),
+        after: decodeCursor(q.cursor, isTimeIdCursor),
         now,
       });
       const page = rows.slice(0, q.limit);
