@@ -174,6 +174,29 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await row('newcomer').getByTestId('month-spend').filter({ hasText: '$0.05' }).waitFor({ timeout: 2000 });
   });
 
+  test('with two server instances, an event posted to instance B shows on the dashboard served by A', async (t) => {
+    // B shares A's PostgreSQL database and Redis prefix (and so its session secret): a second instance of one deployment.
+    const instanceB = await startTestServer({
+      databaseUrl: server.databaseUrl,
+      redisPrefix: server.redisPrefix,
+    });
+    try {
+      const started = Date.now();
+      const posted = await api(instanceB.url, '/v1/events', {
+        key: tenant.adminKey,
+        headers: { 'Idempotency-Key': `browser-test-b-${Date.now()}` },
+        body: { agent: 'from-b', cost_usd: '0.07' },
+      });
+      assert.equal(posted.status, 201, JSON.stringify(posted.body));
+      await row('from-b').getByTestId('month-spend').filter({ hasText: '$0.07' }).waitFor({ timeout: 1000 });
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+      t.diagnostic(`event on instance B → dashboard on instance A in ${elapsed} ms`);
+    } finally {
+      await instanceB.close();
+    }
+  });
+
   test('a dropped stream shows "reconnecting", reconnects by itself and updates resume', async () => {
     const live = page.getByTestId('live-status');
     await live.filter({ hasText: /^live$/ }).waitFor();

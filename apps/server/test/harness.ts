@@ -86,12 +86,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** How many running test servers of this process use each Redis prefix. */
+const prefixUsers = new Map<string, number>();
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const embedded = options.embedded ?? false;
   const useRedis = options.redis ?? !embedded;
   const ownDatabase = !embedded && !options.databaseUrl ? await createTestDatabase() : undefined;
   const databaseUrl = embedded ? undefined : (options.databaseUrl ?? ownDatabase?.url);
   const redisPrefix = options.redisPrefix ?? `sgtest:${uniqueSuffix()}`;
+  if (useRedis) prefixUsers.set(redisPrefix, (prefixUsers.get(redisPrefix) ?? 0) + 1);
   const config = parseConfig({
     SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-test-')),
     // Instances behind the same stores share the secret, as a real deployment does (a cookie from A works on B).
@@ -123,8 +127,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await app.close();
       if (redis) {
-        const keys = await redis.keys(`${redisPrefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
+        // The last instance on a prefix cleans it: closing a second instance must not wipe the first one's keys.
+        const users = (prefixUsers.get(redisPrefix) ?? 1) - 1;
+        prefixUsers.set(redisPrefix, users);
+        if (users === 0) {
+          prefixUsers.delete(redisPrefix);
+          const keys = await redis.keys(`${redisPrefix}:*`);
+          if (keys.length > 0) await redis.del(...keys);
+        }
         redis.disconnect();
       }
       await db.close();
