@@ -28,13 +28,41 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
 
 export interface ValidationIssue {
   instancePath?: string;
+  keyword?: string;
   params?: Record<string, unknown>;
   message?: string;
 }
 
+/**
+ * A union (`cost_usd`: number or string) that matched no branch makes Ajv report each branch's type error and then
+ * "must match a schema in anyOf". A client needs one line: "must be number or string".
+ */
+function foldUnionTypeErrors(issues: ValidationIssue[]): ValidationIssue[] {
+  const unionPaths = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''));
+  if (unionPaths.size === 0) return issues;
+  const typesAt = new Map<string, string[]>();
+  const rest: ValidationIssue[] = [];
+  for (const issue of issues) {
+    const path = issue.instancePath ?? '';
+    if (!unionPaths.has(path) || (issue.keyword !== 'type' && issue.keyword !== 'anyOf')) {
+      rest.push(issue);
+    } else if (issue.keyword === 'type') {
+      typesAt.set(path, [...(typesAt.get(path) ?? []), String(issue.params?.type)]);
+    }
+  }
+  for (const path of unionPaths) {
+    const types = typesAt.get(path);
+    rest.push({
+      instancePath: path,
+      message: types ? `must be ${types.join(' or ')}` : 'has an invalid value',
+    });
+  }
+  return rest;
+}
+
 /** Turns Ajv errors into SPEC §4 `details`: one {field, problem} per issue, field as a dotted path. */
 export function validationDetails(issues: ValidationIssue[], part: string | undefined) {
-  return issues.map((issue) => {
+  return foldUnionTypeErrors(issues).map((issue) => {
     let field = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
     const params = issue.params ?? {};
     if (typeof params.additionalProperty === 'string') {
