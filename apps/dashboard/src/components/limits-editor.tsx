@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { agentPath, api, errorText, unwrap } from '../lib/api';
 import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
 import type { Agent } from '../lib/types';
+import { FormMessage, type FormNote } from './form-message';
 import { LimitsFields } from './limits-fields';
 
 /** Edits an agent's limits; the server applies them to the very next event. */
@@ -9,7 +10,7 @@ export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent
   const [draft, setDraft] = useState<LimitsDraft>(() => draftFromLimits(agent.limits));
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
   const limitsKey = JSON.stringify(agent.limits);
 
   // Follow changes made elsewhere (live stream, another tab) unless the user is mid-edit.
@@ -71,14 +72,7 @@ export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent
           </button>
         )}
       </div>
-      {message && (
-        <p
-          class={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <FormMessage message={message} />
     </form>
   );
 }

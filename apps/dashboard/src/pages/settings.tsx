@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { FormMessage, type FormNote } from '../components/form-message';
 import { LimitsFields } from '../components/limits-fields';
 import { SpendBar } from '../components/spend-bar';
 import { api, errorText, unwrap } from '../lib/api';
@@ -31,7 +32,7 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
   const [defaults, setDefaults] = useState<LimitsDraft>(draftFromLimits(customer.default_agent_limits));
   const [autoCreate, setAutoCreate] = useState(customer.auto_create_agents);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
     setMonth(microsToInput(customer.limits?.month_micros));
@@ -117,14 +118,7 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
           {busy ? 'Saving…' : 'Save settings'}
         </button>
       </div>
-      {message && (
-        <p
-          class={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <FormMessage message={message} />
     </form>
   );
 }
