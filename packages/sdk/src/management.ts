@@ -18,6 +18,19 @@ import { compact, limitsBody } from './wire.js';
 
 const agentPath = (name: string): string => `/v1/agents/${encodeURIComponent(name)}`;
 
+/** Every item of a paged list, following `next_cursor` page by page. */
+async function* everyItem<T>(
+  list: (params: ListParams) => Promise<Page<T>>,
+  pageSize: number,
+): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await list({ limit: pageSize, cursor });
+    yield* page.data;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined);
+}
+
 export class AgentsApi {
   constructor(private readonly transport: Transport) {}
 
@@ -30,13 +43,8 @@ export class AgentsApi {
   }
 
   /** Every agent, following `next_cursor` page by page. */
-  async *all(pageSize = 100): AsyncGenerator<AgentRecord> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ limit: pageSize, cursor });
-      yield* page.data;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined);
+  all(pageSize = 100): AsyncGenerator<AgentRecord> {
+    return everyItem((params) => this.list(params), pageSize);
   }
 
   get(name: string): Promise<AgentRecord> {
@@ -95,13 +103,8 @@ export class ApiKeysApi {
   }
 
   /** Every key, following `next_cursor` page by page. */
-  async *all(pageSize = 100): AsyncGenerator<ApiKeyRecord> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ limit: pageSize, cursor });
-      yield* page.data;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined);
+  all(pageSize = 100): AsyncGenerator<ApiKeyRecord> {
+    return everyItem((params) => this.list(params), pageSize);
   }
 
   /** Revokes a key at once on every server instance. */
