@@ -1,5 +1,6 @@
 // Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
 // the Idempotency-Key, the metadata bounds, the agent filter of a list an agent-bound key may read, and the answer.
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
@@ -7,6 +8,14 @@ import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/mone
 import type { AppContext } from '../context.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
+/** The body limit of a money request (SPEC §4: events 16 KiB; reservations and commits are held to the same). */
+export const MONEY_BODY_LIMIT = 16 * 1024;
+/** The body field idempotency_key: the keys IDEMPOTENCY_KEY accepts. */
+export const IdempotencyKeyField = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
+);
+/** The Idempotency-Key header as the API document shows it; idempotencyKeyOf checks its value. */
+export const IdempotencyKeyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String()) });
 const MAX_METADATA_BYTES = 8 * 1024;
 const MAX_METADATA_KEYS = 64;
 

@@ -3,12 +3,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LimitsInputSchema, parseLimitsInput } from '../../agents/limits.js';
+import { NAME_PATTERN } from '../../agents/service.js';
 import { agentTimeseries, type Granularity } from '../../agents/timeseries.js';
 import { assertAgentAllowed } from '../../auth/agent-access.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
-import { NAME_PATTERN_SOURCE } from './events.js';
 
 const tags = ['agents'];
 const NameParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
@@ -20,7 +20,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 const CreateBody = Type.Object(
-  { name: Type.String({ pattern: NAME_PATTERN_SOURCE }), limits: Type.Optional(LimitsInputSchema) },
+  { name: Type.String({ pattern: NAME_PATTERN.source }), limits: Type.Optional(LimitsInputSchema) },
   { additionalProperties: false },
 );
 const PatchBody = Type.Object({ limits: LimitsInputSchema }, { additionalProperties: false });

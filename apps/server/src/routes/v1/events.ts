@@ -3,38 +3,37 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEvents } from '../../agents/event-list.js';
+import { NAME_PATTERN } from '../../agents/service.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
+  IdempotencyKeyField,
+  IdempotencyKeyHeaders,
   idempotencyKeyOf,
   logAgentOf,
+  MONEY_BODY_LIMIT,
   metadataProblems,
   requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 
-export const NAME_PATTERN_SOURCE = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
-const EVENTS_BODY_LIMIT = 16 * 1024;
-
 const EventBody = Type.Object(
   {
     agent: Type.String({
-      pattern: NAME_PATTERN_SOURCE,
+      pattern: NAME_PATTERN.source,
       description: 'agent name; created on the fly if allowed',
     }),
     cost_usd: Type.Optional(
       Type.Union([Type.Number(), Type.String()], { description: 'USD as a JSON number or a decimal string' }),
     ),
     cost_micros: Type.Optional(Type.Integer({ description: 'integer micro-dollars (1 USD = 1,000,000)' })),
-    run: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    run: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
     occurred_at: Type.Optional(Type.String({ format: 'date-time' })),
     metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    idempotency_key: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
-    ),
+    idempotency_key: IdempotencyKeyField,
   },
   { additionalProperties: false },
 );
@@ -51,7 +50,7 @@ interface EventBodyShape {
 
 const ListQuery = Type.Object(
   {
-    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
     status: Type.Optional(Type.Union([Type.Literal('accepted'), Type.Literal('declined')])),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
@@ -81,12 +80,12 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.post(
     '/v1/events',
     {
-      bodyLimit: EVENTS_BODY_LIMIT,
+      bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
         tags: ['events'],
         summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        headers: IdempotencyKeyHeaders,
         body: EventBody,
       },
     },

@@ -4,29 +4,31 @@
 // Another customer's reservation id is 404 everywhere.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { NAME_PATTERN } from '../../agents/service.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
+  IdempotencyKeyField,
+  IdempotencyKeyHeaders,
   idempotencyKeyOf,
   logAgentOf,
+  MONEY_BODY_LIMIT,
   metadataProblems,
   requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 import { createReservationServices } from '../../reservations/service.js';
-import { NAME_PATTERN_SOURCE } from './events.js';
 
-const BODY_LIMIT = 16 * 1024;
 const DEFAULT_TTL_SECONDS = 300;
 const ID_PATTERN = '^rsv_[A-Za-z0-9]{1,64}$';
 
 const ReserveBody = Type.Object(
   {
     agent: Type.String({
-      pattern: NAME_PATTERN_SOURCE,
+      pattern: NAME_PATTERN.source,
       description: 'agent name; created on the fly if allowed',
     }),
     amount_usd: Type.Optional(
@@ -42,10 +44,8 @@ const ReserveBody = Type.Object(
         description: 'seconds until the hold expires (default 300)',
       }),
     ),
-    run: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
-    idempotency_key: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
-    ),
+    run: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
+    idempotency_key: IdempotencyKeyField,
   },
   { additionalProperties: false },
 );
@@ -82,7 +82,7 @@ const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) });
 
 const ListQuery = Type.Object(
   {
-    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN_SOURCE })),
+    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
     status: Type.Optional(
       Type.Union([
         Type.Literal('held'),
@@ -111,12 +111,12 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post(
     '/v1/reservations',
     {
-      bodyLimit: BODY_LIMIT,
+      bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
         tags: ['reservations'],
         summary: 'Hold an estimate against every budget of the agent; declined with 403 as an event would be',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        headers: IdempotencyKeyHeaders,
         body: ReserveBody,
       },
     },
@@ -146,14 +146,14 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post(
     '/v1/reservations/:id/commit',
     {
-      bodyLimit: BODY_LIMIT,
+      bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
         tags: ['reservations'],
         summary:
           'Record the real cost (always: the money is spent); 201 with the event as POST /v1/events. ' +
           'Idempotent per reservation: a repeat replays the first answer; another cost is 422',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        headers: IdempotencyKeyHeaders,
         params: IdParams,
         body: CommitBody,
       },
@@ -179,12 +179,12 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post(
     '/v1/reservations/:id/release',
     {
-      bodyLimit: BODY_LIMIT,
+      bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
         tags: ['reservations'],
         summary: 'Give the held amount back; 200 again for a repeat, 409 once committed',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        headers: IdempotencyKeyHeaders,
         params: IdParams,
         // No body schema: a release may come with no body at all (curl) or with `{}` (the SDK).
       },
