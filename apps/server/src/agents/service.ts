@@ -4,7 +4,7 @@
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import { isUnavailableError } from '../db/errors.js';
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { ApiError, conflict, invalidRequest, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
@@ -111,6 +111,22 @@ export function createAgentService(deps: {
     await bus.publish(customerChannel(row.customer_id), { type: 'agent', data: json }).catch(() => {});
   };
 
+  /** A change of one agent under its row lock with its audit entry, one transaction; PostgreSQL down → 503. */
+  const changeLocked = (
+    customerId: string,
+    name: string,
+    change: (tx: Queryable, before: AgentRow) => Promise<AgentRow>,
+  ): Promise<AgentRow> =>
+    db
+      .transaction(async (tx) => {
+        const before = await lockAgentByName(tx, customerId, name);
+        if (!before) throw notFound('agent');
+        return change(tx, before);
+      })
+      .catch((e: unknown) => {
+        throw toUnavailable(e);
+      });
+
   const statusSnapshot = (row: AgentRow) => ({
     status: row.status,
     suspended_reason: row.suspended_reason,
@@ -170,26 +186,20 @@ export function createAgentService(deps: {
 
     async updateLimits(actor, name, patch) {
       if (!NAME_PATTERN.test(name)) throw notFound('agent');
-      const row = await db
-        .transaction(async (tx) => {
-          const before = await lockAgentByName(tx, actor.customerId, name);
-          if (!before) throw notFound('agent');
-          const limits = applyLimits(rowLimits(before), patch);
-          const after = await updateAgentLimits(tx, before.id, limits);
-          await recordAudit(tx, {
-            customerId: actor.customerId,
-            actor,
-            action: 'agent.limits.update',
-            targetType: 'agent',
-            targetId: before.id,
-            before: { limits: limitsToJson(rowLimits(before)) },
-            after: { limits: limitsToJson(limits) },
-          });
-          return after;
-        })
-        .catch((e: unknown) => {
-          throw toUnavailable(e);
+      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+        const limits = applyLimits(rowLimits(before), patch);
+        const after = await updateAgentLimits(tx, before.id, limits);
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.limits.update',
+          targetType: 'agent',
+          targetId: before.id,
+          before: { limits: limitsToJson(rowLimits(before)) },
+          after: { limits: limitsToJson(limits) },
         });
+        return after;
+      });
       await writeThrough(row);
       const json = await present(row);
       await afterChange(row, json);
@@ -209,31 +219,25 @@ export function createAgentService(deps: {
       });
       // If PostgreSQL fails now the agent stays suspended in the store (fail closed) and the caller gets 503;
       // retrying the suspend (or a resume) brings PostgreSQL in line.
-      const row = await db
-        .transaction(async (tx) => {
-          const before = await lockAgentByName(tx, actor.customerId, name);
-          if (!before) throw notFound('agent');
-          const after = await updateAgentStatus(tx, before.id, {
-            status: 'suspended',
-            reason: 'manual',
-            at: now,
-            period: null,
-            note,
-          });
-          await recordAudit(tx, {
-            customerId: actor.customerId,
-            actor,
-            action: 'agent.suspend',
-            targetType: 'agent',
-            targetId: before.id,
-            before: statusSnapshot(before),
-            after: { ...statusSnapshot(after), note },
-          });
-          return after;
-        })
-        .catch((e: unknown) => {
-          throw toUnavailable(e);
+      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+        const after = await updateAgentStatus(tx, before.id, {
+          status: 'suspended',
+          reason: 'manual',
+          at: now,
+          period: null,
+          note,
         });
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.suspend',
+          targetType: 'agent',
+          targetId: before.id,
+          before: statusSnapshot(before),
+          after: { ...statusSnapshot(after), note },
+        });
+        return after;
+      });
       const json = await present(row);
       await afterChange(row, json);
       return json;
@@ -243,31 +247,25 @@ export function createAgentService(deps: {
       if (!NAME_PATTERN.test(name)) throw notFound('agent');
       // PostgreSQL first, then the store: a failure in between leaves the agent suspended (fail closed).
       // Resuming a budget_exceeded agent whose limit is still exceeded is allowed: the next event decides again.
-      const row = await db
-        .transaction(async (tx) => {
-          const before = await lockAgentByName(tx, actor.customerId, name);
-          if (!before) throw notFound('agent');
-          const after = await updateAgentStatus(tx, before.id, {
-            status: 'active',
-            reason: null,
-            at: null,
-            period: null,
-            note: null,
-          });
-          await recordAudit(tx, {
-            customerId: actor.customerId,
-            actor,
-            action: 'agent.resume',
-            targetType: 'agent',
-            targetId: before.id,
-            before: statusSnapshot(before),
-            after: statusSnapshot(after),
-          });
-          return after;
-        })
-        .catch((e: unknown) => {
-          throw toUnavailable(e);
+      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+        const after = await updateAgentStatus(tx, before.id, {
+          status: 'active',
+          reason: null,
+          at: null,
+          period: null,
+          note: null,
         });
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.resume',
+          targetType: 'agent',
+          targetId: before.id,
+          before: statusSnapshot(before),
+          after: statusSnapshot(after),
+        });
+        return after;
+      });
       await writeThrough(row);
       const json = await present(row);
       await afterChange(row, json);
