@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { errorText } from './api';
+import type { Page } from './types';
 
 export interface Loaded<T> {
   data: T | null;
@@ -30,4 +31,26 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     void reload();
   }, [reload]);
   return { data, error, loading, reload, setData: setData as Loaded<T>['setData'] };
+}
+
+/** "Older entries" for a cursor-paged list: fetches the page after the last one loaded and appends it. */
+export function useMorePages<T>(
+  loaded: Loaded<Page<T>>,
+  fetchPage: (cursor: string) => Promise<Page<T>>,
+): { loadMore: () => Promise<void>; error: string | null } {
+  const [error, setError] = useState<string | null>(null);
+  async function loadMore() {
+    const cursor = loaded.data?.next_cursor;
+    if (!cursor) return;
+    setError(null);
+    try {
+      const page = await fetchPage(cursor);
+      loaded.setData((prev) =>
+        prev ? { data: [...prev.data, ...page.data], next_cursor: page.next_cursor } : page,
+      );
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return { loadMore, error };
 }

@@ -2,17 +2,18 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LimitsEditor } from '../components/limits-editor';
+import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { SpendChart } from '../components/spend-chart';
 import { StatusBadge } from '../components/status-badge';
-import { agentPath, api, errorText, unwrap, withQuery } from '../lib/api';
+import { agentPath, api, unwrap, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
 import { href } from '../lib/router';
 import { formatSeconds, formatTime } from '../lib/time';
 import type { Agent, Granularity, Page, Reservation, SpendEvent, Timeseries } from '../lib/types';
-import { useLoad } from '../lib/use-load';
+import { useLoad, useMorePages } from '../lib/use-load';
 
 type StatusFilter = '' | 'accepted' | 'declined';
 
@@ -41,16 +42,16 @@ export function AgentDetailPage({ name }: { name: string }) {
     return api.get<Timeseries>(withQuery(`${agentPath(name)}/timeseries`, { granularity, from }));
   }, [name, granularity]);
   const [statusFilter, setStatusFilter] = useState<StatusFilter>('');
-  const events = useLoad(
-    () =>
-      api.get<Page<SpendEvent>>(withQuery('/v1/events', { agent: name, status: statusFilter, limit: 50 })),
-    [name, statusFilter],
-  );
+  const fetchEvents = (cursor?: string) =>
+    api.get<Page<SpendEvent>>(
+      withQuery('/v1/events', { agent: name, status: statusFilter, limit: 50, cursor }),
+    );
+  const events = useLoad(() => fetchEvents(), [name, statusFilter]);
+  const moreEvents = useMorePages(events, fetchEvents);
   const holds = useLoad(
     () => api.get<Page<Reservation>>(withQuery('/v1/reservations', { agent: name, status: 'held' })),
     [name],
   );
-  const [moreError, setMoreError] = useState<string | null>(null);
 
   const refetchEvents = useDebounced(() => void events.reload(), 150);
   const refetchSide = useDebounced(() => {
@@ -90,22 +91,6 @@ export function AgentDetailPage({ name }: { name: string }) {
     },
     [name, statusFilter],
   );
-
-  async function loadMoreEvents() {
-    const cursor = events.data?.next_cursor;
-    if (!cursor) return;
-    setMoreError(null);
-    try {
-      const page = await api.get<Page<SpendEvent>>(
-        withQuery('/v1/events', { agent: name, status: statusFilter, limit: 50, cursor }),
-      );
-      events.setData((prev) =>
-        prev ? { data: [...prev.data, ...page.data], next_cursor: page.next_cursor } : page,
-      );
-    } catch (err) {
-      setMoreError(errorText(err));
-    }
-  }
 
   const a = agent.data;
   return (
@@ -265,16 +250,12 @@ export function AgentDetailPage({ name }: { name: string }) {
           </p>
         )}
         {events.data && <EventFeed events={events.data.data} />}
-        {events.data?.next_cursor && (
-          <button type="button" class="btn" onClick={loadMoreEvents}>
-            Older events
-          </button>
-        )}
-        {moreError && (
-          <p class="error" role="alert">
-            {moreError}
-          </p>
-        )}
+        <LoadMore
+          label="Older events"
+          hasMore={Boolean(events.data?.next_cursor)}
+          onLoad={moreEvents.loadMore}
+          error={moreEvents.error}
+        />
       </section>
     </main>
   );

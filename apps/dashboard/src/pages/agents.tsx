@@ -1,5 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { KillSwitch } from '../components/kill-switch';
+import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { StatusBadge } from '../components/status-badge';
 import { agentPath, api, errorText, unwrap, withQuery } from '../lib/api';
@@ -212,16 +213,12 @@ export function AgentsPage() {
           </tbody>
         </table>
       )}
-      {state?.nextCursor && (
-        <button type="button" class="btn" onClick={loadMore}>
-          Load more agents
-        </button>
-      )}
-      {moreError && (
-        <p class="error" role="alert">
-          {moreError}
-        </p>
-      )}
+      <LoadMore
+        label="Load more agents"
+        hasMore={Boolean(state?.nextCursor)}
+        onLoad={loadMore}
+        error={moreError}
+      />
     </main>
   );
 }

@@ -1,8 +1,8 @@
-import { useState } from 'preact/hooks';
-import { api, errorText, withQuery } from '../lib/api';
+import { LoadMore } from '../components/load-more';
+import { api, withQuery } from '../lib/api';
 import { formatTime } from '../lib/time';
 import type { AuditEntry, Page } from '../lib/types';
-import { useLoad } from '../lib/use-load';
+import { useLoad, useMorePages } from '../lib/use-load';
 
 /** Actors and targets may be strings or objects depending on the record; show them as plain text. */
 function describe(value: unknown): string {
@@ -28,22 +28,10 @@ function json(value: unknown): string {
 }
 
 export function AuditLogPage() {
-  const log = useLoad(() => api.get<Page<AuditEntry>>(withQuery('/v1/audit-log', { limit: 50 })), []);
-  const [moreError, setMoreError] = useState<string | null>(null);
-
-  async function loadMore() {
-    const cursor = log.data?.next_cursor;
-    if (!cursor) return;
-    setMoreError(null);
-    try {
-      const page = await api.get<Page<AuditEntry>>(withQuery('/v1/audit-log', { limit: 50, cursor }));
-      log.setData((prev) =>
-        prev ? { data: [...prev.data, ...page.data], next_cursor: page.next_cursor } : page,
-      );
-    } catch (err) {
-      setMoreError(errorText(err));
-    }
-  }
+  const fetchPage = (cursor?: string) =>
+    api.get<Page<AuditEntry>>(withQuery('/v1/audit-log', { limit: 50, cursor }));
+  const log = useLoad(() => fetchPage(), []);
+  const more = useMorePages(log, fetchPage);
 
   return (
     <main class="page">
@@ -91,16 +79,12 @@ export function AuditLogPage() {
           })}
         </ul>
       )}
-      {log.data?.next_cursor && (
-        <button type="button" class="btn" onClick={loadMore}>
-          Older entries
-        </button>
-      )}
-      {moreError && (
-        <p class="error" role="alert">
-          {moreError}
-        </p>
-      )}
+      <LoadMore
+        label="Older entries"
+        hasMore={Boolean(log.data?.next_cursor)}
+        onLoad={more.loadMore}
+        error={more.error}
+      />
     </main>
   );
 }
