@@ -3,6 +3,7 @@
 // request with that key fails on every instance.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { findAgentByName } from '../../agents/repository.js';
 import { recordAudit } from '../../audit.js';
 import { generateApiKey } from '../../auth/api-keys.js';
 import { principalOf } from '../../auth/plugin.js';
@@ -104,12 +105,9 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const row = await ctx.db.transaction(async (tx) => {
         let agentId: string | null = null;
         if (agent !== undefined) {
-          const found = await tx.query<{ id: string }>(
-            'SELECT id FROM agents WHERE customer_id = $1 AND name = $2',
-            [principal.customerId, agent],
-          );
-          agentId = found.rows[0]?.id ?? null;
-          if (!agentId) throw notFound('agent');
+          const found = await findAgentByName(tx, principal.customerId, agent);
+          if (!found) throw notFound('agent');
+          agentId = found.id;
         }
         const actorId = principal.type === 'user' ? principal.userId : principal.keyId;
         const inserted = await tx.query<Omit<KeyRow, 'agent'>>(
