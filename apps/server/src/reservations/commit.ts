@@ -8,9 +8,9 @@
 // answer (Idempotent-Replayed: true, same event id); with another body it is 422 idempotency_key_reused.
 // If step 3 certainly failed, step 2 is taken back (counts and the kill-switch flip) and the claim given back, so a
 // retry commits afresh; if its fate is unknown, it is settled in the background like an event's.
-import { createHash } from 'node:crypto';
 import { customerChannel } from '../agents/live-channel.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
+import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
@@ -42,9 +42,7 @@ export interface CommitInput {
 export const commitEventKey = (reservationId: string) => `rsv:${reservationId}:commit`;
 
 export function commitRequestHash(input: CommitInput): string {
-  return createHash('sha256')
-    .update(canonicalJson({ cost_micros: input.costMicros, metadata: input.metadata }))
-    .digest('hex');
+  return sha256Hex(canonicalJson({ cost_micros: input.costMicros, metadata: input.metadata }));
 }
 
 export function createCommitService(deps: ReservationDeps) {

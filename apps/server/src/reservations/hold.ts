@@ -4,8 +4,8 @@
 // `reservations` row before the answer: a restart rebuilds open holds from there, and the same Idempotency-Key
 // replays the stored answer (201 or 403). Store keys are shared with events (one key space per customer): an
 // event's key reused for a reservation, or the reverse, is 422 idempotency_key_reused.
-import { createHash } from 'node:crypto';
 import { customerChannel } from '../agents/live-channel.js';
+import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
@@ -38,13 +38,14 @@ export interface HoldInput {
 }
 
 export function holdRequestHash(input: HoldInput): string {
-  const canonical = canonicalJson({
-    agent: input.agent,
-    amount_micros: input.amountMicros,
-    ttl_seconds: input.ttlSeconds,
-    run: input.run,
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(
+    canonicalJson({
+      agent: input.agent,
+      amount_micros: input.amountMicros,
+      ttl_seconds: input.ttlSeconds,
+      run: input.run,
+    }),
+  );
 }
 
 /** The 403 of SPEC §5 for a reservation: the same fields, with the declined reservation instead of an event. */

@@ -4,9 +4,9 @@
 // tell us whether a commit happened, counters left high for the reconciler — the safe side), even when the HTTP
 // answer was already given up on (deadline → 503), so a counter is never left counting an event PostgreSQL does not
 // have (except after a crash: see reconciler.ts).
-import { createHash } from 'node:crypto';
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
+import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayResetsAt, monthResetsAt } from '../budget/periods.js';
@@ -61,14 +61,15 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function requestHash(input: EventInput): string {
-  const canonical = canonicalJson({
-    agent: input.agent,
-    cost_micros: input.costMicros,
-    run: input.run,
-    ...(input.occurredAt !== null ? { occurred_at: new Date(input.occurredAt).toISOString() } : {}),
-    metadata: input.metadata,
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(
+    canonicalJson({
+      agent: input.agent,
+      cost_micros: input.costMicros,
+      run: input.run,
+      ...(input.occurredAt !== null ? { occurred_at: new Date(input.occurredAt).toISOString() } : {}),
+      metadata: input.metadata,
+    }),
+  );
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
