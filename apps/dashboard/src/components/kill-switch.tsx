@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { agentPath, api, errorText, unwrap } from '../lib/api';
+import { agentPath, api, errorText } from '../lib/api';
 import type { Agent } from '../lib/types';
 
 interface Props {
@@ -29,7 +29,7 @@ export function KillSwitch({ agent, onChange }: Props) {
     try {
       const path = `${agentPath(agent.name)}/${suspended ? 'resume' : 'suspend'}`;
       const body = suspended ? {} : { note: 'kill switch (dashboard)' };
-      const updated = unwrap<Agent>(await api.post<unknown>(path, body), 'agent');
+      const updated = await api.post<Agent>(path, body);
       setConfirming(false);
       onChange(updated);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { agentPath, api, errorText, unwrap } from '../lib/api';
+import { agentPath, api, errorText } from '../lib/api';
 import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
 import type { Agent } from '../lib/types';
 import { FormMessage, type FormNote } from './form-message';
@@ -28,10 +28,7 @@ export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent
     setBusy(true);
     setMessage(null);
     try {
-      const updated = unwrap<Agent>(
-        await api.patch<unknown>(agentPath(agent.name), { limits: payload.value }),
-        'agent',
-      );
+      const updated = await api.patch<Agent>(agentPath(agent.name), { limits: payload.value });
       setDirty(false);
       setDraft(draftFromLimits(updated.limits));
       onSaved(updated);

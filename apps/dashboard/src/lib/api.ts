@@ -86,12 +86,6 @@ export function agentPath(name: string): string {
   return `/v1/agents/${encodeURIComponent(name)}`;
 }
 
-/** Some endpoints may wrap an object (`{"agent": {...}}`); accept both shapes. */
-export function unwrap<T>(body: unknown, key: string): T {
-  if (body && typeof body === 'object' && key in body) return (body as Record<string, unknown>)[key] as T;
-  return body as T;
-}
-
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
     const details = Array.isArray(error.details)

@@ -6,7 +6,7 @@ import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { SpendChart } from '../components/spend-chart';
 import { StatusBadge } from '../components/status-badge';
-import { agentPath, api, unwrap, withQuery } from '../lib/api';
+import { agentPath, api, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
@@ -35,7 +35,7 @@ function useDebounced(fn: () => void, ms: number): () => void {
 }
 
 export function AgentDetailPage({ name }: { name: string }) {
-  const agent = useLoad(async () => unwrap<Agent>(await api.get<unknown>(agentPath(name)), 'agent'), [name]);
+  const agent = useLoad(() => api.get<Agent>(agentPath(name)), [name]);
   const [granularity, setGranularity] = useState<Granularity>('minute');
   const series = useLoad(async () => {
     const from = new Date(Date.now() - BUCKET_COUNT[granularity] * BUCKET_MS[granularity]).toISOString();

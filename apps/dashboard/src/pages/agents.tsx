@@ -3,7 +3,7 @@ import { KillSwitch } from '../components/kill-switch';
 import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { StatusBadge } from '../components/status-badge';
-import { agentPath, api, errorText, unwrap, withQuery } from '../lib/api';
+import { agentPath, api, errorText, withQuery } from '../lib/api';
 import { useLiveMessages } from '../lib/live';
 import { href } from '../lib/router';
 import { formatSeconds, formatTime } from '../lib/time';
@@ -41,7 +41,7 @@ export function AgentsPage() {
     if (fetching.has(name)) return;
     fetching.add(name);
     try {
-      const agent = unwrap<Agent>(await api.get<unknown>(agentPath(name)), 'agent');
+      const agent = await api.get<Agent>(agentPath(name));
       update((agents) => replaceAgent(agents, agent));
     } catch {
       // The next live message for this agent will try again.
@@ -232,7 +232,7 @@ function NewAgentForm({ onCreated }: { onCreated: (agent: Agent) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const agent = unwrap<Agent>(await api.post<unknown>('/v1/agents', { name: name.trim() }), 'agent');
+      const agent = await api.post<Agent>('/v1/agents', { name: name.trim() });
       onCreated(agent);
       setName('');
     } catch (err) {

@@ -2,17 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { FormMessage, type FormNote } from '../components/form-message';
 import { LimitsFields } from '../components/limits-fields';
 import { SpendBar } from '../components/spend-bar';
-import { api, errorText, unwrap } from '../lib/api';
+import { api, errorText } from '../lib/api';
 import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
 import { microsToInput, parseUsdInput } from '../lib/money';
 import type { Customer } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
 export function SettingsPage() {
-  const customer = useLoad(
-    async () => unwrap<Customer>(await api.get<unknown>('/v1/customer'), 'customer'),
-    [],
-  );
+  const customer = useLoad(() => api.get<Customer>('/v1/customer'), []);
   return (
     <main class="page">
       <h1>Customer settings</h1>
@@ -55,14 +52,11 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
     setBusy(true);
     setMessage(null);
     try {
-      const updated = unwrap<Customer>(
-        await api.patch<unknown>('/v1/customer', {
-          limits: { month_usd: monthParsed.value },
-          default_agent_limits: defaultsParsed.value,
-          auto_create_agents: autoCreate,
-        }),
-        'customer',
-      );
+      const updated = await api.patch<Customer>('/v1/customer', {
+        limits: { month_usd: monthParsed.value },
+        default_agent_limits: defaultsParsed.value,
+        auto_create_agents: autoCreate,
+      });
       onSaved(updated);
       setMessage({ kind: 'ok', text: 'Settings saved.' });
     } catch (err) {
