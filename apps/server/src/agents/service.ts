@@ -3,9 +3,8 @@
 // dashboards. Suspend writes the store FIRST so the kill switch bites at once even if PostgreSQL is slow or down.
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
-import { isUnavailableError } from '../db/errors.js';
 import type { Db, Queryable } from '../db/types.js';
-import { ApiError, conflict, invalidRequest, notFound, unavailable } from '../http/errors.js';
+import { conflict, invalidRequest, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -71,9 +70,6 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) 
   throw invalidRequest([{ field: 'cursor', problem: 'is not a cursor this API returned' }]);
 }
 
-const toUnavailable = (error: unknown): unknown =>
-  error instanceof ApiError ? error : isUnavailableError(error) ? unavailable() : error;
-
 export function createAgentService(deps: {
   db: Db;
   store: SpendStore;
@@ -111,21 +107,18 @@ export function createAgentService(deps: {
     await bus.publish(customerChannel(row.customer_id), { type: 'agent', data: json }).catch(() => {});
   };
 
-  /** A change of one agent under its row lock with its audit entry, one transaction; PostgreSQL down → 503. */
+  /** A change of one agent under its row lock with its audit entry, one transaction (PostgreSQL down: the error
+   * handler answers 503, as for every route). */
   const changeLocked = (
     customerId: string,
     name: string,
     change: (tx: Queryable, before: AgentRow) => Promise<AgentRow>,
   ): Promise<AgentRow> =>
-    db
-      .transaction(async (tx) => {
-        const before = await lockAgentByName(tx, customerId, name);
-        if (!before) throw notFound('agent');
-        return change(tx, before);
-      })
-      .catch((e: unknown) => {
-        throw toUnavailable(e);
-      });
+    db.transaction(async (tx) => {
+      const before = await lockAgentByName(tx, customerId, name);
+      if (!before) throw notFound('agent');
+      return change(tx, before);
+    });
 
   const statusSnapshot = (row: AgentRow) => ({
     status: row.status,

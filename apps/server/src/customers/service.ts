@@ -7,9 +7,8 @@ import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayKey, monthResetsAt, monthStart } from '../budget/periods.js';
-import { isUnavailableError } from '../db/errors.js';
 import type { Db } from '../db/types.js';
-import { ApiError, notFound, unavailable } from '../http/errors.js';
+import { notFound, unavailable } from '../http/errors.js';
 import type { SpendStore } from '../spend/store.js';
 import { type CustomerSettings, customerMonthSpend, loadCustomer, saveCustomer } from './repository.js';
 
@@ -72,34 +71,30 @@ export function createCustomerService(deps: {
     },
 
     async update(actor, patch) {
-      const after = await db
-        .transaction(async (tx) => {
-          const before = await loadCustomer(tx, actor.customerId, true);
-          if (!before) throw notFound('customer');
-          const next: CustomerSettings = {
-            ...before,
-            monthLimitMicros:
-              patch.monthLimitMicros !== undefined ? patch.monthLimitMicros : before.monthLimitMicros,
-            defaultAgentLimits: patch.defaults
-              ? applyLimits(before.defaultAgentLimits, patch.defaults)
-              : before.defaultAgentLimits,
-            autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
-          };
-          await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
-          await recordAudit(tx, {
-            customerId: actor.customerId,
-            actor,
-            action: 'customer.update',
-            targetType: 'customer',
-            targetId: actor.customerId,
-            before: settingsJson(before),
-            after: settingsJson(next),
-          });
-          return next;
-        })
-        .catch((error: unknown) => {
-          throw error instanceof ApiError ? error : isUnavailableError(error) ? unavailable() : error;
+      const after = await db.transaction(async (tx) => {
+        const before = await loadCustomer(tx, actor.customerId, true);
+        if (!before) throw notFound('customer');
+        const next: CustomerSettings = {
+          ...before,
+          monthLimitMicros:
+            patch.monthLimitMicros !== undefined ? patch.monthLimitMicros : before.monthLimitMicros,
+          defaultAgentLimits: patch.defaults
+            ? applyLimits(before.defaultAgentLimits, patch.defaults)
+            : before.defaultAgentLimits,
+          autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
+        };
+        await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'customer.update',
+          targetType: 'customer',
+          targetId: actor.customerId,
+          before: settingsJson(before),
+          after: settingsJson(next),
         });
+        return next;
+      });
       try {
         await store.putCustomerState({ customerId: after.id, monthLimitMicros: after.monthLimitMicros });
       } catch {
