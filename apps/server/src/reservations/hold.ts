@@ -16,6 +16,7 @@ import {
   claimDecision,
   completeKeyQuietly,
   DeadlineExceeded,
+  replayOf,
   settleUncertainCommit,
   undoQuietly,
 } from '../spend/idempotent-request.js';
@@ -70,7 +71,7 @@ export function createHoldService(deps: ReservationDeps) {
         'This Idempotency-Key was already used with a different body.',
       );
     }
-    return { status: stored.responseStatus, body: stored.responseBody, replayed: true, outcome: 'replayed' };
+    return replayOf(stored.responseStatus, stored.responseBody);
   };
 
   const decideAndStore = async (
