@@ -21,13 +21,12 @@ import {
   DeadlineExceeded,
   IN_FLIGHT_POLL_MS,
   IN_FLIGHT_WAIT_MS,
-  MAX_REBUILDS,
   replayOf,
   settleUncertainCommit,
   sleep,
   undoQuietly,
+  withRebuild,
 } from '../spend/idempotent-request.js';
-import { rebuildOnce } from '../spend/rebuild.js';
 import type { Decision, Decline, SpendRequest, SpendSnapshot } from '../spend/store.js';
 import { type EventRow, type PersistItem, WriterClosedError } from '../spend/writer.js';
 import { claimCommit, findReservation, type ReservationRow, unclaimCommit } from './repository.js';
@@ -97,21 +96,16 @@ export function createCommitService(deps: ReservationDeps) {
     }
   };
 
-  const commitHoldWithRebuild = async (row: ReservationRow, actualMicros: number, now: number) => {
-    for (let rebuilds = 0; ; rebuilds++) {
-      const result = await store.commitHold({
-        customerId: row.customerId,
-        agentId: row.agentId,
-        runId: row.runId,
-        holdId: row.id,
-        actualMicros,
-        now,
-      });
-      if (!('outcome' in result)) return result;
-      if (rebuilds >= MAX_REBUILDS) throw unavailable();
-      metrics.counterRebuilds.inc();
-      await rebuildOnce(store, db, row.customerId, row.agentId, row.runId, now);
-    }
+  const commitHoldWithRebuild = (row: ReservationRow, actualMicros: number, now: number) => {
+    const input = {
+      customerId: row.customerId,
+      agentId: row.agentId,
+      runId: row.runId,
+      holdId: row.id,
+      actualMicros,
+      now,
+    };
+    return withRebuild(deps, input, () => store.commitHold(input));
   };
 
   /** Takes back what commitHold did: the counted cost, then a kill-switch flip it caused. Then frees the claim. */

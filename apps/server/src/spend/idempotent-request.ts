@@ -10,7 +10,7 @@ import type { Decision, SpendRequest, SpendStore } from './store.js';
 
 /** The whole request must answer within this (SPEC: 503 fast, never a hang). */
 const DEADLINE_MS = 1_800;
-export const MAX_REBUILDS = 2;
+const MAX_REBUILDS = 2;
 export const IN_FLIGHT_WAIT_MS = 1_000;
 export const IN_FLIGHT_POLL_MS = 20;
 const SETTLE_POLL_MS = 250;
@@ -40,17 +40,38 @@ export interface StoredAnswer<T> {
   replay(): Promise<T>;
 }
 
-export async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest): Promise<Decision> {
-  const { store, metrics, db } = deps;
+/** What a store call answers when the counters it needs are absent (Decision's and commitHold's 'missing'). */
+type Missing = { outcome: 'missing'; what: string[] };
+
+const isMissing = <T extends object>(result: T | Missing): result is Missing =>
+  'outcome' in result && result.outcome === 'missing';
+
+/**
+ * Runs one store call; while the store answers 'missing', rebuilds the request's counters from PostgreSQL and runs
+ * it again — at most MAX_REBUILDS times, then 503.
+ */
+export async function withRebuild<T extends object>(
+  deps: DecisionDeps,
+  scope: Pick<SpendRequest, 'customerId' | 'agentId' | 'runId' | 'now'>,
+  attempt: () => Promise<T | Missing>,
+): Promise<Exclude<T, Missing>> {
   for (let rebuilds = 0; ; rebuilds++) {
+    const result = await attempt();
+    if (!isMissing(result)) return result as Exclude<T, Missing>;
+    if (rebuilds >= MAX_REBUILDS) throw unavailable();
+    deps.metrics.counterRebuilds.inc();
+    await rebuildOnce(deps.store, deps.db, scope.customerId, scope.agentId, scope.runId, scope.now);
+  }
+}
+
+async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest) {
+  const { store, metrics } = deps;
+  return withRebuild(deps, request, async () => {
     const started = process.hrtime.bigint();
     const decision = await store.decide(request);
     metrics.decisionDuration.observe({ store: store.kind }, Number(process.hrtime.bigint() - started) / 1e9);
-    if (decision.outcome !== 'missing') return decision;
-    if (rebuilds >= MAX_REBUILDS) throw unavailable();
-    metrics.counterRebuilds.inc();
-    await rebuildOnce(store, db, request.customerId, request.agentId, request.runId, request.now);
-  }
+    return decision;
+  });
 }
 
 /**
@@ -58,11 +79,7 @@ export async function decideWithRebuild(deps: DecisionDeps, request: SpendReques
  * result; 409 in flight only if it takes longer than IN_FLIGHT_WAIT_MS. If the first one failed and was undone,
  * the claim is gone and this request is decided afresh — still never a second count.
  */
-export async function decideWaitingForFirst(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  expired: () => boolean,
-): Promise<Decision> {
+async function decideWaitingForFirst(deps: DecisionDeps, request: SpendRequest, expired: () => boolean) {
   const started = Date.now();
   for (;;) {
     const decision = await decideWithRebuild(deps, request);
@@ -109,8 +126,6 @@ export async function claimDecision<T>(
       );
     case 'replay':
       return { answer: await stored.replay() };
-    case 'missing':
-      throw unavailable();
   }
   if (expired()) {
     await undoQuietly(deps, request, decision);
