@@ -1,14 +1,9 @@
 // The reservation object of SPEC §6 as clients see it. A held reservation past its expires_at reads as `expired`:
 // the spend store dropped the hold by itself at that moment, and the row is not rewritten for it.
 import { formatUsd } from '../budget/money.js';
-import type { ReservationRow } from './repository.js';
+import type { ReservationRow, StoredStatus } from './repository.js';
 
-export type ReservationStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
-
-export function effectiveStatus(
-  row: Pick<ReservationRow, 'status' | 'expiresAt'>,
-  now: number,
-): ReservationStatus {
+function effectiveStatus(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: number): StoredStatus {
   return row.status === 'held' && row.expiresAt <= now ? 'expired' : row.status;
 }
 

@@ -17,6 +17,7 @@ import {
   listReservations,
   markReleased,
   type ReservationRow,
+  type StoredStatus,
 } from './repository.js';
 import type { ReservationDeps } from './types.js';
 
@@ -86,7 +87,7 @@ export function createReleaseService(deps: Pick<ReservationDeps, 'db' | 'store' 
       principal: Principal,
       q: {
         agentId: string | null;
-        status: 'held' | 'committed' | 'released' | 'expired' | 'declined' | null;
+        status: StoredStatus | null;
         limit: number;
         cursor: string | undefined;
       },

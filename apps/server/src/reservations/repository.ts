@@ -209,7 +209,7 @@ export async function markReleased(
 export interface ReservationListQuery {
   customerId: string;
   agentId: string | null;
-  status: 'held' | 'committed' | 'released' | 'expired' | 'declined' | null;
+  status: StoredStatus | null;
   limit: number;
   after: [string, string] | null;
   now: number;
