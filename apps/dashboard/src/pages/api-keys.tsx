@@ -1,17 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../lib/api';
 import { formatTime } from '../lib/time';
-import type { ApiKey, CreatedApiKey } from '../lib/types';
+import type { ApiKey, CreatedApiKey, Page } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
-function listOf(body: unknown): ApiKey[] {
-  if (Array.isArray(body)) return body as ApiKey[];
-  const data = (body as { data?: ApiKey[] } | null)?.data;
-  return Array.isArray(data) ? data : [];
-}
-
 export function ApiKeysPage() {
-  const keys = useLoad(async () => listOf(await api.get<unknown>('/v1/api-keys')), []);
+  const keys = useLoad(async () => (await api.get<Page<ApiKey>>('/v1/api-keys')).data, []);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   return (
     <main class="page">
