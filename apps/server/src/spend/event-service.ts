@@ -14,19 +14,19 @@ import type { Db } from '../db/types.js';
 import { ApiError, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
-import type { Metrics } from '../observability/metrics.js';
 import { decisionEffects, requestAgent, spendMessage } from './decision-effects.js';
 import {
   answerWithinDeadline,
   claimDecision,
   completeKeyQuietly,
   DeadlineExceeded,
+  type DecisionDeps,
   type MoneyOutcome,
   replayOf,
   settleUncertainCommit,
   undoQuietly,
 } from './idempotent-request.js';
-import type { Decline, SpendRequest, SpendSnapshot, SpendStore } from './store.js';
+import type { Decline, SpendRequest, SpendSnapshot } from './store.js';
 import { type EventRow, type EventWriter, type PersistItem, WriterClosedError } from './writer.js';
 
 /** Dashboards need a change within 1 s; publishing every event of a busy agent would flood pub/sub. */
@@ -155,17 +155,16 @@ export async function eventExists(db: Db, eventId: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export function createEventService(deps: {
-  db: Db;
-  store: SpendStore;
+/** What the event service needs; the reservation services need the same (reservations/types.ts). */
+export interface MoneyPathDeps extends DecisionDeps {
   writer: EventWriter;
   directory: AgentDirectory;
   bus: Bus;
-  metrics: Metrics;
-  log: { warn(obj: unknown, msg: string): void };
   /** Publishes the agent object after a decision flipped its kill switch (agents/service.ts announce). */
   announceAgent(customerId: string, agentId: string): Promise<void>;
-}): EventService {
+}
+
+export function createEventService(deps: MoneyPathDeps): EventService {
   const { db, writer, directory, bus } = deps;
   const lastSpendPublish = new Map<string, number>();
   const pendingSpend = new Map<string, NodeJS.Timeout>();
