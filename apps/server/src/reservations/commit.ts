@@ -38,7 +38,7 @@ export interface CommitInput {
 }
 
 /** The idempotency key of a reservation's commit event: deterministic, so PostgreSQL's unique index backs it up. */
-export const commitEventKey = (reservationId: string) => `rsv:${reservationId}:commit`;
+const commitEventKey = (reservationId: string) => `rsv:${reservationId}:commit`;
 
 export function commitRequestHash(input: CommitInput): string {
   return sha256Hex(canonicalJson({ cost_micros: input.costMicros, metadata: input.metadata }));

@@ -38,7 +38,7 @@ export interface HoldInput {
   idempotencyKey: string;
 }
 
-export function holdRequestHash(input: HoldInput): string {
+function holdRequestHash(input: HoldInput): string {
   return sha256Hex(
     canonicalJson({
       agent: input.agent,
@@ -50,7 +50,7 @@ export function holdRequestHash(input: HoldInput): string {
 }
 
 /** The 403 of SPEC §5 for a reservation: the same fields, with the declined reservation instead of an event. */
-export function reservationDeclineBody(decline: Decline, reservation: unknown) {
+function reservationDeclineBody(decline: Decline, reservation: unknown) {
   const { event: _event, ...error } = declineBody(decline, null).error;
   const message =
     decline.code === 'agent_suspended'

@@ -15,8 +15,8 @@ export const IN_FLIGHT_TTL_SECONDS = 120;
 /** Run counters live 30 days after their last use. */
 export const RUN_TTL_SECONDS = 30 * 24 * 3600;
 /** Month counters are kept until 35 days after the month ends, day counters 2 days after the day ends. */
-export const MONTH_KEEP_AFTER_MS = 35 * 86_400_000;
-export const DAY_KEEP_AFTER_MS = 2 * 86_400_000;
+const MONTH_KEEP_AFTER_MS = 35 * 86_400_000;
+const DAY_KEEP_AFTER_MS = 2 * 86_400_000;
 /**
  * Velocity buckets are pruned to the window on every write, so the bucket set stays ~62 fields; the set
  * itself is kept at least this long after its last write (longer than the window's own ttlSeconds) so an

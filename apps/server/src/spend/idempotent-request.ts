@@ -204,10 +204,7 @@ export async function settleUncertainCommit(
  * wins, while `work` goes on in the background — it ends committed or undone, never half. `expired()` tells `work`
  * to stop before its next irreversible step.
  */
-export async function raceDeadline<T>(
-  receivedAt: number,
-  work: (expired: () => boolean) => Promise<T>,
-): Promise<T> {
+async function raceDeadline<T>(receivedAt: number, work: (expired: () => boolean) => Promise<T>): Promise<T> {
   const started = Math.min(receivedAt, Date.now());
   let timedOut = false;
   const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
@@ -273,7 +270,7 @@ export async function answerWithinDeadline<T extends MoneyOutcome>(
   }
 }
 
-export function codeOf(body: unknown): string {
+function codeOf(body: unknown): string {
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
   return typeof code === 'string' ? code : 'ok';
 }

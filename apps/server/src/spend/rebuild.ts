@@ -11,7 +11,7 @@ import { periodKeys } from './decide.js';
 import type { AgentState, CounterLoad, CustomerState, SpendStore, SuspendReason } from './store.js';
 
 /** How long the cross-instance rebuild lock lives if its holder dies. */
-export const REBUILD_LOCK_TTL_MS = 2_000;
+const REBUILD_LOCK_TTL_MS = 2_000;
 const LOCK_POLL_MS = 25;
 
 function micros(value: unknown): number {
@@ -46,7 +46,7 @@ interface AgentRow {
   velocity_max_micros: unknown;
 }
 
-export function agentStateFromRow(row: AgentRow): AgentState {
+function agentStateFromRow(row: AgentRow): AgentState {
   const suspended = row.status === 'suspended';
   return {
     agentId: row.id,
