@@ -30,7 +30,8 @@ export interface Agent {
   limits: Limits;
   spend: Spend;
   created_at: string;
-  last_event_at?: string | null;
+  /** When its newest event was recorded; null before the first. */
+  last_event_at: string | null;
 }
 
 export interface SpendEvent {

@@ -73,11 +73,9 @@ export function AgentsPage() {
               ? {
                   ...a,
                   spend,
-                  // Only tracked when the API reports it (else the column stays hidden). A spend message carries
-                  // no event time; its arrival is within a second of the event, close enough for this column.
-                  ...('last_event_at' in a
-                    ? { last_event_at: event?.recorded_at ?? new Date().toISOString() }
-                    : {}),
+                  // A spend message without its event carries no event time; its arrival is within a second
+                  // of the event, close enough for this column.
+                  last_event_at: event?.recorded_at ?? new Date().toISOString(),
                 }
               : a,
           ),
@@ -107,8 +105,6 @@ export function AgentsPage() {
     }
   }
 
-  const showLastEvent = state?.agents.some((a) => 'last_event_at' in a) ?? false;
-
   return (
     <main class="page">
       <div class="page-head">
@@ -134,7 +130,7 @@ export function AgentsPage() {
               <th scope="col">Month</th>
               <th scope="col">Today</th>
               <th scope="col">Velocity</th>
-              {showLastEvent && <th scope="col">Last event</th>}
+              <th scope="col">Last event</th>
               <th scope="col">
                 <span class="visually-hidden">Kill switch</span>
               </th>
@@ -193,16 +189,14 @@ export function AgentsPage() {
                     )}
                   </div>
                 </td>
-                {showLastEvent && (
-                  <td data-label="Last event">
-                    <div class="cell">
-                      {/* Absolute local time: a relative "5 s ago" would go stale without a ticking timer. */}
-                      <time dateTime={agent.last_event_at ?? undefined} data-testid="last-event">
-                        {formatTime(agent.last_event_at)}
-                      </time>
-                    </div>
-                  </td>
-                )}
+                <td data-label="Last event">
+                  <div class="cell">
+                    {/* Absolute local time: a relative "5 s ago" would go stale without a ticking timer. */}
+                    <time dateTime={agent.last_event_at ?? undefined} data-testid="last-event">
+                      {formatTime(agent.last_event_at)}
+                    </time>
+                  </div>
+                </td>
                 <td data-label="Kill switch">
                   <div class="cell">
                     <KillSwitch agent={agent} onChange={(a) => update((agents) => replaceAgent(agents, a))} />
