@@ -33,6 +33,19 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/** BEGIN … COMMIT on one client; ROLLBACK (best effort) and rethrow when fn throws. */
+async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(wrap(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
 export function createPostgresDb(options: PostgresOptions): Db {
   const statementTimeout = options.statementTimeoutMs ?? 5_000;
   const pool = new pg.Pool({
@@ -55,13 +68,7 @@ export function createPostgresDb(options: PostgresOptions): Db {
     async transaction(fn) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
+        return await inTransaction(client, fn);
       } finally {
         client.release();
       }
@@ -79,17 +86,7 @@ export function createPostgresDb(options: PostgresOptions): Db {
           exec: async (sql) => {
             await client.query(sql);
           },
-          transaction: async (inner) => {
-            await client.query('BEGIN');
-            try {
-              const r = await inner(wrap(client));
-              await client.query('COMMIT');
-              return r;
-            } catch (error) {
-              await client.query('ROLLBACK').catch(() => {});
-              throw error;
-            }
-          },
+          transaction: (inner) => inTransaction(client, inner),
         };
         return await fn(single);
       } finally {
