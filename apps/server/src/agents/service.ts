@@ -16,6 +16,7 @@ import { liveSpend } from './live-spend.js';
 import { type AgentJson, agentToJson } from './present.js';
 import {
   type AgentRow,
+  findAgentById,
   findAgentByName,
   insertAgent,
   lastEventTimes,
@@ -266,11 +267,7 @@ export function createAgentService(deps: {
     },
 
     async announce(customerId, agentId) {
-      const { rows } = await db.query<AgentRow>(
-        `SELECT a.* FROM agents a WHERE a.customer_id = $1 AND a.id = $2`,
-        [customerId, agentId],
-      );
-      const row = rows[0];
+      const row = await findAgentById(db, customerId, agentId);
       if (!row) return;
       const json = await present(row);
       await bus.publish(customerChannel(customerId), { type: 'agent', data: json });
