@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import type { Db } from './db/types.js';
 import { registerErrorHandling } from './http/errors-plugin.js';
+import type { LogFields } from './http/request-input.js';
 import { validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
 import { observeHttpRequests } from './observability/http-metrics.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   });
   app.addHook('onResponse', async (request, reply) => {
     const principal = request.principal;
+    const { logAgent, logOutcome } = request as LogFields;
     request.log.info(
       {
         method: request.method,
@@ -97,8 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 100) / 100,
         customer: principal?.customerId,
-        agent: (request as { logAgent?: string }).logAgent,
-        outcome: (request as { logOutcome?: string }).logOutcome,
+        agent: logAgent,
+        outcome: logOutcome,
       },
       'request',
     );

@@ -96,7 +96,7 @@ export async function agentFilter(
 }
 
 /** What the request log line (app.ts onResponse) adds for a money request. */
-type LogFields = { logAgent?: string; logOutcome?: string };
+export type LogFields = { logAgent?: string; logOutcome?: string };
 
 export function logAgentOf(request: FastifyRequest, agent: string): void {
   (request as LogFields).logAgent = agent;
