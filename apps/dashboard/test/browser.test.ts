@@ -328,6 +328,36 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.ok((await page.locator('.audit-item').count()) > 0);
   });
 
+  test('the API keys page pages past the first 50 keys', async () => {
+    for (let i = 0; i < 55; i += 1) {
+      const made = await api(server.url, '/v1/api-keys', {
+        key: tenant.adminKey,
+        body: { name: `bulk ${i}`, kind: 'ingest' },
+      });
+      assert.equal(made.status, 201);
+    }
+    let total = 0;
+    let cursor: string | null = null;
+    do {
+      const listed: { body: { data: unknown[]; next_cursor: string | null } } = await api(
+        server.url,
+        `/v1/api-keys?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { key: tenant.adminKey },
+      );
+      total += listed.body.data.length;
+      cursor = listed.body.next_cursor;
+    } while (cursor);
+    assert.ok(total > 50);
+    await page.goto(`${server.url}/#/keys`);
+    const rows = page.locator('[data-testid="keys-table"] tbody tr');
+    await rows.nth(49).waitFor();
+    assert.equal(await rows.count(), 50);
+    await page.getByRole('button', { name: 'More keys' }).click();
+    await rows.nth(total - 1).waitFor();
+    assert.equal(await rows.count(), total);
+    await page.getByRole('button', { name: 'More keys' }).waitFor({ state: 'detached' });
+  });
+
   test('usable at 360 px and screenshots of the main pages', async () => {
     mkdirSync(screenshotDir, { recursive: true });
     // A realistic agent for the pictures: every kind of limit, a few events with metadata, one decline.

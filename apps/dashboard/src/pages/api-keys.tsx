@@ -1,11 +1,16 @@
 import { useState } from 'preact/hooks';
-import { api, errorText } from '../lib/api';
+import { LoadMore } from '../components/load-more';
+import { api, errorText, withQuery } from '../lib/api';
 import { formatTime } from '../lib/time';
 import type { ApiKey, CreatedApiKey, Page } from '../lib/types';
-import { useLoad } from '../lib/use-load';
+import { useLoad, useMorePages } from '../lib/use-load';
 
 export function ApiKeysPage() {
-  const keys = useLoad(async () => (await api.get<Page<ApiKey>>('/v1/api-keys')).data, []);
+  const fetchPage = (cursor?: string) =>
+    api.get<Page<ApiKey>>(withQuery('/v1/api-keys', { limit: 50, cursor }));
+  const keys = useLoad(() => fetchPage(), []);
+  const more = useMorePages(keys, fetchPage);
+  const list = keys.data?.data;
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   return (
     <main class="page">
@@ -27,8 +32,8 @@ export function ApiKeysPage() {
             {keys.error}
           </p>
         )}
-        {keys.data && keys.data.length === 0 && <p class="muted">No keys yet.</p>}
-        {keys.data && keys.data.length > 0 && (
+        {list && list.length === 0 && <p class="muted">No keys yet.</p>}
+        {list && list.length > 0 && (
           <table class="table" data-testid="keys-table">
             <thead>
               <tr>
@@ -43,12 +48,18 @@ export function ApiKeysPage() {
               </tr>
             </thead>
             <tbody>
-              {keys.data.map((key) => (
+              {list.map((key) => (
                 <KeyRow key={key.id} apiKey={key} onRevoked={() => void keys.reload()} />
               ))}
             </tbody>
           </table>
         )}
+        <LoadMore
+          label="More keys"
+          hasMore={Boolean(keys.data?.next_cursor)}
+          onLoad={more.loadMore}
+          error={more.error}
+        />
       </section>
     </main>
   );
