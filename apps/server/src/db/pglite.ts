@@ -4,14 +4,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
-import { type Db, parseInt8, type Queryable, type QueryResult } from './types.js';
+import { type Db, type PreparedSql, parseInt8, type Queryable, type QueryResult } from './types.js';
 
 type PGliteQueryable = Pick<PGlite, 'query'>;
 
 function wrap(target: PGliteQueryable): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await target.query<R>(sql, params as unknown[] | undefined);
+    async query<R>(sql: string | PreparedSql, params?: unknown[]): Promise<QueryResult<R>> {
+      // PGlite runs in this process: no per-connection statement cache to use, the text is enough.
+      const text = typeof sql === 'string' ? sql : sql.text;
+      const result = await target.query<R>(text, params as unknown[] | undefined);
       // PGlite reports affectedRows 0 for a SELECT; pg's rowCount counts the rows returned. Match pg.
       const rowCount = result.affectedRows ? result.affectedRows : result.rows.length;
       return { rows: result.rows, rowCount };

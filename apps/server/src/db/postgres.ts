@@ -1,7 +1,7 @@
 // PostgreSQL server backend (pg). Every wait is bounded so an outage answers fast instead of hanging:
 // pg waits forever by default (DESIGN §2).
 import pg from 'pg';
-import { type Db, parseInt8, type Queryable, type QueryResult } from './types.js';
+import { type Db, type PreparedSql, parseInt8, type Queryable, type QueryResult } from './types.js';
 
 const INT8_OID = 20;
 
@@ -22,9 +22,9 @@ export interface PostgresOptions {
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    async query<R>(sql: string | PreparedSql, params?: unknown[]): Promise<QueryResult<R>> {
       const result = await client.query({
-        text: sql,
+        ...(typeof sql === 'string' ? { text: sql } : { name: sql.name, text: sql.text }),
         values: params as unknown[] | undefined,
         types: typeParsers,
       });

@@ -5,9 +5,19 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/**
+ * A statement PostgreSQL parses and plans once per connection instead of on every call (a pg named prepared
+ * statement). For hot statements with fixed text only: planning the events batch insert cost PostgreSQL more CPU
+ * than running it (bench: about 640 → 360 µs per event at 400 req/s).
+ */
+export interface PreparedSql {
+  readonly name: string;
+  readonly text: string;
+}
+
 export interface Queryable {
   /** One parameterized statement ($1, $2, ...). */
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: string | PreparedSql, params?: unknown[]): Promise<QueryResult<R>>;
 }
 
 export interface Db extends Queryable {

@@ -9,7 +9,7 @@
 // reservation commits runs in a transaction with them. Each persist() promise resolves only after its batch COMMITTED, so a 201 is never sent for an event PostgreSQL
 // does not have. A commit failure rejects every request of the batch; the caller undoes its counters and answers 503.
 import { type AuditEntry, recordAudit } from '../audit.js';
-import type { Db, Queryable } from '../db/types.js';
+import type { Db, PreparedSql, Queryable } from '../db/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SuspendReason } from './store.js';
 
@@ -83,8 +83,13 @@ export class WriterClosedError extends Error {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** One statement: insert the batch, skip late duplicates, add the inserted accepted spend to spend_daily. */
-const INSERT_BATCH = `
+/**
+ * One statement: insert the batch, skip late duplicates, add the inserted accepted spend to spend_daily. Prepared
+ * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
+ */
+const INSERT_BATCH: PreparedSql = {
+  name: 'spendguard_insert_event_batch',
+  text: `
 WITH input AS (
   SELECT * FROM unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
@@ -114,7 +119,8 @@ WITH input AS (
     SET spent_micros = spend_daily.spent_micros + EXCLUDED.spent_micros,
         event_count = spend_daily.event_count + EXCLUDED.event_count
 )
-SELECT id FROM inserted`;
+SELECT id FROM inserted`,
+};
 
 function batchParams(items: PersistItem[], shard: number): unknown[] {
   const cols: unknown[][] = Array.from({ length: 15 }, () => []);

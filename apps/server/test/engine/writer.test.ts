@@ -4,7 +4,7 @@
 // batched, a failed commit rejects every request of its batch, and close() drains.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Db, Queryable } from '../../src/db/types.js';
+import type { Db, PreparedSql, Queryable } from '../../src/db/types.js';
 import { newId } from '../../src/ids.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { commitBatch, createEventWriter, type EventRow, WriterClosedError } from '../../src/spend/writer.js';
@@ -157,8 +157,8 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       const watched = new Proxy(db, {
         get(target, name, receiver) {
           if (name === 'query')
-            return (sql: string, params?: unknown[]) => {
-              calls.push(sql.trim().split(/\s+/)[0] ?? '');
+            return (sql: string | PreparedSql, params?: unknown[]) => {
+              calls.push((typeof sql === 'string' ? sql : sql.text).trim().split(/\s+/)[0] ?? '');
               return target.query(sql, params);
             };
           if (name === 'transaction')
@@ -241,6 +241,35 @@ describe('event writer: in-flight commits do not wait on each other (PostgreSQL 
       );
       assert.equal(Number(rows[0]?.s), 200);
       assert.equal(rows[0]?.n, 2, 'one row per commit slot');
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('event writer: the batch insert is planned once per connection (PostgreSQL server)', () => {
+  it('the statement is a named prepared statement on the connection that ran it', async () => {
+    const { db, close } = await openTestDb('postgres');
+    const customerId = newId('cus');
+    const agentId = newId('agt');
+    try {
+      await db.query(`INSERT INTO customers (id, name) VALUES ($1, 'c')`, [customerId]);
+      await db.query(`INSERT INTO agents (id, customer_id, name) VALUES ($1, $2, 'a')`, [
+        agentId,
+        customerId,
+      ]);
+      // One transaction pins one connection; pg_prepared_statements lists that session's statements only.
+      const prepared = await db.transaction(async (tx) => {
+        await commitBatch(txAsDb(db, tx), [{ event: row(customerId, agentId) }], 0);
+        await commitBatch(txAsDb(db, tx), [{ event: row(customerId, agentId) }], 0);
+        const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+        return rows.map((r) => r.name);
+      });
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch']);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE agent_id = $1', [
+        agentId,
+      ]);
+      assert.equal(rows[0]?.n, 2, 'the prepared statement inserts like the plain one');
     } finally {
       await close();
     }

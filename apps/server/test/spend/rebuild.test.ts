@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { velocityWindow } from '../../src/budget/periods.js';
-import type { Db, Queryable } from '../../src/db/types.js';
+import type { Db, PreparedSql, Queryable } from '../../src/db/types.js';
 import { connectRedis } from '../../src/redis.js';
 import { createMemorySpendStore } from '../../src/spend/memory-store.js';
 import { loadCounterState, rebuildOnce } from '../../src/spend/rebuild.js';
@@ -94,7 +94,7 @@ async function insertFixture(db: Queryable): Promise<Fixture> {
 function counting(db: Queryable): Queryable & { count: number } {
   const wrapper = {
     count: 0,
-    query<R>(sql: string, params?: unknown[]) {
+    query<R>(sql: string | PreparedSql, params?: unknown[]) {
       wrapper.count++;
       return db.query<R>(sql, params);
     },
