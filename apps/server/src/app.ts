@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -14,6 +13,7 @@ import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import type { Db } from './db/types.js';
 import { registerErrorHandling } from './http/errors-plugin.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { LogFields } from './http/request-input.js';
 import { validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
@@ -109,23 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   observeHttpRequests(app, ctx.metrics);
 
   registerErrorHandling(app);
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  registerSecurityHeaders(app);
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
   await app.register(fastifySwagger, {
     openapi: {
