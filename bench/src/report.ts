@@ -1,6 +1,7 @@
 // bench/results/latest.json (everything measured) and latest.md (the same, for people).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CpuPerRequest } from './cpu-usage.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { ROOT } from './stack.js';
 
@@ -26,6 +27,8 @@ export interface OpenLoopPhase {
   non201: number;
   clientSendLagP50: number;
   clientSendLagP99: number;
+  /** µs of CPU per request by process; null where /proc is not readable. */
+  cpuPerRequest: CpuPerRequest | null;
 }
 
 export interface MaxPhase {
@@ -40,6 +43,7 @@ export interface MaxPhase {
   max: number;
   errors: number;
   non201: number;
+  cpuPerRequest: CpuPerRequest | null;
 }
 
 export interface BenchReport {
@@ -116,6 +120,29 @@ export function renderMarkdown(r: BenchReport): string {
       `Acknowledged (201): ${r.spendguard.acknowledged} events, ${r.spendguard.acknowledgedMicros} micro-dollars. Statuses seen: ${JSON.stringify(r.spendguard.statuses)}.`,
       '',
     );
+  }
+  const cpuRows: [string, OpenLoopPhase | MaxPhase][] = [];
+  if (r.spendguard)
+    cpuRows.push(['Spendguard, 400 req/s', r.spendguard.openLoop], ['Spendguard, max', r.spendguard.max]);
+  if (r.ceiling)
+    cpuRows.push(['bare Fastify, 400 req/s', r.ceiling.openLoop], ['bare Fastify, max', r.ceiling.max]);
+  if (cpuRows.some(([, p]) => p.cpuPerRequest)) {
+    lines.push(
+      '## CPU per request',
+      '',
+      'Microseconds of CPU time per request during each phase, by process (from /proc; PostgreSQL and Redis counted machine-wide). On these shared cores the ratio to the ceiling is bounded by the total: at 400 req/s most of it is the cost of waking each process per request, at max throughput it is the work itself.',
+      '',
+      '| phase | server | PostgreSQL | Redis | load generator | total |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const [name, p] of cpuRows) {
+      const c = p.cpuPerRequest;
+      if (c)
+        lines.push(
+          `| ${name} | ${c.server} | ${c.postgres} | ${c.redis} | ${c.loadGenerator} | ${c.total} |`,
+        );
+    }
+    lines.push('');
   }
   lines.push('## Targets and correctness', '', '| check | result | measured |', '|---|---|---|');
   for (const c of r.checks)

@@ -5,19 +5,21 @@
 //   then: spend reported by the API and rows in PostgreSQL must equal what was acknowledged (201), exactly.
 // Options: --quick (5 s phases), --instances N (N servers behind the same stores, requests alternated),
 //          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info),
-//          --profile (V8 CPU profile of the server into a temp dir, printed at the end; see profile-summary.ts).
+//          --profile (V8 CPU profile of the server into a temp dir, printed at the end; see profile-summary.ts),
+//          --source (run the server from source under tsx instead of the compiled build).
 // Exits non-zero unless every target in TARGETS holds. Writes bench/results/latest.{md,json}.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { cpuPerRequest, sampleCpu } from './cpu-usage.js';
 import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
 import { runOpenLoop } from './open-loop.js';
 import { type BenchReport, type Check, TARGETS, writeReport } from './report.js';
 import { readServerMetrics } from './server-metrics.js';
-import { type Child, createStores, startCeiling, startSpendguard } from './stack.js';
+import { buildServer, type Child, createStores, startCeiling, startSpendguard } from './stack.js';
 import { round, summarize } from './stats.js';
 import { call, createTenant } from './tenant.js';
 import { type EventRequest, eventHeaders, Workload } from './workload.js';
@@ -28,6 +30,7 @@ interface Options {
   ceilingOnly: boolean;
   logLevel: string;
   profile: boolean;
+  fromSource: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -44,16 +47,23 @@ function parseOptions(argv: string[]): Options {
     ceilingOnly: argv.includes('--ceiling-only'),
     logLevel: value('--log-level') ?? 'info',
     profile: argv.includes('--profile'),
+    fromSource: argv.includes('--source'),
   };
 }
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const mb = (bytes: number) => round(bytes / (1024 * 1024), 1);
 
+/** Where a phase sends its load: the server URLs, the key, and the server pids (for CPU per request). */
+interface PhaseTarget {
+  urls: string[];
+  apiKey: string;
+  pids: number[];
+}
+
 async function openLoopPhase(
   label: string,
-  targets: string[],
-  apiKey: string,
+  { urls: targets, apiKey, pids }: PhaseTarget,
   workload: Workload,
   rate: number,
   seconds: number,
@@ -61,6 +71,7 @@ async function openLoopPhase(
 ) {
   const urls = targets.map((t) => new URL('/v1/events', t));
   const ambiguous: EventRequest[] = [];
+  const cpuBefore = sampleCpu(pids);
   const result = await runOpenLoop({
     rate,
     durationMs: seconds * 1000,
@@ -77,6 +88,7 @@ async function openLoopPhase(
       };
     },
   });
+  const cpu = cpuPerRequest(cpuBefore, sampleCpu(pids), result.scheduled);
   // A transport error leaves the outcome unknown; resending with the same idempotency key settles it exactly.
   for (const event of ambiguous) {
     const res = await fetch(urls[0] as URL, {
@@ -103,6 +115,7 @@ async function openLoopPhase(
     non201: result.non201,
     clientSendLagP50: round(lag.p50),
     clientSendLagP99: round(lag.p99),
+    cpuPerRequest: cpu,
   };
   say(
     `${label}: ${phase.sent} sent at ${rate} req/s, p50 ${phase.p50} ms, p90 ${phase.p90} ms, p99 ${phase.p99} ms, max ${phase.max} ms, transport errors ${phase.errors}, non-201 ${phase.non201} (client send lag p50 ${phase.clientSendLagP50} ms)`,
@@ -112,8 +125,7 @@ async function openLoopPhase(
 
 async function maxPhase(
   label: string,
-  targets: string[],
-  apiKey: string,
+  { urls: targets, apiKey, pids }: PhaseTarget,
   workload: Workload,
   connections: number,
   seconds: number,
@@ -121,6 +133,7 @@ async function maxPhase(
 ) {
   // Connections split over the instances; each autocannon instance drives one server.
   const per = Math.max(1, Math.floor(connections / targets.length));
+  const cpuBefore = sampleCpu(pids);
   const parts: ThroughputResult[] = await Promise.all(
     targets.map((url) =>
       runMaxThroughput({
@@ -133,11 +146,13 @@ async function maxPhase(
       }),
     ),
   );
+  const cpuAfter = sampleCpu(pids);
+  const requests = parts.reduce((n, p) => n + p.requests, 0);
   const phase = {
     kind: 'max-throughput' as const,
     connections: per * targets.length,
     seconds,
-    requests: parts.reduce((n, p) => n + p.requests, 0),
+    requests,
     requestsPerSecond: round(
       parts.reduce((n, p) => n + p.requestsPerSecond, 0),
       0,
@@ -149,6 +164,7 @@ async function maxPhase(
     max: Math.max(...parts.map((p) => p.max)),
     errors: parts.reduce((n, p) => n + p.errors + p.timeouts, 0),
     non201: parts.reduce((n, p) => n + p.non201, 0),
+    cpuPerRequest: cpuPerRequest(cpuBefore, cpuAfter, requests),
   };
   say(
     `${label}: ${phase.requestsPerSecond} req/s over ${phase.connections} connections, p50 ${phase.p50} ms, p99 ${phase.p99} ms, errors ${phase.errors}, non-201 ${phase.non201}`,
@@ -245,25 +261,38 @@ async function main(): Promise<void> {
   };
 
   if (!options.ceilingOnly) {
+    if (!options.fromSource) {
+      say(
+        'building the server (npm run build:server) — the bench runs the compiled build, as production does',
+      );
+      buildServer();
+    }
     const stores = await createStores();
     const servers: Child[] = [];
     const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'sg-bench-profile-')) : undefined;
     try {
       Object.assign(report.machine, await stores.versions());
       for (let i = 0; i < options.instances; i++)
-        servers.push(await startSpendguard(stores, options.logLevel, profileDir));
+        servers.push(
+          await startSpendguard(stores, {
+            logLevel: options.logLevel,
+            fromSource: options.fromSource,
+            profileDir,
+          }),
+        );
       const urls = servers.map((s) => s.url);
+      const target: PhaseTarget = { urls, apiKey: '', pids: servers.map((s) => s.pid) };
       say(`spendguard up: ${urls.join(', ')} (pids ${servers.map((s) => s.pid).join(', ')})`);
       const tenant = await createTenant(urls[0] as string, 10);
+      target.apiKey = tenant.adminKey;
       const ledger = new Ledger();
       const workload = new Workload(runId, tenant.agents);
       // Warm-up (JIT, connection pools, counters): counted in the ledger like everything else, not in the stats.
-      await openLoopPhase('warm-up', urls, tenant.adminKey, workload, 200, options.quick ? 2 : 5, ledger);
+      await openLoopPhase('warm-up', target, workload, 200, options.quick ? 2 : 5, ledger);
       for (const s of servers) s.resetPeakRss();
       const openLoop = await openLoopPhase(
         'A spendguard open loop',
-        urls,
-        tenant.adminKey,
+        target,
         workload,
         rate,
         openSeconds,
@@ -274,8 +303,7 @@ async function main(): Promise<void> {
       say(`server metrics after A (cumulative means): ${JSON.stringify(metricsAfterOpenLoop)}`);
       const max = await maxPhase(
         'B spendguard max throughput',
-        urls,
-        tenant.adminKey,
+        target,
         workload,
         connections,
         maxSeconds,
@@ -314,23 +342,10 @@ async function main(): Promise<void> {
   const ceilingServer = await startCeiling();
   try {
     const workload = new Workload(`${runId}c`, ['bench-agent-0']);
-    await openLoopPhase('ceiling warm-up', [ceilingServer.url], 'x', workload, 200, options.quick ? 2 : 5);
-    const openLoop = await openLoopPhase(
-      'C ceiling open loop',
-      [ceilingServer.url],
-      'x',
-      workload,
-      rate,
-      openSeconds,
-    );
-    const max = await maxPhase(
-      'C ceiling max throughput',
-      [ceilingServer.url],
-      'x',
-      workload,
-      connections,
-      maxSeconds,
-    );
+    const target: PhaseTarget = { urls: [ceilingServer.url], apiKey: 'x', pids: [ceilingServer.pid] };
+    await openLoopPhase('ceiling warm-up', target, workload, 200, options.quick ? 2 : 5);
+    const openLoop = await openLoopPhase('C ceiling open loop', target, workload, rate, openSeconds);
+    const max = await maxPhase('C ceiling max throughput', target, workload, connections, maxSeconds);
     report.ceiling = { openLoop, max, rssPeakMB: mb(ceilingServer.peakRss()) };
   } finally {
     await ceilingServer.stop();

@@ -1,0 +1,76 @@
+// Where the machine's CPU went during a phase, per request: the server process(es), PostgreSQL (all its processes),
+// Redis, and this process (the load generator). Read from /proc, so Linux only; elsewhere every figure is null.
+// On a machine where all four share the cores, this says what a higher throughput would have to cut: the ratio to
+// the bare-handler ceiling is bounded by total CPU per request, not by the server's share alone.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** USER_HZ: /proc reports CPU time in these ticks; 100 on every Linux build we run on. */
+const TICKS_PER_SECOND = 100;
+
+export interface CpuSample {
+  server: number;
+  postgres: number;
+  redis: number;
+  loadGenerator: number;
+}
+
+export type CpuPerRequest = { [K in keyof CpuSample]: number } & { total: number };
+
+function ticksOf(pid: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null; // the process ended between readdir and read
+  }
+}
+
+function commandOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** CPU seconds used so far. PostgreSQL and Redis are counted machine-wide (all their processes). */
+export function sampleCpu(serverPids: number[]): CpuSample | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const sample: CpuSample = { server: 0, postgres: 0, redis: 0, loadGenerator: 0 };
+  const servers = new Set(serverPids.map(String));
+  for (const pid of pids) {
+    const ticks = ticksOf(pid);
+    if (ticks === null) continue;
+    const command = commandOf(pid);
+    if (servers.has(pid)) sample.server += ticks;
+    else if (pid === String(process.pid)) sample.loadGenerator += ticks;
+    else if (command.startsWith('postgres')) sample.postgres += ticks;
+    else if (command.startsWith('redis')) sample.redis += ticks;
+  }
+  for (const key of Object.keys(sample) as (keyof CpuSample)[]) sample[key] /= TICKS_PER_SECOND;
+  return sample;
+}
+
+/** Microseconds of CPU per request between two samples (a process that ended in between is not counted). */
+export function cpuPerRequest(
+  before: CpuSample | null,
+  after: CpuSample | null,
+  requests: number,
+): CpuPerRequest | null {
+  if (!before || !after || requests <= 0) return null;
+  const per = (key: keyof CpuSample) => Math.round(((after[key] - before[key]) * 1e6) / requests);
+  const result = {
+    server: per('server'),
+    postgres: per('postgres'),
+    redis: per('redis'),
+    loadGenerator: per('loadGenerator'),
+  };
+  return { ...result, total: result.server + result.postgres + result.redis + result.loadGenerator };
+}
