@@ -17,7 +17,8 @@ describe('ids', () => {
 
   it('randomBase62 is uniform over the 62 characters (chi-square, 620,000 draws)', () => {
     const counts = new Map<string, number>();
-    for (let i = 0; i < 10_000; i++) for (const c of randomBase62(62)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    for (let i = 0; i < 10_000; i++)
+      for (const c of randomBase62(62)) counts.set(c, (counts.get(c) ?? 0) + 1);
     assert.equal(counts.size, 62);
     const expected = 620_000 / 62;
     let chiSquare = 0;
