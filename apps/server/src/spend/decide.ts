@@ -254,28 +254,38 @@ export function judge(input: {
     // keep reserving past the rate limit and only be stopped once its commits land in the window.
     const velocity = (view.velocity ?? 0) + view.held.agent;
     if (velocity + amount > limits.velocity.maxMicros) {
-      return {
-        kind: 'decline',
-        decline: {
-          code: 'budget_exceeded',
-          scope: 'agent',
-          period: 'velocity',
-          limitMicros: limits.velocity.maxMicros,
-          spentMicros: velocity,
-          resetsAt: null,
-          suspended: { reason: 'velocity_exceeded', period: null },
-        },
-        suspendTo: {
-          ...agent,
-          status: 'suspended',
-          suspendedReason: 'velocity_exceeded',
-          suspendedAt: now,
-          suspendedPeriod: null,
-        },
-      };
+      return velocitySuspension(agent, limits.velocity.maxMicros, velocity, now);
     }
   }
   return { kind: 'accept' };
+}
+
+/** Over the velocity limit: declined, and the kill switch flips with reason velocity_exceeded (lifts only on resume). */
+function velocitySuspension(
+  agent: AgentState,
+  limitMicros: number,
+  spentMicros: number,
+  now: number,
+): Verdict {
+  return {
+    kind: 'decline',
+    decline: {
+      code: 'budget_exceeded',
+      scope: 'agent',
+      period: 'velocity',
+      limitMicros,
+      spentMicros,
+      resetsAt: null,
+      suspended: { reason: 'velocity_exceeded', period: null },
+    },
+    suspendTo: {
+      ...agent,
+      status: 'suspended',
+      suspendedReason: 'velocity_exceeded',
+      suspendedAt: now,
+      suspendedPeriod: null,
+    },
+  };
 }
 
 function budgetSuspension(
@@ -309,14 +319,17 @@ function budgetSuspension(
 }
 
 /**
- * After a reservation commit counted its actual cost: the kill switch flips (budget_exceeded) when the agent's
- * month or day SPEND alone is now above its limit — other open holds do not trigger it. Only an active agent
- * is flipped; an already suspended one keeps its reason.
+ * After a reservation commit counted its actual cost (SPEC §6: "if the limit is now exceeded the kill switch flips
+ * for what comes next"): the switch flips when the agent's month or day SPEND alone is now above its limit
+ * (budget_exceeded), or its spend inside the velocity window is (velocity_exceeded) — other open holds do not
+ * trigger it. Only an active agent is flipped; an already suspended one keeps its reason.
  */
 export function judgeAfterCommit(input: {
   agent: AgentState;
   agentMonth: number;
   agentDay: number;
+  /** Spend inside the velocity window after the commit; null when the agent has no velocity limit. */
+  velocity: number | null;
   periods: PeriodKeys;
   now: number;
 }): Verdict {
@@ -344,6 +357,9 @@ export function judgeAfterCommit(input: {
       periods.dayKey,
       now,
     );
+  }
+  if (limits.velocity !== null && input.velocity !== null && input.velocity > limits.velocity.maxMicros) {
+    return velocitySuspension(agent, limits.velocity.maxMicros, input.velocity, now);
   }
   return { kind: 'accept' };
 }

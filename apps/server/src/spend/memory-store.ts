@@ -237,6 +237,7 @@ export class MemorySpendStore implements SpendStore {
       agent: read.agent,
       agentMonth: view.agentMonth,
       agentDay: view.agentDay,
+      velocity: view.velocity,
       periods,
       now,
     });

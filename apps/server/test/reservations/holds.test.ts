@@ -158,6 +158,33 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('a commit above the velocity limit flips the kill switch (velocity_exceeded), in PostgreSQL too', async () => {
+      const t = shared;
+      await api(server.url, '/v1/agents', {
+        key: t.adminKey,
+        body: { name: 'fast', limits: { velocity: { window_seconds: 60, max_micros: 100_000 } } },
+      });
+      const held = await reserve(server.url, t.adminKey, { agent: 'fast', amount_micros: 50_000 });
+      assert.equal(held.status, 201, JSON.stringify(held.body));
+      const committed = await commit(server.url, t.adminKey, held.body.reservation.id, {
+        cost_micros: 150_000,
+      });
+      assert.equal(committed.status, 201, JSON.stringify(committed.body));
+      const agent = await api(server.url, '/v1/agents/fast', { key: t.adminKey });
+      assert.equal(agent.body.status, 'suspended');
+      assert.equal(agent.body.suspended_reason, 'velocity_exceeded');
+      const next = await postEvent(server.url, t.adminKey, { agent: 'fast', cost_micros: 1 });
+      assert.equal(next.status, 403);
+      assert.equal(next.body.error.code, 'agent_suspended');
+      assert.equal(next.body.error.reason, 'velocity_exceeded');
+      const [row] = await dbRows<Json>(
+        server.app,
+        `SELECT status, suspended_reason FROM agents WHERE customer_id = $1 AND name = 'fast'`,
+        [t.customerId],
+      );
+      assert.deepEqual({ ...row }, { status: 'suspended', suspended_reason: 'velocity_exceeded' });
+    });
+
     it('a commit while the agent is suspended is still recorded (the money is spent)', async () => {
       const t = shared;
       const held = await reserve(server.url, t.adminKey, { agent: 'sus', amount_micros: 100 });

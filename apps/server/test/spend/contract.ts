@@ -609,6 +609,30 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         });
       });
 
+      it('commitHold that takes the velocity window over its limit suspends (velocity_exceeded)', async () => {
+        const velocity = { windowSeconds: 60, maxMicros: 50_000 };
+        const t = await seed(store, { limits: { velocity } });
+        const h = hold(T0 + 60_000);
+        assertAccepted(await store.decide(request(t, 20_000, h)));
+        const committed = await commit(store, t, h.hold.holdId, 70_000, T0 + 10);
+        assert.equal(committed.spend.agent.velocityMicros, 70_000);
+        assert.deepEqual(committed.suspended, velocityDecline(50_000, 70_000));
+        assert.deepEqual(declineOf(await store.decide(request(t, 1, { now: T0 + 20 }))), {
+          code: 'agent_suspended',
+          reason: 'velocity_exceeded',
+          suspendedAt: T0 + 10,
+        });
+      });
+
+      it('commitHold exactly at the velocity limit does not suspend', async () => {
+        const t = await seed(store, { limits: { velocity: { windowSeconds: 60, maxMicros: 50_000 } } });
+        const h = hold(T0 + 60_000);
+        assertAccepted(await store.decide(request(t, 20_000, h)));
+        const committed = await commit(store, t, h.hold.holdId, 50_000, T0 + 10);
+        assert.equal(committed.suspended, null);
+        assertAccepted(await store.decide(request(t, 0, { now: T0 + 20 })));
+      });
+
       it('commitHold within limits does not suspend; committing an expired hold still records', async () => {
         const t = await seed(store, { limits: { monthMicros: 1_000_000 } });
         const h = hold(T0 + SECOND);

@@ -1,6 +1,6 @@
 #!lua
 -- SpendStore.commitHold: drop the hold (if still held), count the actual cost everywhere regardless of
--- limits, then flip the kill switch if the agent's month or day spend is now above its limit.
+-- limits, then flip the kill switch if the agent's month, day or velocity-window spend is now above its limit.
 -- Mirrors memory-store.ts commitHold() + decide.ts judgeAfterCommit(). Not idempotent by itself (a second call
 -- counts again): the caller guarantees one call per hold through the event idempotency path.
 -- KEYS: 1 agent state, 2 customer state, 3 customer month, 4 agent month, 5 agent day, 6 velocity, 7 run,
@@ -33,5 +33,9 @@ end
 if agent.ld and after.ad > agent.ld then
   set_suspended(k.agent, 'budget_exceeded', now, ARGV[5])
   return append(reply, { 'budget_exceeded', 'agent', 'day', istr(agent.ld), istr(after.ad), ARGV[7], 'budget_exceeded', ARGV[5] })
+end
+if agent.vw and after.velocity and after.velocity > agent.vm then
+  set_suspended(k.agent, 'velocity_exceeded', now, '')
+  return append(reply, { 'budget_exceeded', 'agent', 'velocity', istr(agent.vm), istr(after.velocity), '', 'velocity_exceeded', '' })
 end
 return reply
