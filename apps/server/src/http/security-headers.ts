@@ -24,6 +24,8 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   });
   // helmet only calls setHeader on the raw response; Node sends those with the headers Fastify writes.
   app.addHook('onRequest', (request, reply, done) => {
-    applyHeaders(request.raw, reply.raw, (error?: unknown) => done(error instanceof Error ? error : undefined));
+    applyHeaders(request.raw, reply.raw, (error?: unknown) =>
+      done(error instanceof Error ? error : undefined),
+    );
   });
 }

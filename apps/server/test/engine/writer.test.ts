@@ -266,9 +266,10 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         return rows.map((r) => r.name);
       });
       assert.deepEqual(prepared, ['spendguard_insert_event_batch']);
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE agent_id = $1', [
-        agentId,
-      ]);
+      const { rows } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
+        [agentId],
+      );
       assert.equal(rows[0]?.n, 2, 'the prepared statement inserts like the plain one');
     } finally {
       await close();
