@@ -2,6 +2,7 @@
 // and as fast on page 1,000 as on page 1 (index events_customer_recorded / events_agent_recorded).
 import { formatUsd } from '../budget/money.js';
 import type { Db } from '../db/types.js';
+import { isoOrNull } from '../time.js';
 import { decodeCursor, encodeCursor, isTimeIdCursor } from './service.js';
 
 export interface EventListQuery {
@@ -30,7 +31,6 @@ interface EventListRow {
 
 export async function listEvents(db: Db, q: EventListQuery) {
   const after = decodeCursor(q.cursor, isTimeIdCursor);
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const { rows } = await db.query<EventListRow>(
     `SELECT e.id, a.name AS agent, e.run_id, e.cost_micros, e.status, e.decline_code, e.idempotency_key, e.metadata,
             e.reservation_id, e.occurred_at, e.recorded_at
@@ -47,8 +47,8 @@ export async function listEvents(db: Db, q: EventListQuery) {
       q.customerId,
       q.agentId,
       q.status,
-      iso(q.from),
-      iso(q.to),
+      isoOrNull(q.from),
+      isoOrNull(q.to),
       after?.[0] ?? null,
       after?.[1] ?? null,
       q.limit + 1,

@@ -2,6 +2,7 @@
 // read or change another's agent.
 import type { Db, Queryable } from '../db/types.js';
 import type { AgentLimits, AgentState, SuspendReason } from '../spend/store.js';
+import { isoOrNull } from '../time.js';
 
 export interface AgentRow {
   id: string;
@@ -146,7 +147,7 @@ export async function updateAgentStatus(
     `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
             suspended_note = $6, updated_at = now()
      WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
-    [agentId, s.status, s.reason, s.at === null ? null : new Date(s.at).toISOString(), s.period, s.note],
+    [agentId, s.status, s.reason, isoOrNull(s.at), s.period, s.note],
   );
   return rows[0] as AgentRow;
 }

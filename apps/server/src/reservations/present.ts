@@ -1,13 +1,12 @@
 // The reservation object of SPEC §6 as clients see it. A held reservation past its expires_at reads as `expired`:
 // the spend store dropped the hold by itself at that moment, and the row is not rewritten for it.
 import { formatUsd } from '../budget/money.js';
+import { isoOrNull } from '../time.js';
 import type { ReservationRow, StoredStatus } from './repository.js';
 
 function effectiveStatus(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: number): StoredStatus {
   return row.status === 'held' && row.expiresAt <= now ? 'expired' : row.status;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function reservationJson(
   row: Pick<
@@ -26,9 +25,9 @@ export function reservationJson(
     amount_usd: formatUsd(row.amountMicros),
     status,
     ...(row.declineCode ? { decline_code: row.declineCode } : {}),
-    expires_at: iso(row.expiresAt),
-    created_at: iso(row.createdAt),
-    finished_at: iso(row.finishedAt ?? (status === 'expired' ? row.expiresAt : null)),
+    expires_at: isoOrNull(row.expiresAt),
+    created_at: isoOrNull(row.createdAt),
+    finished_at: isoOrNull(row.finishedAt ?? (status === 'expired' ? row.expiresAt : null)),
     event_id: row.eventId ?? null,
   };
 }

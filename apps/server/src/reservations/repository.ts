@@ -3,6 +3,7 @@
 import { type AuditEntry, recordAudit } from '../audit.js';
 import { type Db, parseInt8, type Queryable } from '../db/types.js';
 import { type AgentStatusChange, applyAgentChange } from '../spend/writer.js';
+import { isoOrNull } from '../time.js';
 
 export type StoredStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
 
@@ -66,7 +67,6 @@ const COLUMNS = `r.id, r.customer_id, r.agent_id, a.name AS agent_name, r.run_id
 const ms = (value: unknown): number => (value instanceof Date ? value.getTime() : Date.parse(String(value)));
 const msOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : ms(value);
-const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
 const int = (value: unknown): number => (typeof value === 'number' ? value : parseInt8(String(value)));
 
 function fromDb(row: DbRow): ReservationRow {
@@ -147,9 +147,9 @@ export async function insertReservation(
         row.requestHash,
         row.responseStatus,
         JSON.stringify(row.responseBody),
-        iso(row.expiresAt),
-        iso(row.createdAt),
-        row.status === 'declined' ? iso(row.createdAt) : null,
+        isoOrNull(row.expiresAt),
+        isoOrNull(row.createdAt),
+        row.status === 'declined' ? isoOrNull(row.createdAt) : null,
       ],
     );
     if (rows.length === 0) return false;
@@ -175,7 +175,7 @@ export async function claimCommit(
      WHERE customer_id = $1 AND id = $2 AND status IN ('held', 'expired')
        AND (commit_claimed_at IS NULL OR commit_claimed_at < $5)
      RETURNING id`,
-    [customerId, id, commitHash, iso(now), iso(now - COMMIT_CLAIM_STALE_MS)],
+    [customerId, id, commitHash, isoOrNull(now), isoOrNull(now - COMMIT_CLAIM_STALE_MS)],
   );
   return rows.length > 0;
 }
@@ -201,7 +201,7 @@ export async function markReleased(
      WHERE customer_id = $1 AND id = $2 AND status = 'held' AND expires_at > $3
        AND (commit_claimed_at IS NULL OR commit_claimed_at < $4)
      RETURNING id`,
-    [customerId, id, iso(now), iso(now - COMMIT_CLAIM_STALE_MS)],
+    [customerId, id, isoOrNull(now), isoOrNull(now - COMMIT_CLAIM_STALE_MS)],
   );
   return rows.length > 0;
 }
@@ -233,7 +233,15 @@ export async function listReservations(db: Queryable, q: ReservationListQuery): 
        AND ($5::timestamptz IS NULL OR (r.created_at, r.id) < ($5::timestamptz, $6::text))
      ORDER BY r.created_at DESC, r.id DESC
      LIMIT $7`,
-    [q.customerId, q.agentId, q.status, iso(q.now), q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit + 1],
+    [
+      q.customerId,
+      q.agentId,
+      q.status,
+      isoOrNull(q.now),
+      q.after?.[0] ?? null,
+      q.after?.[1] ?? null,
+      q.limit + 1,
+    ],
   );
   return rows.map(fromDb);
 }

@@ -14,6 +14,7 @@ import type { Db } from '../db/types.js';
 import { ApiError, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
+import { isoOrNull } from '../time.js';
 import { decisionEffects, requestAgent, spendMessage } from './decision-effects.js';
 import {
   answerWithinDeadline,
@@ -72,8 +73,6 @@ export function requestHash(input: EventInput): string {
   );
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 interface PeriodJson {
   limit_micros: number | null;
   spent_micros: number;
@@ -86,7 +85,7 @@ function period(limit: number | null, spent: number, resetsAt: number | null): P
     limit_micros: limit,
     spent_micros: spent,
     remaining_micros: limit === null ? null : Math.max(0, limit - spent),
-    resets_at: iso(resetsAt),
+    resets_at: isoOrNull(resetsAt),
   };
 }
 
@@ -114,8 +113,8 @@ export function eventJson(row: EventRow, agentName: string) {
     cost_micros: row.costMicros,
     cost_usd: formatUsd(row.costMicros),
     idempotency_key: row.idempotencyKey,
-    occurred_at: iso(row.occurredAt),
-    recorded_at: iso(row.recordedAt),
+    occurred_at: isoOrNull(row.occurredAt),
+    recorded_at: isoOrNull(row.recordedAt),
     status: row.status,
     ...(row.declineCode ? { decline_code: row.declineCode } : {}),
     run: row.runId,
@@ -130,7 +129,7 @@ export function declineBody(decline: Decline, event: unknown) {
         code: 'agent_suspended',
         message: 'The agent is suspended (kill switch on); the event was declined.',
         reason: decline.reason,
-        suspended_at: iso(decline.suspendedAt),
+        suspended_at: isoOrNull(decline.suspendedAt),
         event,
       },
     };
@@ -143,7 +142,7 @@ export function declineBody(decline: Decline, event: unknown) {
       period: decline.period,
       limit_micros: decline.limitMicros,
       spent_micros: decline.spentMicros,
-      resets_at: iso(decline.resetsAt),
+      resets_at: isoOrNull(decline.resetsAt),
       event,
     },
   };

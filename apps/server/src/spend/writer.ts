@@ -11,6 +11,7 @@
 import { type AuditEntry, recordAudit } from '../audit.js';
 import type { Db, PreparedSql, Queryable } from '../db/types.js';
 import type { Metrics } from '../observability/metrics.js';
+import { isoOrNull } from '../time.js';
 import type { SuspendReason } from './store.js';
 
 const MAX_IN_FLIGHT = 2;
@@ -81,8 +82,6 @@ export class WriterClosedError extends Error {
   }
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /**
  * One statement: insert the batch, skip late duplicates, add the inserted accepted spend to spend_daily. Prepared
  * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
@@ -139,8 +138,8 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
       JSON.stringify(e.responseBody),
       e.metadata === null || e.metadata === undefined ? null : JSON.stringify(e.metadata),
       e.reservationId,
-      iso(e.occurredAt),
-      iso(e.recordedAt),
+      isoOrNull(e.occurredAt),
+      isoOrNull(e.recordedAt),
     ];
     for (const [i, v] of values.entries()) cols[i]?.push(v);
   }
@@ -152,7 +151,13 @@ export async function applyAgentChange(tx: Queryable, change: AgentStatusChange)
     `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
             suspended_note = NULL, updated_at = now()
      WHERE id = $1`,
-    [change.agentId, change.status, change.suspendedReason, iso(change.suspendedAt), change.suspendedPeriod],
+    [
+      change.agentId,
+      change.status,
+      change.suspendedReason,
+      isoOrNull(change.suspendedAt),
+      change.suspendedPeriod,
+    ],
   );
 }
 
@@ -163,7 +168,7 @@ async function applyReservationCommit(
 ): Promise<void> {
   await tx.query(
     `UPDATE reservations SET status = 'committed', event_id = $2, finished_at = $3 WHERE id = $1`,
-    [commit.reservationId, eventId, iso(commit.finishedAt)],
+    [commit.reservationId, eventId, isoOrNull(commit.finishedAt)],
   );
 }
 
