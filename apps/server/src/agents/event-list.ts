@@ -2,8 +2,8 @@
 // and as fast on page 1,000 as on page 1 (index events_customer_recorded / events_agent_recorded).
 import { formatUsd } from '../budget/money.js';
 import type { Db } from '../db/types.js';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from '../http/cursor.js';
 import { isoOrNull } from '../time.js';
-import { decodeCursor, encodeCursor, isTimeIdCursor } from './service.js';
 
 export interface EventListQuery {
   customerId: string;

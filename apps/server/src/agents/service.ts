@@ -4,7 +4,8 @@
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import type { Db, Queryable } from '../db/types.js';
-import { conflict, invalidRequest, notFound, unavailable } from '../http/errors.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { conflict, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -46,29 +47,6 @@ export interface AgentService {
   resume(actor: Principal, name: string): Promise<AgentJson>;
   /** Publishes the agent object on its customer's live channel (status or limits changed). */
   announce(customerId: string, agentId: string): Promise<void>;
-}
-
-export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** A keyset cursor over (timestamp, id): the newest-first lists of events and reservations use it. */
-export const isTimeIdCursor = (v: unknown): v is [string, string] =>
-  Array.isArray(v) &&
-  v.length === 2 &&
-  typeof v[0] === 'string' &&
-  typeof v[1] === 'string' &&
-  !Number.isNaN(Date.parse(v[0]));
-
-export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | null {
-  if (cursor === undefined || cursor === '') return null;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(value)) return value;
-  } catch {
-    // fall through to the 400 below
-  }
-  throw invalidRequest([{ field: 'cursor', problem: 'is not a cursor this API returned' }]);
 }
 
 export function createAgentService(deps: {

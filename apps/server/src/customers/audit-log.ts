@@ -1,7 +1,7 @@
 // GET /v1/audit-log (SPEC §7): the customer's audit entries, newest first, keyset pagination on id.
 
-import { decodeCursor, encodeCursor } from '../agents/service.js';
 import type { Db } from '../db/types.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 
 interface AuditRow {
   id: number | string;

@@ -6,9 +6,10 @@
 // released — a retry could not fix it, and the reconciler would take it out of the counters while still held.)
 // Releasing twice answers the same 200; releasing a committed (or declined) reservation is 409 conflict; an expired
 // hold has nothing left to release: 200 with `status: expired`.
-import { decodeCursor, encodeCursor, isTimeIdCursor } from '../agents/service.js';
+
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
+import { decodeCursor, encodeCursor, isTimeIdCursor } from '../http/cursor.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
 import { reservationJson } from './present.js';
 import {
