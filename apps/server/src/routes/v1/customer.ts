@@ -1,5 +1,5 @@
 // GET/PATCH /v1/customer (SPEC §8): monthly limit, default limits of new agents, auto-creation of agents.
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LimitsInputSchema, parseLimitsInput } from '../../agents/limits.js';
 import { principalOf } from '../../auth/plugin.js';
@@ -26,11 +26,7 @@ const PatchBody = Type.Object(
   { additionalProperties: false },
 );
 
-interface PatchShape {
-  limits?: { month_usd?: number | string | null; month_micros?: number | null };
-  default_agent_limits?: unknown;
-  auto_create_agents?: boolean;
-}
+type PatchShape = Static<typeof PatchBody>;
 
 function monthLimit(limits: PatchShape['limits']): number | null | undefined {
   if (limits === undefined) return undefined;

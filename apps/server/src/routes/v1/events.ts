@@ -1,6 +1,6 @@
 // POST /v1/events (SPEC §5, the hot path) and GET /v1/events (SPEC §9). Thin: validate, call the event service,
 // send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEvents } from '../../agents/event-list.js';
 import { NAME_PATTERN } from '../../agents/service.js';
@@ -38,16 +38,6 @@ const EventBody = Type.Object(
   { additionalProperties: false },
 );
 
-interface EventBodyShape {
-  agent: string;
-  cost_usd?: number | string;
-  cost_micros?: number;
-  run?: string;
-  occurred_at?: string;
-  metadata?: Record<string, unknown>;
-  idempotency_key?: string;
-}
-
 const ListQuery = Type.Object(
   {
     agent: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
@@ -59,15 +49,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-interface ListQueryShape {
-  agent?: string;
-  status?: 'accepted' | 'declined';
-  from?: string;
-  to?: string;
-  limit?: number;
-  cursor?: string;
-}
 
 function parseTime(value: string | undefined, field: string): number | null {
   if (value === undefined) return null;
@@ -91,7 +72,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as EventBodyShape;
+      const body = request.body as Static<typeof EventBody>;
       const problems: FieldProblem[] = [];
       const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
@@ -128,7 +109,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as ListQueryShape;
+      const q = request.query as Static<typeof ListQuery>;
       const agentId = await agentFilter(ctx, principal, q.agent);
       return listEvents(ctx.db, {
         customerId: principal.customerId,

@@ -2,7 +2,7 @@
 // GET /v1/reservations and GET /v1/reservations/{id}. Thin: validate, call reservations/*, send what it decided.
 // Access 'ingest' (any API key or a session); an agent-bound ingest key acts on and sees its own agent only.
 // Another customer's reservation id is 404 everywhere.
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { NAME_PATTERN } from '../../agents/service.js';
 import { principalOf } from '../../auth/plugin.js';
@@ -50,15 +50,6 @@ const ReserveBody = Type.Object(
   { additionalProperties: false },
 );
 
-interface ReserveBodyShape {
-  agent: string;
-  amount_usd?: number | string;
-  amount_micros?: number;
-  ttl_seconds?: number;
-  run?: string;
-  idempotency_key?: string;
-}
-
 const CommitBody = Type.Object(
   {
     cost_usd: Type.Optional(
@@ -71,12 +62,6 @@ const CommitBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-interface CommitBodyShape {
-  cost_usd?: number | string;
-  cost_micros?: number;
-  metadata?: Record<string, unknown>;
-}
 
 const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) });
 
@@ -98,13 +83,6 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-interface ListQueryShape {
-  agent?: string;
-  status?: 'held' | 'committed' | 'released' | 'expired' | 'declined';
-  limit?: number;
-  cursor?: string;
-}
-
 export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const reservations = createReservationServices(ctx);
 
@@ -122,7 +100,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as ReserveBodyShape;
+      const body = request.body as Static<typeof ReserveBody>;
       const problems: FieldProblem[] = [];
       const amountMicros = requiredAmountOf(body, 'amount_usd', 'amount_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
@@ -160,7 +138,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as CommitBodyShape;
+      const body = request.body as Static<typeof CommitBody>;
       const { id } = request.params as { id: string };
       const problems: FieldProblem[] = [];
       const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
@@ -217,7 +195,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as ListQueryShape;
+      const q = request.query as Static<typeof ListQuery>;
       return reservations.list(principal, {
         agentId: await agentFilter(ctx, principal, q.agent),
         status: q.status ?? null,
