@@ -372,16 +372,19 @@ async function main(): Promise<void> {
         detail: `${sg.openLoop.errors} transport errors, ${sg.openLoop.non201} non-201`,
       },
       {
-        name: `max throughput >= ${TARGETS.ceilingRatio * 100} % of the bare ceiling`,
-        ok: options.instances > 1 || ratio >= TARGETS.ceilingRatio,
-        detail: `${sg.max.requestsPerSecond} / ${report.ceiling.max.requestsPerSecond} req/s = ${round(ratio * 100, 1)} %${options.instances > 1 ? ' (not enforced with several instances on this machine)' : ''}`,
-      },
-      {
         name: `server RSS <= ${TARGETS.rssMB} MB`,
         ok: sg.rssPeakMB <= TARGETS.rssMB,
         detail: `${sg.rssPeakMB} MB peak (per process)`,
       },
     );
+    // With several instances on one small machine they share its cores: the ratio is reported, not judged.
+    if (options.instances === 1) {
+      report.checks.splice(3, 0, {
+        name: `max throughput >= ${TARGETS.ceilingRatio * 100} % of the bare ceiling`,
+        ok: ratio >= TARGETS.ceilingRatio,
+        detail: `${sg.max.requestsPerSecond} / ${report.ceiling.max.requestsPerSecond} req/s = ${round(ratio * 100, 1)} %`,
+      });
+    }
   } else if (!options.ceilingOnly) {
     report.checks.push({ name: 'benchmark completed', ok: false, detail: 'a phase did not run' });
   }
