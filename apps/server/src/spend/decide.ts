@@ -260,43 +260,21 @@ export function judge(input: {
   return { kind: 'accept' };
 }
 
-/** Over the velocity limit: declined, and the kill switch flips with reason velocity_exceeded (lifts only on resume). */
-function velocitySuspension(
+/** Over an agent limit: declined, and the kill switch flips (the suspension the decline reports). */
+function suspension(
   agent: AgentState,
-  limitMicros: number,
-  spentMicros: number,
+  over: {
+    period: 'month' | 'day' | 'velocity';
+    limitMicros: number;
+    spentMicros: number;
+    resetsAt: number | null;
+    reason: 'budget_exceeded' | 'velocity_exceeded';
+    /** The month/day key a budget_exceeded suspension lifts after; null for velocity (lifts only on resume). */
+    periodKey: string | null;
+  },
   now: number,
 ): Verdict {
-  return {
-    kind: 'decline',
-    decline: {
-      code: 'budget_exceeded',
-      scope: 'agent',
-      period: 'velocity',
-      limitMicros,
-      spentMicros,
-      resetsAt: null,
-      suspended: { reason: 'velocity_exceeded', period: null },
-    },
-    suspendTo: {
-      ...agent,
-      status: 'suspended',
-      suspendedReason: 'velocity_exceeded',
-      suspendedAt: now,
-      suspendedPeriod: null,
-    },
-  };
-}
-
-function budgetSuspension(
-  agent: AgentState,
-  period: 'month' | 'day',
-  limitMicros: number,
-  spentMicros: number,
-  resetsAt: number,
-  periodKey: string,
-  now: number,
-): Verdict {
+  const { period, limitMicros, spentMicros, resetsAt, reason, periodKey } = over;
   return {
     kind: 'decline',
     decline: {
@@ -306,17 +284,46 @@ function budgetSuspension(
       limitMicros,
       spentMicros,
       resetsAt,
-      suspended: { reason: 'budget_exceeded', period: periodKey },
+      suspended: { reason, period: periodKey },
     },
     suspendTo: {
       ...agent,
       status: 'suspended',
-      suspendedReason: 'budget_exceeded',
+      suspendedReason: reason,
       suspendedAt: now,
       suspendedPeriod: periodKey,
     },
   };
 }
+
+const velocitySuspension = (agent: AgentState, limitMicros: number, spentMicros: number, now: number) =>
+  suspension(
+    agent,
+    {
+      period: 'velocity',
+      limitMicros,
+      spentMicros,
+      resetsAt: null,
+      reason: 'velocity_exceeded',
+      periodKey: null,
+    },
+    now,
+  );
+
+const budgetSuspension = (
+  agent: AgentState,
+  period: 'month' | 'day',
+  limitMicros: number,
+  spentMicros: number,
+  resetsAt: number,
+  periodKey: string,
+  now: number,
+) =>
+  suspension(
+    agent,
+    { period, limitMicros, spentMicros, resetsAt, reason: 'budget_exceeded', periodKey },
+    now,
+  );
 
 /**
  * After a reservation commit counted its actual cost (SPEC §6: "if the limit is now exceeded the kill switch flips

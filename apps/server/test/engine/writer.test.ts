@@ -202,14 +202,8 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
 describe('event writer: in-flight commits do not wait on each other (PostgreSQL server)', () => {
   it('a commit in slot 1 completes while slot 0 holds its spend_daily row locks uncommitted', async () => {
     const { db, close } = await openTestDb('postgres');
-    const customerId = newId('cus');
-    const agentId = newId('agt');
     try {
-      await db.query(`INSERT INTO customers (id, name) VALUES ($1, 'c')`, [customerId]);
-      await db.query(`INSERT INTO agents (id, customer_id, name) VALUES ($1, $2, 'a')`, [
-        agentId,
-        customerId,
-      ]);
+      const { customerId, agentId } = await seedAgent(db);
       let releaseFirst: () => void = () => {};
       const firstHoldsLocks = new Promise<void>((resolve) => {
         releaseFirst = resolve;
@@ -250,14 +244,8 @@ describe('event writer: in-flight commits do not wait on each other (PostgreSQL 
 describe('event writer: the batch insert is planned once per connection (PostgreSQL server)', () => {
   it('the statement is a named prepared statement on the connection that ran it', async () => {
     const { db, close } = await openTestDb('postgres');
-    const customerId = newId('cus');
-    const agentId = newId('agt');
     try {
-      await db.query(`INSERT INTO customers (id, name) VALUES ($1, 'c')`, [customerId]);
-      await db.query(`INSERT INTO agents (id, customer_id, name) VALUES ($1, $2, 'a')`, [
-        agentId,
-        customerId,
-      ]);
+      const { customerId, agentId } = await seedAgent(db);
       // One transaction pins one connection; pg_prepared_statements lists that session's statements only.
       const prepared = await db.transaction(async (tx) => {
         await commitBatch(txAsDb(db, tx), [{ event: row(customerId, agentId) }], 0);
@@ -276,6 +264,15 @@ describe('event writer: the batch insert is planned once per connection (Postgre
     }
   });
 });
+
+/** A customer with one agent, for the events the writer inserts. */
+async function seedAgent(db: Db): Promise<{ customerId: string; agentId: string }> {
+  const customerId = newId('cus');
+  const agentId = newId('agt');
+  await db.query(`INSERT INTO customers (id, name) VALUES ($1, 'c')`, [customerId]);
+  await db.query(`INSERT INTO agents (id, customer_id, name) VALUES ($1, $2, 'a')`, [agentId, customerId]);
+  return { customerId, agentId };
+}
 
 /** commitBatch on an open transaction: a Db whose query runs inside it (no nested transaction for plain events). */
 function txAsDb(db: Db, tx: Queryable): Db {
