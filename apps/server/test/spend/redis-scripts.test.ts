@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { customerKeys } from '../../src/spend/redis-keys.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { CounterLoad, SpendRequest } from '../../src/spend/store.js';
-import { uniqueSuffix } from '../harness.js';
+import { freePort, uniqueSuffix } from '../harness.js';
 import { activeAgent, connectTestRedis, openTestRedis, type TestRedis } from './fixtures.js';
 
 const LUA_DIR = new URL('../../src/spend/lua/', import.meta.url);
@@ -112,18 +112,6 @@ describe('key layout', () => {
     assert.match((await redis.get(keysOf.claim('second')))!, /^f/, 'in flight');
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether something accepts a TCP connection on `port` within half a second. */
 function accepts(port: number): Promise<boolean> {
