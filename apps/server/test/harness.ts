@@ -78,6 +78,11 @@ export async function openTestDb(backend: Backend): Promise<{ db: Db; close(): P
   };
 }
 
+/** A Redis key prefix no other test run uses. */
+export function newRedisPrefix(): string {
+  return `sgtest:${uniqueSuffix()}`;
+}
+
 export interface TestServerOptions {
   /** Use Redis for counters/bus (default true). false = in-process counters (the embedded default's store). */
   redis?: boolean;
@@ -86,6 +91,8 @@ export interface TestServerOptions {
   /** Share an existing database/prefix (two instances behind the same stores). */
   databaseUrl?: string;
   redisPrefix?: string;
+  /** Reach Redis here instead of REDIS_URL (a tcp-proxy's URL, to simulate outages). */
+  redisUrl?: string;
   sessionSecret?: string;
   env?: Record<string, string>;
   logger?: FastifyBaseLogger;
@@ -107,7 +114,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const useRedis = options.redis ?? !embedded;
   const ownDatabase = !embedded && !options.databaseUrl ? await createTestDatabase() : undefined;
   const databaseUrl = embedded ? undefined : (options.databaseUrl ?? ownDatabase?.url);
-  const redisPrefix = options.redisPrefix ?? `sgtest:${uniqueSuffix()}`;
+  const redisPrefix = options.redisPrefix ?? newRedisPrefix();
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   if (useRedis) prefixUsers.set(redisPrefix, (prefixUsers.get(redisPrefix) ?? 0) + 1);
   const config = parseConfig({
     SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-test-')),
@@ -120,14 +128,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         : randomBytes(32).toString('hex')),
     SPENDGUARD_LOG_LEVEL: 'silent',
     ...(databaseUrl ? { SPENDGUARD_DATABASE_URL: databaseUrl } : {}),
-    ...(useRedis ? { SPENDGUARD_REDIS_URL: REDIS_URL, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),
+    ...(useRedis ? { SPENDGUARD_REDIS_URL: redisUrl, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),
     ...options.env,
   });
   const db = databaseUrl
     ? createPostgresDb({ url: databaseUrl })
     : await createPgliteDb({ dataDir: undefined });
   await migrate(db);
-  const redis = useRedis ? await connectRedis(REDIS_URL) : undefined;
+  const redis = useRedis ? await connectRedis(redisUrl) : undefined;
   const app = await buildApp({ config, db, redis, ...(options.logger ? { logger: options.logger } : {}) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

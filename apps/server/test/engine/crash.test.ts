@@ -14,8 +14,15 @@ import { createPostgresDb } from '../../src/db/postgres.js';
 import { connectRedis } from '../../src/redis.js';
 import { createReconciler } from '../../src/spend/reconciler.js';
 import { createRedisSpendStore } from '../../src/spend/redis-store.js';
-import { api, createTestDatabase, REDIS_URL, signupAndAdminKey, type TestDatabase } from '../harness.js';
-import { createAgent, newPrefix, postEvent, sql } from './helpers.js';
+import {
+  api,
+  createTestDatabase,
+  newRedisPrefix,
+  REDIS_URL,
+  signupAndAdminKey,
+  type TestDatabase,
+} from '../harness.js';
+import { createAgent, postEvent, sql } from './helpers.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const KEYS = 800;
@@ -51,7 +58,7 @@ function startServerProcess(env: Record<string, string>): Promise<Running> {
 
 describe('kill -9 during load', () => {
   let database: TestDatabase;
-  const prefix = newPrefix();
+  const prefix = newRedisPrefix();
   let env: Record<string, string>;
   let running: Running | undefined;
 

@@ -1,61 +1,11 @@
-// Helpers for the budget engine tests: a server built on given store URLs (e.g. through a tcp-proxy), event
-// posting, and direct reads of PostgreSQL's truth to compare against.
+// Helpers for the budget engine tests: event posting, agent creation, and direct reads of PostgreSQL's truth to
+// compare against.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { buildApp, type SpendguardApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { migrate } from '../../src/db/migrate.js';
-import { createPostgresDb } from '../../src/db/postgres.js';
-import { connectRedis } from '../../src/redis.js';
-import { type ApiResponse, api, REDIS_URL, uniqueSuffix } from '../harness.js';
+import { type ApiResponse, api } from '../harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: test convenience — response bodies are inspected ad hoc in assertions
 export type Json = any;
-
-export interface BuiltServer {
-  url: string;
-  app: SpendguardApp;
-  close(): Promise<void>;
-}
-
-/** A server whose PostgreSQL and Redis URLs are given (a tcp-proxy's, to simulate outages). */
-export async function startServerOn(options: {
-  databaseUrl: string;
-  redisUrl?: string;
-  redisPrefix: string;
-}): Promise<BuiltServer> {
-  const config = parseConfig({
-    SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-engine-')),
-    SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
-    SPENDGUARD_LOG_LEVEL: 'silent',
-    SPENDGUARD_DATABASE_URL: options.databaseUrl,
-    SPENDGUARD_REDIS_URL: options.redisUrl ?? REDIS_URL,
-    SPENDGUARD_REDIS_PREFIX: options.redisPrefix,
-  });
-  const db = createPostgresDb({ url: options.databaseUrl });
-  await migrate(db);
-  const redis = await connectRedis(options.redisUrl ?? REDIS_URL);
-  const app = await buildApp({ config, db, redis });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    async close() {
-      await app.close();
-      redis.disconnect();
-      await db.close();
-    },
-  };
-}
-
-export function newPrefix(): string {
-  return `sgtest:${uniqueSuffix()}`;
-}
 
 export async function createAgent(
   url: string,

@@ -1,14 +1,21 @@
 // Shared by the outage tests of events and reservations: a Spendguard server whose PostgreSQL and Redis are reached
 // through TCP proxies (cut / stall / resume them to make an outage; other tests keep using the shared servers).
-import { type ApiResponse, createTestDatabase, type TestDatabase } from '../harness.js';
+import {
+  type ApiResponse,
+  createTestDatabase,
+  newRedisPrefix,
+  startTestServer,
+  type TestDatabase,
+  type TestServer,
+} from '../harness.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import { type BuiltServer, type Json, newPrefix, startServerOn } from './helpers.js';
+import type { Json } from './helpers.js';
 
 const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
 const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
 
 export interface ProxiedServer {
-  server: BuiltServer;
+  server: TestServer;
   pgProxy: TcpProxy;
   redisProxy: TcpProxy;
   /** The test database, reached directly (not through the proxy): what PostgreSQL really holds. */
@@ -21,10 +28,10 @@ export async function startBehindProxies(): Promise<ProxiedServer> {
   const database: TestDatabase = await createTestDatabase();
   const pgProxy = await startTcpProxy(PG_PORT);
   const redisProxy = await startTcpProxy(REDIS_PORT);
-  const server = await startServerOn({
+  const server = await startTestServer({
     databaseUrl: pgProxy.url('postgres', new URL(database.url).pathname),
     redisUrl: redisProxy.url('redis'),
-    redisPrefix: newPrefix(),
+    redisPrefix: newRedisPrefix(),
   });
   return {
     server,

@@ -4,16 +4,17 @@
 // front of the shared servers (other tests keep using them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TestServer } from '../harness.js';
 import { type ApiResponse, api, signupAndAdminKey, startTestServer } from '../harness.js';
 import type { TcpProxy } from '../tcp-proxy.js';
-import { type BuiltServer, countStatuses, createAgent, dbSpend, type Json, postEvent } from './helpers.js';
+import { countStatuses, createAgent, dbSpend, type Json, postEvent } from './helpers.js';
 import { type ProxiedServer, retryUntilSettled, startBehindProxies, timed } from './outage-helpers.js';
 
 describe('dependency outages', () => {
   let proxied: ProxiedServer;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
-  let server: BuiltServer;
+  let server: TestServer;
   before(async () => {
     proxied = await startBehindProxies();
     ({ server, pgProxy, redisProxy } = proxied);

@@ -2,13 +2,13 @@
 // and every 201 the clients got is in PostgreSQL; nothing else is (no event stored without its answer being 201/403).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTestDatabase, signupAndAdminKey, startTestServer } from '../harness.js';
-import { createAgent, newPrefix, postEvent, sql } from './helpers.js';
+import { createTestDatabase, newRedisPrefix, signupAndAdminKey, startTestServer } from '../harness.js';
+import { createAgent, postEvent, sql } from './helpers.js';
 
 describe('graceful shutdown', () => {
   it('every acknowledged event is committed when the app closes mid-load', async () => {
     const database = await createTestDatabase();
-    const prefix = newPrefix();
+    const prefix = newRedisPrefix();
     const server = await startTestServer({ databaseUrl: database.url, redisPrefix: prefix });
     try {
       const t = await signupAndAdminKey(server.url);

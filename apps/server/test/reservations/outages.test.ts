@@ -3,13 +3,13 @@
 // front of the shared servers (PostgreSQL + Redis backend only: the embedded one has no network dependency).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { BuiltServer } from '../engine/helpers.js';
 import {
   type ProxiedServer,
   retryUntilSettled,
   startBehindProxies,
   timed,
 } from '../engine/outage-helpers.js';
+import type { TestServer } from '../harness.js';
 import { api, signupAndAdminKey } from '../harness.js';
 import type { TcpProxy } from '../tcp-proxy.js';
 import { commit, newKey, release, reserve } from './helpers.js';
@@ -18,7 +18,7 @@ describe('reservations during dependency outages (PostgreSQL + Redis)', () => {
   let proxied: ProxiedServer;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
-  let server: BuiltServer;
+  let server: TestServer;
   before(async () => {
     proxied = await startBehindProxies();
     ({ server, pgProxy, redisProxy } = proxied);
