@@ -11,6 +11,7 @@ import { build } from 'vite';
 import {
   api,
   signupAndAdminKey,
+  startSecondInstance,
   startTestServer,
   type Tenant,
   type TestServer,
@@ -182,10 +183,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
 
   test('with two server instances, an event posted to instance B shows on the dashboard served by A', async (t) => {
     // B shares A's PostgreSQL database and Redis prefix (and so its session secret): a second instance of one deployment.
-    const instanceB = await startTestServer({
-      databaseUrl: server.databaseUrl,
-      redisPrefix: server.redisPrefix,
-    });
+    const instanceB = await startSecondInstance(server);
     try {
       const started = Date.now();
       const posted = await api(instanceB.url, '/v1/events', {

@@ -164,6 +164,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/**
+ * Another instance of `first`'s deployment: the same PostgreSQL database and Redis prefix (and so, derived from the
+ * database, the same session secret). The first instance owns the database: close it last.
+ */
+export function startSecondInstance(first: TestServer, options: TestServerOptions = {}): Promise<TestServer> {
+  if (first.databaseUrl === undefined)
+    throw new Error('a second instance needs a PostgreSQL server database');
+  return startTestServer({ ...options, databaseUrl: first.databaseUrl, redisPrefix: first.redisPrefix });
+}
+
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;

@@ -9,6 +9,7 @@ import {
   type ApiResponse,
   api,
   signupAndAdminKey,
+  startSecondInstance,
   startTestServer,
   type Tenant,
   type TestServer,
@@ -236,11 +237,7 @@ describe('revocation across two instances sharing PostgreSQL and Redis', () => {
   before(async () => {
     a = await startTestServer();
     // Instances of one deployment share the session secret (it signs the cookies).
-    b = await startTestServer({
-      databaseUrl: a.databaseUrl,
-      redisPrefix: a.redisPrefix,
-      env: { SPENDGUARD_SESSION_SECRET: a.app.ctx.config.sessionSecret },
-    });
+    b = await startSecondInstance(a, { env: { SPENDGUARD_SESSION_SECRET: a.app.ctx.config.sessionSecret } });
   });
   after(async () => {
     await b.close();

@@ -6,6 +6,7 @@ import {
   type ApiResponse,
   api,
   signupAndAdminKey,
+  startSecondInstance,
   startTestServer,
   type Tenant,
   type TestServer,
@@ -18,7 +19,7 @@ describe('kill switch across two instances', () => {
   let t: Tenant;
   before(async () => {
     a = await startTestServer();
-    b = await startTestServer({ databaseUrl: a.databaseUrl as string, redisPrefix: a.redisPrefix });
+    b = await startSecondInstance(a);
     t = await signupAndAdminKey(a.url);
   });
   after(async () => {
@@ -102,7 +103,7 @@ describe('live stream across instances', () => {
   let b: TestServer;
   before(async () => {
     a = await startTestServer();
-    b = await startTestServer({ databaseUrl: a.databaseUrl as string, redisPrefix: a.redisPrefix });
+    b = await startSecondInstance(a);
   });
   after(async () => {
     await b.close();

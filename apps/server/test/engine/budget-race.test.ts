@@ -3,7 +3,14 @@
 // PostgreSQL + Redis.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../harness.js';
+import {
+  api,
+  signupAndAdminKey,
+  startSecondInstance,
+  startTestServer,
+  type Tenant,
+  type TestServer,
+} from '../harness.js';
 import { countStatuses, createAgent, dbSpend, postEvent, sql } from './helpers.js';
 
 const LIMIT = 1_000_000; // $1.00
@@ -117,7 +124,7 @@ describe('budget races across two instances sharing PostgreSQL + Redis', () => {
   let b: TestServer;
   before(async () => {
     a = await startTestServer();
-    b = await startTestServer({ databaseUrl: a.databaseUrl as string, redisPrefix: a.redisPrefix });
+    b = await startSecondInstance(a);
   });
   after(async () => {
     await b.close();
