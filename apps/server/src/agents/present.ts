@@ -1,9 +1,10 @@
 // The agent object of SPEC §7, built from a row and its live spend.
 import { dayKey, monthKey } from '../budget/periods.js';
 import type { SuspendReason } from '../spend/store.js';
+import { columnIsoOrNull } from '../time.js';
 import { type LimitsJson, limitsToJson } from './limits.js';
 import type { AgentSpend } from './live-spend.js';
-import { type AgentRow, rowLimits, toMs } from './repository.js';
+import { type AgentRow, rowLimits } from './repository.js';
 
 export interface AgentJson {
   id: string;
@@ -29,11 +30,6 @@ export function suspensionLapsed(reason: SuspendReason | null, period: string | 
   return period < current;
 }
 
-const isoOrNull = (v: Date | string | null) => {
-  const ms = toMs(v);
-  return ms === null ? null : new Date(ms).toISOString();
-};
-
 export function agentToJson(
   row: AgentRow,
   spend: AgentSpend | undefined,
@@ -48,7 +44,7 @@ export function agentToJson(
     name: row.name,
     status: suspended ? 'suspended' : 'active',
     suspended_reason: suspended ? row.suspended_reason : null,
-    suspended_at: suspended ? isoOrNull(row.suspended_at) : null,
+    suspended_at: suspended ? columnIsoOrNull(row.suspended_at) : null,
     suspended_note: suspended ? row.suspended_note : null,
     limits: limitsToJson(rowLimits(row)),
     spend: {
@@ -56,7 +52,7 @@ export function agentToJson(
       day_micros: spend?.dayMicros ?? 0,
       velocity_micros: spend?.velocityMicros ?? 0,
     },
-    created_at: isoOrNull(row.created_at) as string,
+    created_at: columnIsoOrNull(row.created_at) as string,
     last_event_at: lastEventAt,
   };
 }

@@ -2,7 +2,7 @@
 // read or change another's agent.
 import type { Db, Queryable } from '../db/types.js';
 import type { AgentLimits, AgentState, SuspendReason } from '../spend/store.js';
-import { isoOrNull } from '../time.js';
+import { epochMsOrNull, isoOrNull } from '../time.js';
 
 export interface AgentRow {
   id: string;
@@ -25,8 +25,6 @@ export const AGENT_COLUMNS = `id, customer_id, name, status, suspended_reason, s
   suspended_note, month_limit_micros, day_limit_micros, run_limit_micros, velocity_window_seconds,
   velocity_max_micros, created_at`;
 
-export const toMs = (v: Date | string | null): number | null => (v === null ? null : new Date(v).getTime());
-
 export function rowLimits(row: AgentRow): AgentLimits {
   return {
     monthMicros: row.month_limit_micros,
@@ -45,7 +43,7 @@ export function rowToState(row: AgentRow): AgentState {
     customerId: row.customer_id,
     status: row.status,
     suspendedReason: row.suspended_reason,
-    suspendedAt: toMs(row.suspended_at),
+    suspendedAt: epochMsOrNull(row.suspended_at),
     suspendedPeriod: row.suspended_period,
     limits: rowLimits(row),
   };

@@ -3,7 +3,7 @@
 import { type AuditEntry, recordAudit } from '../audit.js';
 import { type Db, parseInt8, type Queryable } from '../db/types.js';
 import { type AgentStatusChange, applyAgentChange } from '../spend/writer.js';
-import { isoOrNull } from '../time.js';
+import { epochMs, epochMsOrNull, isoOrNull } from '../time.js';
 
 export type StoredStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
 
@@ -64,9 +64,6 @@ const COLUMNS = `r.id, r.customer_id, r.agent_id, a.name AS agent_name, r.run_id
   r.decline_code, r.idempotency_key, r.request_hash, r.response_status, r.response_body, r.expires_at,
   r.created_at, r.finished_at, r.event_id, r.commit_request_hash, r.commit_claimed_at`;
 
-const ms = (value: unknown): number => (value instanceof Date ? value.getTime() : Date.parse(String(value)));
-const msOrNull = (value: unknown): number | null =>
-  value === null || value === undefined ? null : ms(value);
 const int = (value: unknown): number => (typeof value === 'number' ? value : parseInt8(String(value)));
 
 function fromDb(row: DbRow): ReservationRow {
@@ -83,12 +80,12 @@ function fromDb(row: DbRow): ReservationRow {
     requestHash: row.request_hash,
     responseStatus: row.response_status,
     responseBody: typeof row.response_body === 'string' ? JSON.parse(row.response_body) : row.response_body,
-    expiresAt: ms(row.expires_at),
-    createdAt: ms(row.created_at),
-    finishedAt: msOrNull(row.finished_at),
+    expiresAt: epochMs(row.expires_at),
+    createdAt: epochMs(row.created_at),
+    finishedAt: epochMsOrNull(row.finished_at),
     eventId: row.event_id,
     commitRequestHash: row.commit_request_hash,
-    commitClaimedAt: msOrNull(row.commit_claimed_at),
+    commitClaimedAt: epochMsOrNull(row.commit_claimed_at),
   };
 }
 

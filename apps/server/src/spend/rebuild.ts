@@ -7,6 +7,7 @@
 // vanished and committed to PostgreSQL only after these sums were read is counted in neither.
 import { monthStart, velocityWindow } from '../budget/periods.js';
 import { parseInt8, type Queryable } from '../db/types.js';
+import { epochMs } from '../time.js';
 import { periodKeys } from './decide.js';
 import type { AgentState, CounterLoad, CustomerState, SpendStore, SuspendReason } from './store.js';
 
@@ -23,13 +24,6 @@ function micros(value: unknown): number {
 
 function microsOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : micros(value);
-}
-
-function epochMs(value: unknown): number {
-  if (value instanceof Date) return value.getTime();
-  const ms = Date.parse(String(value));
-  if (Number.isNaN(ms)) throw new TypeError(`expected a timestamp, got ${String(value)}`);
-  return ms;
 }
 
 interface AgentRow {

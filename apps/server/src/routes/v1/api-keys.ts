@@ -10,6 +10,7 @@ import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
 import { ApiError, invalidRequest, notFound } from '../../http/errors.js';
 import { newId } from '../../ids.js';
+import { columnIsoOrNull } from '../../time.js';
 
 const Kind = Type.Union([Type.Literal('ingest'), Type.Literal('admin')]);
 const CreateBody = Type.Object(
@@ -72,7 +73,7 @@ function view(row: KeyRow): Static<typeof ApiKeyView> {
     agent: row.agent,
     prefix: row.prefix,
     created_at: new Date(row.created_at).toISOString(),
-    last_used_at: row.last_used_at === null ? null : new Date(row.last_used_at).toISOString(),
+    last_used_at: columnIsoOrNull(row.last_used_at),
   };
 }
 
