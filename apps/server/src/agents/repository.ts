@@ -37,14 +37,19 @@ export function rowLimits(row: AgentRow): AgentLimits {
   };
 }
 
+/**
+ * The row as the spend store's AgentState. The suspended_* columns count only while suspended (no constraint ties
+ * them to status), and a suspension without a reason is a manual one.
+ */
 export function rowToState(row: AgentRow): AgentState {
+  const suspended = row.status === 'suspended';
   return {
     agentId: row.id,
     customerId: row.customer_id,
     status: row.status,
-    suspendedReason: row.suspended_reason,
-    suspendedAt: epochMsOrNull(row.suspended_at),
-    suspendedPeriod: row.suspended_period,
+    suspendedReason: suspended ? (row.suspended_reason ?? 'manual') : null,
+    suspendedAt: suspended ? epochMsOrNull(row.suspended_at) : null,
+    suspendedPeriod: suspended ? row.suspended_period : null,
     limits: rowLimits(row),
   };
 }

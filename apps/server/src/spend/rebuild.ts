@@ -5,11 +5,13 @@
 //
 // Known gap (the reconciler's job, DESIGN §2): an event accepted by the store just before its counter
 // vanished and committed to PostgreSQL only after these sums were read is counted in neither.
+
+import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
 import { monthStart, velocityWindow } from '../budget/periods.js';
 import { parseInt8, type Queryable } from '../db/types.js';
 import { epochMs } from '../time.js';
 import { periodKeys } from './decide.js';
-import type { AgentState, CounterLoad, CustomerState, SpendStore, SuspendReason } from './store.js';
+import type { CounterLoad, CustomerState, SpendStore } from './store.js';
 
 /** How long the cross-instance rebuild lock lives if its holder dies. */
 const REBUILD_LOCK_TTL_MS = 2_000;
@@ -26,41 +28,6 @@ function microsOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : micros(value);
 }
 
-interface AgentRow {
-  id: string;
-  customer_id: string;
-  status: 'active' | 'suspended';
-  suspended_reason: SuspendReason | null;
-  suspended_at: unknown;
-  suspended_period: string | null;
-  month_limit_micros: unknown;
-  day_limit_micros: unknown;
-  run_limit_micros: unknown;
-  velocity_window_seconds: number | null;
-  velocity_max_micros: unknown;
-}
-
-function agentStateFromRow(row: AgentRow): AgentState {
-  const suspended = row.status === 'suspended';
-  return {
-    agentId: row.id,
-    customerId: row.customer_id,
-    status: row.status,
-    suspendedReason: suspended ? (row.suspended_reason ?? 'manual') : null,
-    suspendedAt: suspended && row.suspended_at != null ? epochMs(row.suspended_at) : null,
-    suspendedPeriod: suspended ? row.suspended_period : null,
-    limits: {
-      monthMicros: microsOrNull(row.month_limit_micros),
-      dayMicros: microsOrNull(row.day_limit_micros),
-      runMicros: microsOrNull(row.run_limit_micros),
-      velocity:
-        row.velocity_window_seconds !== null && row.velocity_max_micros != null
-          ? { windowSeconds: row.velocity_window_seconds, maxMicros: micros(row.velocity_max_micros) }
-          : null,
-    },
-  };
-}
-
 /** Absolute counters and state of `agentId` (and its customer) at `now`, computed from PostgreSQL. */
 export async function loadCounterState(
   db: Queryable,
@@ -70,14 +37,12 @@ export async function loadCounterState(
   now: number,
 ): Promise<CounterLoad> {
   const agentResult = await db.query<AgentRow>(
-    `SELECT id, customer_id, status, suspended_reason, suspended_at, suspended_period, month_limit_micros,
-            day_limit_micros, run_limit_micros, velocity_window_seconds, velocity_max_micros
-       FROM agents WHERE id = $1 AND customer_id = $2`,
+    `SELECT ${AGENT_COLUMNS} FROM agents WHERE id = $1 AND customer_id = $2`,
     [agentId, customerId],
   );
   const agentRow = agentResult.rows[0];
   if (!agentRow) throw new Error(`agent ${agentId} of customer ${customerId} not found`);
-  const agent = agentStateFromRow(agentRow);
+  const agent = rowToState(agentRow);
 
   const customerResult = await db.query<{ month_limit_micros: unknown }>(
     'SELECT month_limit_micros FROM customers WHERE id = $1',
