@@ -37,3 +37,14 @@ export function parseInt8(text: string): number {
   if (!Number.isSafeInteger(n)) throw new RangeError('int8 value outside the safe integer range');
   return n;
 }
+
+/**
+ * An integer column or aggregate as a JS number, whatever form the driver gave it (number, int8 text, bigint);
+ * refuses precision loss like parseInt8.
+ */
+export function int8Of(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return parseInt8(value);
+  if (typeof value === 'bigint') return parseInt8(value.toString());
+  throw new TypeError(`expected an integer, got ${typeof value}`);
+}

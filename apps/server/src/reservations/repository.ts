@@ -1,7 +1,7 @@
 // PostgreSQL side of reservations (SPEC §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
 // loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
 import { type AuditEntry, recordAudit } from '../audit.js';
-import { type Db, parseInt8, type Queryable } from '../db/types.js';
+import { type Db, int8Of, type Queryable } from '../db/types.js';
 import { type AgentStatusChange, applyAgentChange } from '../spend/writer.js';
 import { epochMs, epochMsOrNull, isoOrNull } from '../time.js';
 
@@ -64,8 +64,6 @@ const COLUMNS = `r.id, r.customer_id, r.agent_id, a.name AS agent_name, r.run_id
   r.decline_code, r.idempotency_key, r.request_hash, r.response_status, r.response_body, r.expires_at,
   r.created_at, r.finished_at, r.event_id, r.commit_request_hash, r.commit_claimed_at`;
 
-const int = (value: unknown): number => (typeof value === 'number' ? value : parseInt8(String(value)));
-
 function fromDb(row: DbRow): ReservationRow {
   return {
     id: row.id,
@@ -73,7 +71,7 @@ function fromDb(row: DbRow): ReservationRow {
     agentId: row.agent_id,
     agentName: row.agent_name,
     runId: row.run_id,
-    amountMicros: int(row.amount_micros),
+    amountMicros: int8Of(row.amount_micros),
     status: row.status,
     declineCode: row.decline_code,
     idempotencyKey: row.idempotency_key,

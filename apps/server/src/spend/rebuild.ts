@@ -8,7 +8,7 @@
 
 import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
 import { monthStart, velocityWindow } from '../budget/periods.js';
-import { parseInt8, type Queryable } from '../db/types.js';
+import { int8Of, type Queryable } from '../db/types.js';
 import { epochMs } from '../time.js';
 import { periodKeys } from './decide.js';
 import type { CounterLoad, CustomerState, SpendStore } from './store.js';
@@ -17,15 +17,8 @@ import type { CounterLoad, CustomerState, SpendStore } from './store.js';
 const REBUILD_LOCK_TTL_MS = 2_000;
 const LOCK_POLL_MS = 25;
 
-function micros(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') return parseInt8(value);
-  if (typeof value === 'bigint') return parseInt8(value.toString());
-  throw new TypeError(`expected an integer amount, got ${typeof value}`);
-}
-
 function microsOrNull(value: unknown): number | null {
-  return value === null || value === undefined ? null : micros(value);
+  return value === null || value === undefined ? null : int8Of(value);
 }
 
 /** Absolute counters and state of `agentId` (and its customer) at `now`, computed from PostgreSQL. */
@@ -83,9 +76,9 @@ export async function loadCounterState(
     );
     const byBucket = new Map<number, number>();
     for (const row of seconds.rows) {
-      const bucket = Math.floor(micros(row.second) / window.bucketSeconds);
+      const bucket = Math.floor(int8Of(row.second) / window.bucketSeconds);
       if (bucket > window.currentBucket) continue; // recorded "after now": not part of this window
-      byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + micros(row.micros));
+      byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + int8Of(row.micros));
     }
     for (const [bucket, total] of byBucket) velocityBuckets.push({ bucket, micros: total });
   }
@@ -97,7 +90,7 @@ export async function loadCounterState(
          FROM events WHERE agent_id = $1 AND customer_id = $2 AND run_id = $3 AND status = 'accepted'`,
       [agentId, customerId, runId],
     );
-    run = { runId, micros: micros(runSum.rows[0]?.micros ?? 0) };
+    run = { runId, micros: int8Of(runSum.rows[0]?.micros ?? 0) };
   }
 
   const holdRows = await db.query<{
@@ -118,16 +111,16 @@ export async function loadCounterState(
     now,
     customer,
     agent,
-    customerMonthMicros: micros(sumRow?.customer_month ?? 0),
-    agentMonthMicros: micros(sumRow?.agent_month ?? 0),
-    agentDayMicros: micros(sumRow?.agent_day ?? 0),
+    customerMonthMicros: int8Of(sumRow?.customer_month ?? 0),
+    agentMonthMicros: int8Of(sumRow?.agent_month ?? 0),
+    agentDayMicros: int8Of(sumRow?.agent_day ?? 0),
     velocityBuckets,
     run,
     holds: holdRows.rows.map((row) => ({
       holdId: row.id,
       agentId: row.agent_id,
       runId: row.run_id,
-      amountMicros: micros(row.amount_micros),
+      amountMicros: int8Of(row.amount_micros),
       expiresAt: epochMs(row.expires_at),
     })),
   };
