@@ -29,7 +29,8 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'cus' | 'usr' | 'key' | 'agt' | 'evt' | 'rsv';
+/** sus: a person's suspend (the token of its provisional suspension in the spend store). */
+export type IdPrefix = 'cus' | 'usr' | 'key' | 'agt' | 'evt' | 'rsv' | 'sus';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase62(22)}`;

@@ -1,5 +1,8 @@
 // Redis client with bounded waits: no offline queue (a command while disconnected fails at once instead of
 // queueing), a per-command timeout, and reconnection in the background so service resumes when Redis returns.
+// Commands whose reply was lost when a connection broke are NOT re-sent after reconnecting (ioredis would by
+// default): the spend store's callers run an operation again themselves, with the same token, when they need to
+// (spend/store.ts) — a blind re-send of a non-idempotent command is how an undo ran twice.
 import { Redis } from 'ioredis';
 
 export function createRedis(url: string): Redis {
@@ -7,6 +10,7 @@ export function createRedis(url: string): Redis {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
     connectTimeout: 2_000,
     commandTimeout: 1_500,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),

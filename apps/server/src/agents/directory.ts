@@ -1,8 +1,10 @@
 // In-process cache of what the hot path needs about agents and customers without reading PostgreSQL per event:
-// (customer, agent name) → agent id and limits, customer → month limit. Agents are never renamed or deleted, so the
-// id mapping never goes stale; limits may, so every change publishes an invalidation that every instance hears,
-// and entries expire after CACHE_TTL_MS as a backstop for a lost pub/sub message. Limits read from here only
-// shape the response's budget object — the decision itself reads the spend store, which is written through.
+// (customer, agent name) → agent id, customer → settings. Agents are never renamed or deleted, so the id mapping never
+// goes stale; settings may, so every change publishes an invalidation that every instance hears, and entries expire
+// after CACHE_TTL_MS as a backstop for a lost pub/sub message. A fill that started before an invalidation is not
+// kept (a generation count per key), so a slow read can never put an old value back right after a change.
+// Nothing that decides money reads from here: decisions read the spend store (written through, by version), and
+// auto-creating an agent re-reads the customer's settings in its own transaction.
 import { recordAudit } from '../audit.js';
 import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
 import type { Db } from '../db/types.js';
@@ -44,15 +46,28 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
   const agents = new Map<string, Cached<AgentInfo>>();
   const customers = new Map<string, Cached<CustomerSettings>>();
   const keyOf = (customerId: string, name: string) => `${customerId}\u0000${name}`;
+  // Bumped by every invalidation of a customer (its settings or any of its agents): a fill keeps its value only if
+  // no invalidation of that customer happened while it was reading.
+  const generations = new Map<string, number>();
+  const generation = (customerId: string) => generations.get(customerId) ?? 0;
 
   const forget = (m: InvalidateMessage) => {
     if (!m || typeof m.customerId !== 'string') return;
+    generations.set(m.customerId, generation(m.customerId) + 1);
+    if (generations.size > MAX_ENTRIES) generations.clear();
     if (m.agentId === undefined) customers.delete(m.customerId);
     else for (const [k, v] of agents) if (v.value.id === m.agentId) agents.delete(k);
   };
   const unsubscribe = await deps.bus.subscribe(INVALIDATE_CHANNEL, (m) => forget(m as InvalidateMessage));
 
-  const remember = <T>(map: Map<string, Cached<T>>, key: string, value: T) => {
+  const remember = <T>(
+    map: Map<string, Cached<T>>,
+    key: string,
+    value: T,
+    customerId: string,
+    filledFrom: number,
+  ) => {
+    if (generation(customerId) !== filledFrom) return; // invalidated while reading: the value may be old
     if (map.size >= MAX_ENTRIES) map.clear();
     map.set(key, { value, expires: Date.now() + CACHE_TTL_MS });
   };
@@ -60,18 +75,21 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
   const customer = async (customerId: string): Promise<CustomerSettings> => {
     const hit = customers.get(customerId);
     if (hit && hit.expires > Date.now()) return hit.value;
+    const filledFrom = generation(customerId);
     const settings = await loadCustomer(deps.db, customerId);
     if (!settings) throw notFound('customer');
-    remember(customers, customerId, settings);
+    remember(customers, customerId, settings, customerId, filledFrom);
     return settings;
   };
 
   const create = async (customerId: string, name: string): Promise<AgentInfo> => {
-    const settings = await customer(customerId);
-    if (!settings.autoCreateAgents) throw notFound('agent');
     // INSERT ... ON CONFLICT DO NOTHING, then SELECT: concurrent first events create the agent exactly once and
-    // none of them fails because another one won.
+    // none of them fails because another one won. The settings are read in the same transaction under a share
+    // lock (a PATCH of them holds FOR UPDATE): a PATCH that answered turning auto-creation off is always seen.
     const row = await deps.db.transaction(async (tx) => {
+      const settings = await loadCustomer(tx, customerId, 'share');
+      if (!settings) throw notFound('customer');
+      if (!settings.autoCreateAgents) throw notFound('agent');
       const created = await insertAgent(tx, {
         id: newId('agt'),
         customerId,
@@ -100,21 +118,23 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
       const key = keyOf(customerId, name);
       const hit = agents.get(key);
       if (hit && hit.expires > Date.now()) return hit.value;
+      const filledFrom = generation(customerId);
       const row = await findAgentByName(deps.db, customerId, name);
       if (!row) return null;
       const info = { id: row.id, customerId, name, limits: rowLimits(row) };
-      remember(agents, key, info);
+      remember(agents, key, info, customerId, filledFrom);
       return info;
     },
     async resolve(customerId, name) {
       const key = keyOf(customerId, name);
       const hit = agents.get(key);
       if (hit && hit.expires > Date.now()) return hit.value;
+      const filledFrom = generation(customerId);
       const row = await findAgentByName(deps.db, customerId, name);
       const info = row
         ? { id: row.id, customerId, name, limits: rowLimits(row) }
         : await create(customerId, name);
-      remember(agents, key, info);
+      remember(agents, key, info, customerId, filledFrom);
       return info;
     },
     customer,

@@ -1,6 +1,6 @@
 // SQL for agents: rows in, AgentState/limits out. Every query is scoped by customer_id so one tenant can never
 // read or change another's agent.
-import type { Db, Queryable } from '../db/types.js';
+import { type Db, int8Of, type Queryable } from '../db/types.js';
 import type { AgentLimits, AgentState, SuspendReason } from '../spend/store.js';
 import { epochMsOrNull, isoOrNull } from '../time.js';
 
@@ -18,12 +18,14 @@ export interface AgentRow {
   run_limit_micros: number | null;
   velocity_window_seconds: number | null;
   velocity_max_micros: number | null;
+  limits_version: number;
+  status_version: number;
   created_at: Date | string;
 }
 
 export const AGENT_COLUMNS = `id, customer_id, name, status, suspended_reason, suspended_at, suspended_period,
   suspended_note, month_limit_micros, day_limit_micros, run_limit_micros, velocity_window_seconds,
-  velocity_max_micros, created_at`;
+  velocity_max_micros, limits_version, status_version, created_at`;
 
 export function rowLimits(row: AgentRow): AgentLimits {
   return {
@@ -38,14 +40,16 @@ export function rowLimits(row: AgentRow): AgentLimits {
 }
 
 /**
- * The row as the spend store's AgentState. The suspended_* columns count only while suspended (no constraint ties
- * them to status), and a suspension without a reason is a manual one.
+ * The row as the spend store's AgentState, with its versions. The suspended_* columns count only while suspended
+ * (no constraint ties them to status), and a suspension without a reason is a manual one.
  */
 export function rowToState(row: AgentRow): AgentState {
   const suspended = row.status === 'suspended';
   return {
     agentId: row.id,
     customerId: row.customer_id,
+    limitsVersion: int8Of(row.limits_version),
+    statusVersion: int8Of(row.status_version),
     status: row.status,
     suspendedReason: suspended ? (row.suspended_reason ?? 'manual') : null,
     suspendedAt: suspended ? epochMsOrNull(row.suspended_at) : null,
@@ -121,7 +125,8 @@ export async function insertAgent(
 export async function updateAgentLimits(q: Queryable, agentId: string, l: AgentLimits): Promise<AgentRow> {
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET month_limit_micros = $2, day_limit_micros = $3, run_limit_micros = $4,
-            velocity_window_seconds = $5, velocity_max_micros = $6, updated_at = now()
+            velocity_window_seconds = $5, velocity_max_micros = $6, limits_version = limits_version + 1,
+            updated_at = now()
      WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
     [
       agentId,
@@ -148,7 +153,7 @@ export async function updateAgentStatus(
 ): Promise<AgentRow> {
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
-            suspended_note = $6, updated_at = now()
+            suspended_note = $6, status_version = status_version + 1, updated_at = now()
      WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
     [agentId, s.status, s.reason, isoOrNull(s.at), s.period, s.note],
   );

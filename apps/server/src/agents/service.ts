@@ -1,11 +1,14 @@
 // Agents and the kill switch (SPEC §7). Every change: one PostgreSQL transaction holding the change and its audit
-// entry → write-through to the spend store (the very next decision on every instance sees it) → bus message for
-// dashboards. Suspend writes the store FIRST so the kill switch bites at once even if PostgreSQL is slow or down.
+// entry (which bumps the row's limits or status version) → write-through of the whole row to the spend store, which
+// keeps the newer version of each part (so no older write can undo a newer one, whatever the interleaving) → bus
+// message for dashboards. A suspend places a provisional suspension in the store FIRST, so the kill switch bites at
+// once even if PostgreSQL is slow; the write-through then confirms it (docs/architecture.md "State model").
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
+import { isUnavailableError } from '../db/errors.js';
 import type { Db, Queryable } from '../db/types.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { conflict, notFound, unavailable } from '../http/errors.js';
+import { ApiError, conflict, notFound, storageUnavailable, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -72,12 +75,21 @@ export function createAgentService(deps: {
     return row;
   };
 
-  const writeThrough = async (row: AgentRow) => {
+  /**
+   * The committed row into the spend store. If it fails the change stands in PostgreSQL (the answer is 503: not yet in
+   * force everywhere; a retry or the reconciler brings the store in line within one period).
+   */
+  const writeThrough = async (row: AgentRow, confirm?: string) => {
     try {
-      await store.putAgentState(rowToState(row));
+      await store.putAgentState(rowToState(row), confirm);
     } catch {
       deps.metrics.storeErrors.inc({ store: store.kind, operation: 'put_agent_state' });
-      throw unavailable();
+      throw new ApiError(
+        'unavailable',
+        'The change is saved but could not reach the spend store yet; retry it to make sure it is in force.',
+        {},
+        1,
+      );
     }
   };
 
@@ -181,35 +193,45 @@ export function createAgentService(deps: {
     async suspend(actor, name, note) {
       const current = await mustFind(actor.customerId, name);
       const now = Date.now();
-      // Store first: from this moment no instance accepts another event of this agent.
-      await writeThrough({
-        ...current,
-        status: 'suspended',
-        suspended_reason: 'manual',
-        suspended_at: new Date(now),
-        suspended_period: null,
-      });
-      // If PostgreSQL fails now the agent stays suspended in the store (fail closed) and the caller gets 503;
-      // retrying the suspend (or a resume) brings PostgreSQL in line.
-      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
-        const after = await updateAgentStatus(tx, before.id, {
-          status: 'suspended',
-          reason: 'manual',
-          at: now,
-          period: null,
-          note,
+      const token = newId('sus');
+      // Provisional first: from this moment no instance accepts another event of this agent. If the store cannot
+      // take it, nothing is changed anywhere (503, retry).
+      try {
+        await store.provisionalSuspend(current.customer_id, current.id, token, now);
+      } catch {
+        deps.metrics.storeErrors.inc({ store: store.kind, operation: 'provisional_suspend' });
+        throw unavailable();
+      }
+      let row: AgentRow;
+      try {
+        row = await changeLocked(actor.customerId, name, async (tx, before) => {
+          const after = await updateAgentStatus(tx, before.id, {
+            status: 'suspended',
+            reason: 'manual',
+            at: now,
+            period: null,
+            note,
+          });
+          await recordAudit(tx, {
+            customerId: actor.customerId,
+            actor,
+            action: 'agent.suspend',
+            targetType: 'agent',
+            targetId: before.id,
+            before: statusSnapshot(before),
+            after: { ...statusSnapshot(after), note },
+          });
+          return after;
         });
-        await recordAudit(tx, {
-          customerId: actor.customerId,
-          actor,
-          action: 'agent.suspend',
-          targetType: 'agent',
-          targetId: before.id,
-          before: statusSnapshot(before),
-          after: { ...statusSnapshot(after), note },
-        });
-        return after;
-      });
+      } catch (error) {
+        // Certainly not committed (PostgreSQL answered with an error): withdraw the provisional suspension. If the
+        // outcome is unknown (connection lost), it stays — when in doubt the agent is suspended — until the
+        // reconciler finds it stale and takes PostgreSQL's row.
+        if (!isUnavailableError(error))
+          await store.clearProvisional(current.customer_id, current.id, token).catch(() => {});
+        throw error instanceof ApiError || !isUnavailableError(error) ? error : storageUnavailable();
+      }
+      await writeThrough(row, token);
       const json = await present(row);
       await afterChange(row, json);
       return json;
@@ -217,8 +239,9 @@ export function createAgentService(deps: {
 
     async resume(actor, name) {
       if (!NAME_PATTERN.test(name)) throw notFound('agent');
-      // PostgreSQL first, then the store: a failure in between leaves the agent suspended (fail closed).
-      // Resuming a budget_exceeded agent whose limit is still exceeded is allowed: the next event decides again.
+      // PostgreSQL first, then the store: a failure in between leaves the agent suspended (fail closed) until a retry
+      // or the reconciler. Resuming a budget_exceeded agent whose limit is still exceeded is allowed: the next event
+      // decides again.
       const row = await changeLocked(actor.customerId, name, async (tx, before) => {
         const after = await updateAgentStatus(tx, before.id, {
           status: 'active',

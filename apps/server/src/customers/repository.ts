@@ -1,11 +1,13 @@
 // SQL for a customer's budget settings.
 import { limitsFromJson } from '../agents/limits.js';
-import type { Queryable } from '../db/types.js';
+import { int8Of, type Queryable } from '../db/types.js';
 import type { AgentLimits } from '../spend/store.js';
 
 export interface CustomerSettings {
   id: string;
   name: string;
+  /** customers.state_version: bumped by every settings change, so the spend store keeps the newest limit. */
+  version: number;
   monthLimitMicros: number | null;
   defaultAgentLimits: AgentLimits;
   autoCreateAgents: boolean;
@@ -14,6 +16,7 @@ export interface CustomerSettings {
 interface CustomerRow {
   id: string;
   name: string;
+  state_version: unknown;
   month_limit_micros: number | null;
   default_agent_limits: unknown;
   auto_create_agents: boolean;
@@ -27,31 +30,41 @@ function toSettings(row: CustomerRow): CustomerSettings {
   return {
     id: row.id,
     name: row.name,
+    version: int8Of(row.state_version),
     monthLimitMicros: row.month_limit_micros,
     defaultAgentLimits: limitsFromJson(defaults),
     autoCreateAgents: row.auto_create_agents,
   };
 }
 
+/** `lock`: FOR UPDATE (a change of the settings) or FOR SHARE (a decision that must see the latest change). */
 export async function loadCustomer(
   q: Queryable,
   customerId: string,
-  forUpdate = false,
+  lock: 'update' | 'share' | null = null,
 ): Promise<CustomerSettings | null> {
   const { rows } = await q.query<CustomerRow>(
-    `SELECT id, name, month_limit_micros, default_agent_limits, auto_create_agents FROM customers WHERE id = $1
-     ${forUpdate ? 'FOR UPDATE' : ''}`,
+    `SELECT id, name, state_version, month_limit_micros, default_agent_limits, auto_create_agents
+     FROM customers WHERE id = $1
+     ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
     [customerId],
   );
   return rows[0] ? toSettings(rows[0]) : null;
 }
 
-export async function saveCustomer(q: Queryable, s: CustomerSettings, defaultsJson: unknown): Promise<void> {
-  await q.query(
+/** Saves the settings and bumps the version; returns the new version. */
+export async function saveCustomer(
+  q: Queryable,
+  s: CustomerSettings,
+  defaultsJson: unknown,
+): Promise<number> {
+  const { rows } = await q.query<{ state_version: unknown }>(
     `UPDATE customers SET month_limit_micros = $2, default_agent_limits = $3::jsonb, auto_create_agents = $4,
-            updated_at = now() WHERE id = $1`,
+            state_version = state_version + 1, updated_at = now() WHERE id = $1
+     RETURNING state_version`,
     [s.id, s.monthLimitMicros, JSON.stringify(defaultsJson), s.autoCreateAgents],
   );
+  return int8Of(rows[0]?.state_version);
 }
 
 /** Accepted spend of the customer in the UTC month starting at monthFirstDay ('2026-11-01'). */

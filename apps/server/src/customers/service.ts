@@ -1,6 +1,7 @@
 // GET/PATCH /v1/customer (SPEC §8): the customer's monthly limit, the defaults new agents get, and whether unknown
-// agents are created on their first event. A PATCH is one transaction with its audit entry, then written through to
-// the spend store so the very next decision on every instance uses the new monthly limit.
+// agents are created on their first event. A PATCH is one transaction with its audit entry (bumping the customer's
+// state_version), then written through to the spend store, which keeps the newest version: the very next decision on
+// every instance uses the new monthly limit, and no older write can bring the old one back.
 import type { AgentDirectory } from '../agents/directory.js';
 import { applyLimits, type LimitsJson, type LimitsPatch, limitsToJson } from '../agents/limits.js';
 import { recordAudit } from '../audit.js';
@@ -8,7 +9,7 @@ import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayKey, monthResetsAt, monthStart } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
-import { notFound, unavailable } from '../http/errors.js';
+import { ApiError, notFound } from '../http/errors.js';
 import type { SpendStore } from '../spend/store.js';
 import { type CustomerSettings, customerMonthSpend, loadCustomer, saveCustomer } from './repository.js';
 
@@ -72,7 +73,7 @@ export function createCustomerService(deps: {
 
     async update(actor, patch) {
       const after = await db.transaction(async (tx) => {
-        const before = await loadCustomer(tx, actor.customerId, true);
+        const before = await loadCustomer(tx, actor.customerId, 'update');
         if (!before) throw notFound('customer');
         const next: CustomerSettings = {
           ...before,
@@ -83,7 +84,7 @@ export function createCustomerService(deps: {
             : before.defaultAgentLimits,
           autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
         };
-        await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
+        next.version = await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
         await recordAudit(tx, {
           customerId: actor.customerId,
           actor,
@@ -95,12 +96,22 @@ export function createCustomerService(deps: {
         });
         return next;
       });
-      try {
-        await store.putCustomerState({ customerId: after.id, monthLimitMicros: after.monthLimitMicros });
-      } catch {
-        throw unavailable();
-      }
       await directory.invalidate({ customerId: after.id });
+      try {
+        await store.putCustomerState({
+          customerId: after.id,
+          version: after.version,
+          monthLimitMicros: after.monthLimitMicros,
+        });
+      } catch {
+        // Saved in PostgreSQL; the store keeps the older limit until a retry or the reconciler (≤ one period).
+        throw new ApiError(
+          'unavailable',
+          'The change is saved but could not reach the spend store yet; retry it to make sure it is in force.',
+          {},
+          1,
+        );
+      }
       return present(after);
     },
   };

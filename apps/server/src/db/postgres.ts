@@ -1,6 +1,7 @@
 // PostgreSQL server backend (pg). Every wait is bounded so an outage answers fast instead of hanging:
 // pg waits forever by default (DESIGN §2).
 import pg from 'pg';
+import { IDLE_IN_TRANSACTION_MS, STATEMENT_TIMEOUT_MS } from '../spend/bounds.js';
 import { type Db, type PreparedSql, parseInt8, type Queryable, type QueryResult } from './types.js';
 
 const INT8_OID = 20;
@@ -47,13 +48,16 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Pr
 }
 
 export function createPostgresDb(options: PostgresOptions): Db {
-  const statementTimeout = options.statementTimeoutMs ?? 5_000;
+  const statementTimeout = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 20,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeout,
+    // A transaction whose client goes quiet (a stalled network) is rolled back by the server: nothing can commit
+    // long after it was decided (spend/bounds.ts LATE_COMMIT_MS relies on it).
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     query_timeout: statementTimeout + 1_000,
     application_name: 'spendguard',
     keepAlive: true,

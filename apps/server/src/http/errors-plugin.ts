@@ -1,7 +1,7 @@
 // One place turns every thrown thing into the SPEC §4 envelope. 5xx bodies never carry internals.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { isUnavailableError } from '../db/errors.js';
-import { ApiError, type ErrorDetail, invalidRequest, notFound, unavailable } from './errors.js';
+import { ApiError, type ErrorDetail, invalidRequest, notFound, storageUnavailable } from './errors.js';
 import { type ValidationIssue, validationDetails } from './validation.js';
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -36,7 +36,7 @@ function toApiError(error: FastifyError): ApiError | null {
     const details: ErrorDetail[] = [{ field: 'body', problem: 'contains a forbidden property (__proto__)' }];
     return invalidRequest(details, 'The body contains a forbidden property.');
   }
-  if (isUnavailableError(error)) return unavailable();
+  if (isUnavailableError(error)) return storageUnavailable();
   if (error.statusCode === 413) return new ApiError('payload_too_large', 'The request body is too large.');
   if (error.statusCode === 415)
     return new ApiError('unsupported_media_type', 'Send the body as application/json.');

@@ -59,11 +59,36 @@ export const forbidden = (message = 'This credential is not allowed to do that.'
 
 export const conflict = (field: string, message: string) => new ApiError('conflict', message, { field });
 
-/** A dependency (PostgreSQL, Redis) is down: nothing was recorded and the request is safe to retry. */
+/** A dependency (PostgreSQL, Redis) is down and nothing was recorded: the request is safe to retry. */
 export const unavailable = (retryAfterSeconds = 1) =>
   new ApiError(
     'unavailable',
     'A storage dependency is unavailable; nothing was recorded. Retry with the same Idempotency-Key.',
+    {},
+    retryAfterSeconds,
+  );
+
+/** A dependency failed where it is not known whether the change was made (the generic storage failure). */
+export const storageUnavailable = (retryAfterSeconds = 1) =>
+  new ApiError('unavailable', 'A storage dependency is unavailable; retry shortly.', {}, retryAfterSeconds);
+
+/**
+ * A money request whose commit could not be confirmed in time: it may still be recorded. Retrying with the same
+ * Idempotency-Key is safe either way (it is counted at most once) and answers the outcome once it is known.
+ */
+export const notConfirmed = (retryAfterSeconds = 1) =>
+  new ApiError(
+    'unavailable',
+    'Spendguard could not confirm in time whether this was recorded. Retry with the same Idempotency-Key: it is counted at most once.',
+    {},
+    retryAfterSeconds,
+  );
+
+/** The spend store lost data and is waiting until nothing decided before can still commit (docs/architecture.md). */
+export const recovering = (retryAfterSeconds: number) =>
+  new ApiError(
+    'unavailable',
+    `The spend store is being rebuilt after it lost data; nothing was recorded. Retry in ${retryAfterSeconds} s with the same Idempotency-Key.`,
     {},
     retryAfterSeconds,
   );

@@ -2,33 +2,44 @@
 // agent was suspended meanwhile, and after the hold expired (the hold is gone but the money was spent). Exactly once:
 //   1. claim the reservation row in PostgreSQL (one committer at a time, on any instance; repository.claimCommit);
 //   2. store.commitHold: drop the hold, count the cost everywhere, flip the kill switch if a limit is now exceeded;
-//   3. the group-commit writer stores the event (idempotency key `rsv:<id>:commit`, reservation_id set) and turns the
-//      row `committed` in the same transaction;
+//   3. the group-commit writer stores the event (key `rsv:<id>:commit` in the reservation-commit key scope, so no
+//      client key can collide with it; reservation_id set) and turns the row `committed` in the same transaction,
+//      where PostgreSQL also confirms a kill-switch flip the commit asked for (spend/flips.ts);
 // then answer 201 {event, budget} as POST /v1/events does. A second commit with the same body replays the first
 // answer (Idempotent-Replayed: true, same event id); with another body it is 422 idempotency_key_reused.
-// If step 3 certainly failed, step 2 is taken back (counts and the kill-switch flip) and the claim given back, so a
-// retry commits afresh; if its fate is unknown, it is settled in the background like an event's.
+// Step 2 is token-keyed: repeating it after a lost reply counts nothing twice. If step 3 certainly failed, step 2 is
+// taken back (undo of its token: counts and provisional flip) and the claim given back, so a retry commits afresh;
+// if its fate is unknown, it is settled in the background like an event's (spend/money-pipeline.ts).
 import { customerChannel } from '../agents/live-channel.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
-import { spendMessage, suspensionEffects } from '../spend/decision-effects.js';
-import { budgetJson, canonicalJson, eventExists, eventJson } from '../spend/event-service.js';
+import { spendMessage } from '../spend/decision-effects.js';
+import {
+  afterConfirmedFlip,
+  budgetJson,
+  canonicalJson,
+  deadlineAnswer,
+  eventExists,
+  eventJson,
+} from '../spend/event-service.js';
+import { flipCandidate } from '../spend/flips.js';
 import {
   answerWithinDeadline,
   DeadlineExceeded,
   IN_FLIGHT_POLL_MS,
   IN_FLIGHT_WAIT_MS,
+  repeatable,
   replayOf,
-  settleUncertainCommit,
   sleep,
   undoQuietly,
   withRebuild,
 } from '../spend/idempotent-request.js';
-import type { Decision, Decline, SpendRequest, SpendSnapshot } from '../spend/store.js';
-import { type EventRow, type PersistItem, WriterClosedError } from '../spend/writer.js';
+import { persistDecided } from '../spend/money-pipeline.js';
+import type { TokenRef } from '../spend/store.js';
+import { type EventRow, KEY_SCOPE_RESERVATION_COMMIT } from '../spend/writer.js';
 import { claimCommit, findReservation, type ReservationRow, unclaimCommit } from './repository.js';
 import type { ReservationDeps, ReservationOutcome } from './types.js';
 
@@ -37,7 +48,7 @@ export interface CommitInput {
   metadata: Record<string, unknown> | null;
 }
 
-/** The idempotency key of a reservation's commit event: deterministic, so PostgreSQL's unique index backs it up. */
+/** The idempotency key of a reservation's commit event, in its own key scope (writer.ts KEY_SCOPE_*). */
 const commitEventKey = (reservationId: string) => `rsv:${reservationId}:commit`;
 
 export function commitRequestHash(input: CommitInput): string {
@@ -45,7 +56,7 @@ export function commitRequestHash(input: CommitInput): string {
 }
 
 export function createCommitService(deps: ReservationDeps) {
-  const { db, store, writer, directory, bus, metrics } = deps;
+  const { db, store, writer, bus } = deps;
 
   const replayCommitted = async (row: ReservationRow, hash: string): Promise<ReservationOutcome> => {
     if (row.commitRequestHash !== hash) {
@@ -96,80 +107,58 @@ export function createCommitService(deps: ReservationDeps) {
     }
   };
 
-  const commitHoldWithRebuild = (row: ReservationRow, actualMicros: number, now: number) => {
-    const input = {
-      customerId: row.customerId,
-      agentId: row.agentId,
-      runId: row.runId,
-      holdId: row.id,
-      actualMicros,
-      now,
-    };
-    return withRebuild(deps, input, () => store.commitHold(input));
-  };
-
-  /** Takes back what commitHold did: the counted cost, then a kill-switch flip it caused. Then frees the claim. */
-  const takeBack = async (
-    id: string,
-    request: SpendRequest,
-    spend: SpendSnapshot,
-    suspended: Decline | null,
-  ) => {
-    await undoQuietly(deps, request, { outcome: 'accepted', spend });
-    if (suspended) await undoQuietly(deps, request, { outcome: 'declined', decline: suspended, spend });
-    await unclaimCommit(db, id).catch(() => {});
-  };
-
   const claimAndCommit = async (
     principal: Principal,
     id: string,
     input: CommitInput,
     hash: string,
     expired: () => boolean,
+    progress: { committing: boolean },
   ): Promise<ReservationOutcome> => {
     const claimed = await claimOrAnswer(principal, id, hash, expired);
     if (!('agentId' in claimed)) return claimed;
     const row = claimed;
     const customerId = row.customerId;
-    let committedHold: Awaited<ReturnType<typeof commitHoldWithRebuild>>;
-    let agent: Awaited<ReturnType<typeof directory.resolve>>;
-    let customer: Awaited<ReturnType<typeof directory.customer>>;
+    const eventId = newId('evt');
+    const ref: TokenRef = { customerId, agentId: row.agentId, runId: row.runId, token: eventId, claim: null };
+    const giveBackClaim = () => unclaimCommit(db, id).catch(() => {});
     const now = Date.now();
-    try {
-      if (expired()) throw new DeadlineExceeded();
-      agent = await directory.resolve(customerId, row.agentName);
-      customer = await directory.customer(customerId);
-      committedHold = await commitHoldWithRebuild(row, input.costMicros, now);
-    } catch (error) {
-      // Nothing was counted — or, if the store timed out after running the script, the cost was counted and a retry
-      // counts it again: an over-count, the safe side, for the reconciler. Either way the claim is freed for a retry.
-      await unclaimCommit(db, id).catch(() => {});
-      if (!(error instanceof ApiError))
-        metrics.storeErrors.inc({ store: store.kind, operation: 'commit_hold' });
-      throw error;
-    }
-    const { spend, suspended } = committedHold;
-    const key = commitEventKey(id);
-    // The SpendRequest that undo() understands for this count (no hold: the counted cost is taken back).
-    const request: SpendRequest = {
+    const counting = {
       customerId,
       agentId: row.agentId,
       runId: row.runId,
-      amountMicros: input.costMicros,
-      idempotencyKey: key,
-      requestHash: hash,
+      holdId: row.id,
+      token: eventId,
+      actualMicros: input.costMicros,
       now,
     };
+    let committed: Awaited<ReturnType<typeof commitHold>>;
+    const commitHold = () =>
+      withRebuild(deps, counting, () =>
+        repeatable(deps, 'commit_hold', expired, () => store.commitHold(counting)),
+      );
+    try {
+      if (expired()) throw new DeadlineExceeded();
+      committed = await commitHold();
+    } catch (error) {
+      // The count may have run with its reply lost: free the claim (a retry counts under its own token), and take
+      // back in the background whatever this token counted.
+      await giveBackClaim();
+      if (!(error instanceof ApiError || error instanceof DeadlineExceeded)) void undoQuietly(deps, ref);
+      throw error;
+    }
+    const { spend, suspended, limits } = committed;
 
     const event: EventRow = {
-      id: newId('evt'),
+      id: eventId,
       customerId,
       agentId: row.agentId,
       runId: row.runId,
       costMicros: input.costMicros,
       status: 'accepted',
       declineCode: null,
-      idempotencyKey: key,
+      idempotencyKey: commitEventKey(id),
+      keyScope: KEY_SCOPE_RESERVATION_COMMIT,
       requestHash: hash,
       responseStatus: 201,
       responseBody: null,
@@ -179,60 +168,53 @@ export function createCommitService(deps: ReservationDeps) {
       recordedAt: now,
     };
     event.responseBody = {
-      event: { ...eventJson(event, agent.name), reservation_id: id },
-      budget: budgetJson(agent, customer.monthLimitMicros, spend, now),
+      event: { ...eventJson(event, row.agentName), reservation_id: id },
+      budget: budgetJson(limits, spend, now),
     };
-    const item: PersistItem = { event, reservation: { reservationId: id, finishedAt: now } };
-    if (suspended) {
-      Object.assign(
-        item,
-        suspensionEffects(customerId, row.agentId, suspended, now, {
-          event_id: event.id,
-          reservation_id: id,
+    // The commit's cost is in this very batch: PostgreSQL's committed spend already includes it (extra 0).
+    const flip = suspended
+      ? flipCandidate(
+          customerId,
+          row.agentId,
+          suspended,
+          0,
+          { decidedAt: now, statusVersion: committed.statusVersion },
+          { event_id: event.id, reservation_id: id },
+        )
+      : undefined;
+
+    return persistDecided(deps, {
+      ref,
+      decidedAt: now,
+      progress,
+      persist: () =>
+        writer.persist({
+          event,
+          reservation: { reservationId: id, finishedAt: now },
+          ...(flip ? { flip } : {}),
         }),
-      );
-    }
-
-    let persisted: 'inserted' | 'duplicate';
-    try {
-      persisted = await writer.persist(item);
-    } catch (error) {
-      if (error instanceof WriterClosedError) await takeBack(id, request, spend, suspended);
-      else {
-        // Fate unknown: settleUncertainCommit asks PostgreSQL and takes the count back if the event is absent;
-        // then, if the reservation did not end up committed, the kill-switch flip and the claim are taken back too.
-        const decision: Decision = { outcome: 'accepted', spend };
-        void settleUncertainCommit(deps, request, decision, () => eventExists(db, event.id)).then(
-          async () => {
-            const after = await findReservation(db, customerId, id).catch(() => null);
-            if (after && after.status !== 'committed') {
-              if (suspended)
-                await undoQuietly(deps, request, { outcome: 'declined', decline: suspended, spend });
-              await unclaimCommit(db, id).catch(() => {});
-            }
-          },
-        );
-      }
-      throw unavailable();
-    }
-    if (persisted === 'duplicate') {
-      // A commit event under this key was stored first (a stale claim was taken over): count nothing twice.
-      await takeBack(id, request, spend, suspended);
-      const again = await findReservation(db, customerId, id);
-      if (again?.status === 'committed') return replayCommitted(again, hash);
-      throw unavailable();
-    }
-
-    bus.publish(customerChannel(customerId), spendMessage(agent.name, spend)).catch(() => {});
-    if (item.agentChange) {
-      await directory.invalidate({ customerId, agentId: row.agentId });
-      deps.log.warn(
-        { agent: agent.name, change: 'suspended' },
-        'kill switch changed by a reservation commit',
-      );
-      deps.announceAgent(customerId, row.agentId).catch(() => {});
-    }
-    return { status: 201, body: event.responseBody, replayed: false, outcome: 'accepted' };
+      exists: () => eventExists(db, event.id),
+      abandoned: giveBackClaim,
+      duplicate: async () => {
+        // A commit event under this key was stored first (a stale claim was taken over): count nothing twice.
+        const again = await findReservation(db, customerId, id);
+        if (again?.status === 'committed') return replayCommitted(again, hash);
+        throw unavailable();
+      },
+      committed: (agentState) => {
+        bus.publish(customerChannel(customerId), spendMessage(row.agentName, spend)).catch(() => {});
+        if (agentState) {
+          void afterConfirmedFlip(
+            deps,
+            customerId,
+            { id: row.agentId, name: row.agentName },
+            agentState,
+            'a reservation commit',
+          );
+        }
+        return { status: 201, body: event.responseBody, replayed: false, outcome: 'accepted' };
+      },
+    });
   };
 
   return {
@@ -242,8 +224,14 @@ export function createCommitService(deps: ReservationDeps) {
       input: CommitInput,
       receivedAt = Date.now(),
     ): Promise<ReservationOutcome> =>
-      answerWithinDeadline(deps, 'reservation_commit', 'reservation commit', receivedAt, (expired) =>
-        claimAndCommit(principal, id, input, commitRequestHash(input), expired),
+      answerWithinDeadline(
+        deps,
+        'reservation_commit',
+        'reservation commit',
+        receivedAt,
+        (expired, progress) =>
+          claimAndCommit(principal, id, input, commitRequestHash(input), expired, progress),
+        deadlineAnswer,
       ),
   };
 }

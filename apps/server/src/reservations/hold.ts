@@ -7,19 +7,18 @@
 import { customerChannel } from '../agents/live-channel.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
-import { ApiError, unavailable } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import { newId } from '../ids.js';
-import { decisionEffects, requestAgent } from '../spend/decision-effects.js';
-import { budgetJson, canonicalJson, declineBody } from '../spend/event-service.js';
+import { requestAgent } from '../spend/decision-effects.js';
+import { budgetJson, canonicalJson, deadlineAnswer, declineBody } from '../spend/event-service.js';
 import {
   answerWithinDeadline,
   claimDecision,
-  completeKeyQuietly,
   DeadlineExceeded,
   replayOf,
-  settleUncertainCommit,
-  undoQuietly,
+  tokenRefOf,
 } from '../spend/idempotent-request.js';
+import { persistDecided } from '../spend/money-pipeline.js';
 import type { Decline, SpendRequest } from '../spend/store.js';
 import { reservationJson } from './present.js';
 import {
@@ -79,10 +78,10 @@ export function createHoldService(deps: ReservationDeps) {
     input: HoldInput,
     hash: string,
     expired: () => boolean,
+    progress: { committing: boolean },
   ): Promise<ReservationOutcome> => {
     const customerId = principal.customerId;
     const agent = await requestAgent(directory, principal, input.agent);
-    const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();
 
     const now = Date.now();
@@ -93,10 +92,11 @@ export function createHoldService(deps: ReservationDeps) {
       agentId: agent.id,
       runId: input.run,
       amountMicros: input.amountMicros,
+      token: id,
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       now,
-      hold: { holdId: id, expiresAt },
+      hold: { expiresAt },
     };
     const claimed = await claimDecision(deps, request, expired, {
       find: () => findReservationByKey(db, customerId, input.idempotencyKey),
@@ -126,55 +126,48 @@ export function createHoldService(deps: ReservationDeps) {
       { ...row, agentName: agent.name, finishedAt: accepted ? null : now },
       now,
     );
-    const effects = decisionEffects(customerId, agent.id, decision, now, { reservation_id: id });
     if (decision.outcome === 'accepted') {
-      row.responseBody = {
-        reservation,
-        budget: budgetJson(agent, customer.monthLimitMicros, decision.spend, now),
-      };
+      row.responseBody = { reservation, budget: budgetJson(decision.limits, decision.spend, now) };
     } else {
       row.responseBody = reservationDeclineBody(decision.decline, reservation);
     }
 
-    let inserted: boolean;
-    try {
-      inserted = await insertReservation(db, row, effects);
-    } catch {
-      // The COMMIT's fate may be unknown: ask PostgreSQL in the background, keeping the key claimed meanwhile.
-      void settleUncertainCommit(deps, request, decision, () => reservationExists(db, id));
-      throw unavailable();
-    }
-    if (!inserted) {
-      // Another request with this key was stored first (the store had forgotten the key): this one holds nothing.
-      await undoQuietly(deps, request, decision);
-      return replay(customerId, input.idempotencyKey, hash);
-    }
-    await completeKeyQuietly(deps, request);
-
-    if (decision.outcome === 'declined') {
-      bus
-        .publish(customerChannel(customerId), {
-          type: 'declined',
-          data: { agent: agent.name, code: row.declineCode, reservation },
-        })
-        .catch(() => {});
-    }
-    if (effects.agentChange) {
-      await directory.invalidate({ customerId, agentId: agent.id });
-      deps.announceAgent(customerId, agent.id).catch(() => {});
-    }
-    return {
-      status: row.responseStatus,
-      body: row.responseBody,
-      replayed: false,
-      outcome: accepted ? 'accepted' : 'declined',
-    };
+    // A reservation declined for a limit never flips the kill switch (SPEC §6): an estimate is not spend.
+    return persistDecided(deps, {
+      ref: tokenRefOf(request),
+      decidedAt: now,
+      progress,
+      persist: () => insertReservation(db, row),
+      exists: () => reservationExists(db, id),
+      duplicate: () => replay(customerId, input.idempotencyKey, hash),
+      committed: () => {
+        if (decision.outcome === 'declined') {
+          bus
+            .publish(customerChannel(customerId), {
+              type: 'declined',
+              data: { agent: agent.name, code: row.declineCode, reservation },
+            })
+            .catch(() => {});
+        }
+        return {
+          status: row.responseStatus,
+          body: row.responseBody,
+          replayed: false,
+          outcome: accepted ? 'accepted' : 'declined',
+        };
+      },
+    });
   };
 
   return {
     create: (principal: Principal, input: HoldInput, receivedAt = Date.now()): Promise<ReservationOutcome> =>
-      answerWithinDeadline(deps, 'reservation', 'reservation', receivedAt, (expired) =>
-        decideAndStore(principal, input, holdRequestHash(input), expired),
+      answerWithinDeadline(
+        deps,
+        'reservation',
+        'reservation',
+        receivedAt,
+        (expired, progress) => decideAndStore(principal, input, holdRequestHash(input), expired, progress),
+        deadlineAnswer,
       ),
   };
 }

@@ -1,8 +1,11 @@
 // PostgreSQL side of reservations (SPEC §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
 // loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
-import { type AuditEntry, recordAudit } from '../audit.js';
 import { type Db, int8Of, type Queryable } from '../db/types.js';
-import { type AgentStatusChange, applyAgentChange } from '../spend/writer.js';
+import { COMMIT_AGE_LIMIT_MS, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';
+
+export { COMMIT_CLAIM_STALE_MS };
+
+import type { PersistResult } from '../spend/writer.js';
 import { epochMs, epochMsOrNull, isoOrNull } from '../time.js';
 
 export type StoredStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
@@ -32,12 +35,6 @@ export type NewReservation = Omit<
   ReservationRow,
   'agentName' | 'finishedAt' | 'eventId' | 'commitRequestHash' | 'commitClaimedAt'
 >;
-
-/**
- * A commit claim older than this is taken to belong to a request that died (crash) and may be taken over. Longer
- * than a request's deadline plus the time settleUncertainCommit may spend deciding a commit's fate.
- */
-export const COMMIT_CLAIM_STALE_MS = 120_000;
 
 interface DbRow {
   id: string;
@@ -114,44 +111,42 @@ export async function reservationExists(db: Queryable, id: string): Promise<bool
 }
 
 /**
- * Inserts a decided reservation request (held or declined) with the kill-switch flip and audit entry its decision
- * caused, in one transaction. false: another request with this idempotency key was stored first (nothing written).
+ * Inserts a decided reservation request (held or declined), unless another request with this idempotency key was
+ * stored first ('duplicate') or it was decided longer ago than COMMIT_AGE_LIMIT_MS by PostgreSQL's clock ('refused':
+ * it can never be stored any more, spend/bounds.ts). One statement, so it commits on its own.
  */
-export async function insertReservation(
-  db: Db,
-  row: NewReservation,
-  effects: { agentChange?: AgentStatusChange; audit?: AuditEntry },
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query(
-      `INSERT INTO reservations (id, customer_id, agent_id, run_id, amount_micros, status, decline_code,
+export async function insertReservation(db: Db, row: NewReservation): Promise<PersistResult> {
+  const { rows } = await db.query<{ inserted: boolean; fresh: boolean }>(
+    `WITH fresh AS (SELECT $13::timestamptz >= statement_timestamp() - $15::interval AS ok),
+     inserted AS (
+       INSERT INTO reservations (id, customer_id, agent_id, run_id, amount_micros, status, decline_code,
                                  idempotency_key, request_hash, response_status, response_body, expires_at,
                                  created_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14 FROM fresh WHERE fresh.ok
        ON CONFLICT (customer_id, idempotency_key) DO NOTHING
-       RETURNING id`,
-      [
-        row.id,
-        row.customerId,
-        row.agentId,
-        row.runId,
-        row.amountMicros,
-        row.status,
-        row.declineCode,
-        row.idempotencyKey,
-        row.requestHash,
-        row.responseStatus,
-        JSON.stringify(row.responseBody),
-        isoOrNull(row.expiresAt),
-        isoOrNull(row.createdAt),
-        row.status === 'declined' ? isoOrNull(row.createdAt) : null,
-      ],
-    );
-    if (rows.length === 0) return false;
-    if (effects.agentChange) await applyAgentChange(tx, effects.agentChange);
-    if (effects.audit) await recordAudit(tx, effects.audit);
-    return true;
-  });
+       RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, (SELECT ok FROM fresh) AS fresh`,
+    [
+      row.id,
+      row.customerId,
+      row.agentId,
+      row.runId,
+      row.amountMicros,
+      row.status,
+      row.declineCode,
+      row.idempotencyKey,
+      row.requestHash,
+      row.responseStatus,
+      JSON.stringify(row.responseBody),
+      isoOrNull(row.expiresAt),
+      isoOrNull(row.createdAt),
+      row.status === 'declined' ? isoOrNull(row.createdAt) : null,
+      `${COMMIT_AGE_LIMIT_MS} milliseconds`,
+    ],
+  );
+  const result = rows[0];
+  if (result?.inserted) return { outcome: 'inserted', agentState: null };
+  return result?.fresh ? { outcome: 'duplicate' } : { outcome: 'refused' };
 }
 
 /**

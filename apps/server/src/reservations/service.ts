@@ -7,16 +7,7 @@ import { createReleaseService } from './release.js';
 import type { ReservationDeps } from './types.js';
 
 export function createReservationServices(ctx: AppContext) {
-  const deps: ReservationDeps = {
-    db: ctx.db,
-    store: ctx.spend.store,
-    metrics: ctx.metrics,
-    log: ctx.log,
-    writer: ctx.spend.writer,
-    directory: ctx.spend.directory,
-    bus: ctx.bus,
-    announceAgent: (customerId, agentId) => ctx.spend.agents.announce(customerId, agentId),
-  };
+  const deps: ReservationDeps = ctx.spend.moneyPath;
   return {
     ...createHoldService(deps),
     ...createCommitService(deps),

@@ -1,30 +1,40 @@
 // The budget decision rules of SPEC §5/§6 as pure functions over already-read state. The memory store calls
-// them directly; lua/decide.lua mirrors them line for line (keep the two in step — the contract suite
-// runs the same cases against both). No I/O and no clock here: `now` always comes from the request.
+// them directly; lua/rules.lua mirrors them function for function, and test/spend/parity.test.ts feeds the same
+// random cases to both (through EVAL) so the two copies cannot drift. No I/O and no clock: `now` comes in.
 import { dayKey, dayResetsAt, monthKey, monthResetsAt, velocityWindow } from '../budget/periods.js';
-import type { AgentState, CustomerState, Decline, SpendSnapshot } from './store.js';
+import type {
+  AgentState,
+  CustomerState,
+  Decline,
+  SpendSnapshot,
+  StoredAgent,
+  SuspendReason,
+} from './store.js';
 
 /** A completed idempotency key is remembered this long in the store (PostgreSQL's unique index backs it up). */
 export const KEY_TTL_SECONDS = 4 * 24 * 3600;
 /**
- * An in-flight claim expires after this long, so a process that died between decide() and completeKey()
- * does not leave the key answering 409 forever; a retry after that is decided afresh and PostgreSQL's
- * UNIQUE (customer_id, idempotency_key) turns a late duplicate into a replay (the caller then undoes).
+ * An in-flight claim expires after this long, so a process that died between decide() and complete() does not
+ * leave the key answering 409 forever; a retry after that is decided afresh and PostgreSQL's unique index turns a
+ * late duplicate into a replay (the caller then undoes).
  */
 export const IN_FLIGHT_TTL_SECONDS = 120;
 /** Run counters live 30 days after their last use. */
 export const RUN_TTL_SECONDS = 30 * 24 * 3600;
-/** Month counters are kept until 35 days after the month ends, day counters 2 days after the day ends. */
-const MONTH_KEEP_AFTER_MS = 35 * 86_400_000;
-const DAY_KEEP_AFTER_MS = 2 * 86_400_000;
+/**
+ * An agent's or customer's cached state and period counters are kept this long after their last write (longer
+ * than a month plus its grace, so a month counter never expires while its month runs and the agent is active).
+ */
+export const STATE_KEEP_SECONDS = 40 * 24 * 3600;
 /**
  * Velocity buckets are pruned to the window on every write, so the bucket set stays ~62 fields; the set
- * itself is kept at least this long after its last write (longer than the window's own ttlSeconds) so an
- * agent idle for a few minutes does not need a PostgreSQL rebuild on its next event.
+ * itself is kept at least this long after its last write so an agent idle for a few minutes needs no rebuild.
  */
 export const VELOCITY_KEEP_SECONDS = 2 * 24 * 3600;
-/** Holds structures of a customer are kept this long after their last change (holds live at most 1 h). */
+/** Holds and entries structures of a customer are kept this long after their last change (holds live ≤ 1 h). */
 export const HOLDS_KEEP_SECONDS = 7 * 24 * 3600;
+/** Per-second contributions (for the reconciler's exact repair) are kept this long after their last write. */
+export const CONTRIBUTIONS_KEEP_SECONDS = 600;
 /** At most this many expired holds are dropped per operation; the rest go on the next ones (never under-counts). */
 export const EXPIRE_BATCH = 200;
 
@@ -39,16 +49,21 @@ export type MissingPart =
   | 'velocity'
   | 'run';
 
-export type ClaimCheck = 'claim' | 'in_flight' | 'replay' | 'reused';
+export type ClaimCheck = 'claim' | 'in_flight' | 'replay' | 'reused' | 'rerun';
 
-/** What a known key tells a new request with `requestHash` (SPEC §5 idempotency). */
+/**
+ * What a known key tells a new request with `requestHash` and `token` (SPEC §5 idempotency). `rerun`: the claim is
+ * this very request's (its reply was lost, or it is deciding again after a rebuild): replace its earlier decision.
+ */
 export function checkClaim(
-  stored: { requestHash: string; completed: boolean } | undefined,
+  stored: { requestHash: string; completed: boolean; token: string } | undefined,
   requestHash: string,
+  token: string,
 ): ClaimCheck {
   if (stored === undefined) return 'claim';
   if (stored.requestHash !== requestHash) return 'reused';
-  return stored.completed ? 'replay' : 'in_flight';
+  if (stored.completed) return 'replay';
+  return stored.token === token ? 'rerun' : 'in_flight';
 }
 
 export interface PeriodKeys {
@@ -67,18 +82,11 @@ export function periodKeys(now: number): PeriodKeys {
   };
 }
 
-/** Relative TTLs (ms) for counters written at `now` — relative, so a skew between request time and store clock is harmless. */
-export function counterTtls(now: number, periods: PeriodKeys): { monthMs: number; dayMs: number } {
-  return {
-    monthMs: periods.monthResetsAt + MONTH_KEEP_AFTER_MS - now,
-    dayMs: periods.dayResetsAt + DAY_KEEP_AFTER_MS - now,
-  };
-}
-
 /**
- * Spend of one agent (and its customer) as read before a decision. Held = open holds.
- * velocity is null when the agent has no velocity limit (not tracked), run is null when the run is not
- * tracked (no runId, or no run limit and no counter).
+ * Spend of one agent (and its customer) as read before a decision. Counters hold every counted amount, confirmed
+ * or not; `pendingAgent` is the agent's counted spend not yet confirmed committed (its entries), so
+ * counter − pendingAgent is what PostgreSQL is known to hold. velocity is null when the agent has no velocity
+ * limit (not tracked), run is null when the run is not tracked (no runId, or no run limit and no counter).
  */
 export interface SpendView {
   customerMonth: number;
@@ -87,6 +95,7 @@ export interface SpendView {
   velocity: number | null;
   run: number | null;
   held: { customer: number; agent: number; run: number };
+  pendingAgent: number;
 }
 
 /**
@@ -125,33 +134,56 @@ export function applyAccept(view: SpendView, amount: number, hold: boolean): Spe
     agentDay: view.agentDay + amount,
     velocity: view.velocity === null ? null : view.velocity + amount,
     run: view.run === null ? null : view.run + amount,
+    pendingAgent: view.pendingAgent + amount,
   };
 }
 
 /**
- * A budget_exceeded suspension lifts by itself once the period that caused it is over, i.e. its period key
- * is neither the current month nor the current day. One without a period (should not happen) never lifts.
+ * A budget_exceeded suspension lifts by itself once the period that caused it is over, i.e. its period key is
+ * neither the current month nor the current day. The rule is applied where the state is read (here, the Lua
+ * scripts, agents/present.ts): nothing has to write the lift, so nothing can race it.
  */
-export function suspensionEnded(agent: AgentState, periods: PeriodKeys): boolean {
+export function suspensionLapsed(state: AgentState, periods: PeriodKeys): boolean {
   return (
-    agent.status === 'suspended' &&
-    agent.suspendedReason === 'budget_exceeded' &&
-    agent.suspendedPeriod !== null &&
-    agent.suspendedPeriod !== periods.monthKey &&
-    agent.suspendedPeriod !== periods.dayKey
+    state.status === 'suspended' &&
+    state.suspendedReason === 'budget_exceeded' &&
+    state.suspendedPeriod !== null &&
+    state.suspendedPeriod !== periods.monthKey &&
+    state.suspendedPeriod !== periods.dayKey
   );
 }
 
-export function activeState(agent: AgentState): AgentState {
-  return { ...agent, status: 'active', suspendedReason: null, suspendedAt: null, suspendedPeriod: null };
+/**
+ * Whether the agent declines everything, and why: its row says suspended (and the suspension has not lapsed), or a
+ * provisional suspend or flip is waiting for PostgreSQL — when in doubt the agent is suspended, never active.
+ */
+export function effectiveSuspension(
+  agent: StoredAgent,
+  periods: PeriodKeys,
+  now: number,
+): { reason: SuspendReason; at: number } | null {
+  const { state, provisional } = agent;
+  if (state.status === 'suspended' && !suspensionLapsed(state, periods)) {
+    return { reason: state.suspendedReason ?? 'manual', at: state.suspendedAt ?? now };
+  }
+  if (provisional) return { reason: provisional.reason, at: provisional.at };
+  return null;
 }
 
-export type Verdict =
-  | { kind: 'accept' }
-  /** `suspendTo` is the agent state to write in the same atomic step (the kill switch), or null. */
-  | { kind: 'decline'; decline: Decline; suspendTo: AgentState | null };
+/** The provisional flip a decline places: the suspension it would set, named by reason and period key. */
+export interface Flip {
+  reason: 'budget_exceeded' | 'velocity_exceeded';
+  /** The month/day key a budget_exceeded suspension lifts after; null for velocity (lifts only on resume). */
+  periodKey: string | null;
+}
 
-/** Sum of the velocity buckets inside the window at `now` (buckets: index → micros). */
+export type Verdict = { kind: 'accept' } | { kind: 'decline'; decline: Decline; flip: Flip | null };
+
+/**
+ * Sum of the velocity buckets inside the window at `now` (buckets: index → micros). Buckets AHEAD of the current
+ * one count too: they were written by an instance whose clock runs ahead, and leaving them out would under-count
+ * (docs/architecture.md "One clock"); counting them can only over-count, the safe side.
+ */
 export function velocityInWindow(
   buckets: Iterable<[number, number]>,
   now: number,
@@ -159,225 +191,138 @@ export function velocityInWindow(
 ): number {
   const window = velocityWindow(now, windowSeconds);
   let sum = 0;
-  for (const [bucket, micros] of buckets) {
-    if (bucket >= window.firstBucket && bucket <= window.currentBucket) sum += micros;
-  }
+  for (const [bucket, micros] of buckets) if (bucket >= window.firstBucket) sum += micros;
   return sum;
 }
 
+/** Committed spend as far as the store knows it: a counter less the agent's not-yet-confirmed entries. */
+const committed = (counter: number, pending: number) => Math.max(0, counter - pending);
+
 /**
- * Steps 1–4 of SPEC §5 for an agent whose lifted suspension (if any) was already applied.
- * Landing exactly on a limit is accepted; null limits never decline.
+ * Steps 1–4 of SPEC §5 (and §6 for a hold). Landing exactly on a limit is accepted; null limits never decline.
+ * An agent-limit decline of an event (not a hold, SPEC §6) flips the kill switch only when the agent's committed
+ * spend with this amount breaks the limit: uncommitted spend (other requests still in flight) may decline an event
+ * but never flip the switch (a request that then fails would have suspended the agent for nothing).
  */
 export function judge(input: {
-  agent: AgentState;
+  agent: StoredAgent;
   customer: CustomerState;
   view: SpendView;
   amount: number;
   runId: string | null;
+  hold: boolean;
   periods: PeriodKeys;
   now: number;
 }): Verdict {
-  const { agent, customer, view, amount, periods, now } = input;
-  if (agent.status === 'suspended') {
+  const { agent, customer, view, amount, periods } = input;
+  const suspension = effectiveSuspension(agent, periods, input.now);
+  if (suspension) {
     return {
       kind: 'decline',
-      decline: {
-        code: 'agent_suspended',
-        reason: agent.suspendedReason ?? 'manual',
-        suspendedAt: agent.suspendedAt ?? now,
-      },
-      suspendTo: null,
+      decline: { code: 'agent_suspended', reason: suspension.reason, suspendedAt: suspension.at },
+      flip: null,
     };
   }
   const customerSpent = view.customerMonth + view.held.customer;
   if (customer.monthLimitMicros !== null && customerSpent + amount > customer.monthLimitMicros) {
-    return {
-      kind: 'decline',
-      decline: {
-        code: 'budget_exceeded',
-        scope: 'customer',
-        period: 'month',
-        limitMicros: customer.monthLimitMicros,
-        spentMicros: customerSpent,
-        resetsAt: periods.monthResetsAt,
-        suspended: null,
-      },
-      suspendTo: null,
-    };
+    return over('customer', 'month', customer.monthLimitMicros, customerSpent, periods.monthResetsAt, null);
   }
-  const limits = agent.limits;
+  const limits = agent.state.limits;
   if (input.runId !== null && limits.runMicros !== null) {
     const runSpent = (view.run ?? 0) + view.held.run;
     if (runSpent + amount > limits.runMicros) {
-      return {
-        kind: 'decline',
-        decline: {
-          code: 'budget_exceeded',
-          scope: 'agent',
-          period: 'run',
-          limitMicros: limits.runMicros,
-          spentMicros: runSpent,
-          resetsAt: null,
-          suspended: null,
-        },
-        suspendTo: null,
-      };
+      return over('agent', 'run', limits.runMicros, runSpent, null, null);
     }
   }
+  const mayFlip = (counter: number, limit: number) =>
+    !input.hold && committed(counter, view.pendingAgent) + amount > limit;
   const agentMonth = view.agentMonth + view.held.agent;
   if (limits.monthMicros !== null && agentMonth + amount > limits.monthMicros) {
-    return budgetSuspension(
-      agent,
-      'month',
-      limits.monthMicros,
-      agentMonth,
-      periods.monthResetsAt,
-      periods.monthKey,
-      now,
-    );
+    const flip = mayFlip(view.agentMonth, limits.monthMicros)
+      ? { reason: 'budget_exceeded' as const, periodKey: periods.monthKey }
+      : null;
+    return over('agent', 'month', limits.monthMicros, agentMonth, periods.monthResetsAt, flip);
   }
   const agentDay = view.agentDay + view.held.agent;
   if (limits.dayMicros !== null && agentDay + amount > limits.dayMicros) {
-    return budgetSuspension(
-      agent,
-      'day',
-      limits.dayMicros,
-      agentDay,
-      periods.dayResetsAt,
-      periods.dayKey,
-      now,
-    );
+    const flip = mayFlip(view.agentDay, limits.dayMicros)
+      ? { reason: 'budget_exceeded' as const, periodKey: periods.dayKey }
+      : null;
+    return over('agent', 'day', limits.dayMicros, agentDay, periods.dayResetsAt, flip);
   }
   if (limits.velocity !== null) {
     // The agent's open holds count here too (SPEC §6), not only in month/day/run: otherwise a loop could
     // keep reserving past the rate limit and only be stopped once its commits land in the window.
     const velocity = (view.velocity ?? 0) + view.held.agent;
     if (velocity + amount > limits.velocity.maxMicros) {
-      return velocitySuspension(agent, limits.velocity.maxMicros, velocity, now);
+      const flip = mayFlip(view.velocity ?? 0, limits.velocity.maxMicros)
+        ? { reason: 'velocity_exceeded' as const, periodKey: null }
+        : null;
+      return over('agent', 'velocity', limits.velocity.maxMicros, velocity, null, flip);
     }
   }
   return { kind: 'accept' };
 }
 
-/** Over an agent limit: declined, and the kill switch flips (the suspension the decline reports). */
-function suspension(
-  agent: AgentState,
-  over: {
-    period: 'month' | 'day' | 'velocity';
-    limitMicros: number;
-    spentMicros: number;
-    resetsAt: number | null;
-    reason: 'budget_exceeded' | 'velocity_exceeded';
-    /** The month/day key a budget_exceeded suspension lifts after; null for velocity (lifts only on resume). */
-    periodKey: string | null;
-  },
-  now: number,
+function over(
+  scope: 'agent' | 'customer',
+  period: 'month' | 'day' | 'velocity' | 'run',
+  limitMicros: number,
+  spentMicros: number,
+  resetsAt: number | null,
+  flip: Flip | null,
 ): Verdict {
-  const { period, limitMicros, spentMicros, resetsAt, reason, periodKey } = over;
   return {
     kind: 'decline',
     decline: {
       code: 'budget_exceeded',
-      scope: 'agent',
+      scope,
       period,
       limitMicros,
       spentMicros,
       resetsAt,
-      suspended: { reason, period: periodKey },
+      suspended: flip ? { reason: flip.reason, period: flip.periodKey } : null,
     },
-    suspendTo: {
-      ...agent,
-      status: 'suspended',
-      suspendedReason: reason,
-      suspendedAt: now,
-      suspendedPeriod: periodKey,
-    },
+    flip,
   };
 }
 
-const velocitySuspension = (agent: AgentState, limitMicros: number, spentMicros: number, now: number) =>
-  suspension(
-    agent,
-    {
-      period: 'velocity',
-      limitMicros,
-      spentMicros,
-      resetsAt: null,
-      reason: 'velocity_exceeded',
-      periodKey: null,
-    },
-    now,
-  );
-
-const budgetSuspension = (
-  agent: AgentState,
-  period: 'month' | 'day',
-  limitMicros: number,
-  spentMicros: number,
-  resetsAt: number,
-  periodKey: string,
-  now: number,
-) =>
-  suspension(
-    agent,
-    { period, limitMicros, spentMicros, resetsAt, reason: 'budget_exceeded', periodKey },
-    now,
-  );
-
 /**
- * After a reservation commit counted its actual cost (SPEC §6: "if the limit is now exceeded the kill switch flips
- * for what comes next"): the switch flips when the agent's month or day SPEND alone is now above its limit
- * (budget_exceeded), or its spend inside the velocity window is (velocity_exceeded) — other open holds do not
- * trigger it. Only an active agent is flipped; an already suspended one keeps its reason.
+ * After a reservation commit counts its actual cost (SPEC §6: "if the limit is now exceeded the kill switch flips
+ * for what comes next"): the switch flips when the agent's committed month, day or velocity-window spend with the
+ * actual cost is above its limit — other open holds and unconfirmed spend do not trigger it. Only an agent that is
+ * not suspended (nor provisionally) is flipped. `view` is the view BEFORE the cost was counted.
  */
 export function judgeAfterCommit(input: {
-  agent: AgentState;
-  agentMonth: number;
-  agentDay: number;
-  /** Spend inside the velocity window after the commit; null when the agent has no velocity limit. */
-  velocity: number | null;
+  agent: StoredAgent;
+  view: SpendView;
+  actual: number;
   periods: PeriodKeys;
   now: number;
 }): Verdict {
-  const { agent, periods, now } = input;
-  if (agent.status !== 'active') return { kind: 'accept' };
-  const limits = agent.limits;
-  if (limits.monthMicros !== null && input.agentMonth > limits.monthMicros) {
-    return budgetSuspension(
-      agent,
-      'month',
-      limits.monthMicros,
-      input.agentMonth,
-      periods.monthResetsAt,
-      periods.monthKey,
-      now,
-    );
+  const { agent, view, actual, periods } = input;
+  if (effectiveSuspension(agent, periods, input.now)) return { kind: 'accept' };
+  const limits = agent.state.limits;
+  const after = (counter: number) => committed(counter, view.pendingAgent) + actual;
+  if (limits.monthMicros !== null && after(view.agentMonth) > limits.monthMicros) {
+    return over('agent', 'month', limits.monthMicros, view.agentMonth + actual, periods.monthResetsAt, {
+      reason: 'budget_exceeded',
+      periodKey: periods.monthKey,
+    });
   }
-  if (limits.dayMicros !== null && input.agentDay > limits.dayMicros) {
-    return budgetSuspension(
-      agent,
-      'day',
-      limits.dayMicros,
-      input.agentDay,
-      periods.dayResetsAt,
-      periods.dayKey,
-      now,
-    );
+  if (limits.dayMicros !== null && after(view.agentDay) > limits.dayMicros) {
+    return over('agent', 'day', limits.dayMicros, view.agentDay + actual, periods.dayResetsAt, {
+      reason: 'budget_exceeded',
+      periodKey: periods.dayKey,
+    });
   }
-  if (limits.velocity !== null && input.velocity !== null && input.velocity > limits.velocity.maxMicros) {
-    return velocitySuspension(agent, limits.velocity.maxMicros, input.velocity, now);
+  if (limits.velocity !== null && view.velocity !== null) {
+    if (after(view.velocity) > limits.velocity.maxMicros) {
+      return over('agent', 'velocity', limits.velocity.maxMicros, view.velocity + actual, null, {
+        reason: 'velocity_exceeded',
+        periodKey: null,
+      });
+    }
   }
   return { kind: 'accept' };
-}
-
-/** True when `current` is still exactly the suspension that `decline` (decided at `now`) set. */
-export function isSuspensionOf(current: AgentState, decline: Decline, now: number): boolean {
-  if (decline.code !== 'budget_exceeded' || decline.suspended === null) return false;
-  return (
-    current.status === 'suspended' &&
-    current.suspendedReason === decline.suspended.reason &&
-    current.suspendedPeriod === decline.suspended.period &&
-    current.suspendedAt === now
-  );
 }

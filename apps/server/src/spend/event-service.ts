@@ -1,9 +1,5 @@
-// POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store → group commit to
-// PostgreSQL → answer, marking the idempotency key completed (and publishing the spend) without waiting for either.
-// Every path after decide() ends in exactly one of "committed + completeKey" or "undo" (or, when PostgreSQL cannot
-// tell us whether a commit happened, counters left high for the reconciler — the safe side), even when the HTTP
-// answer was already given up on (deadline → 503), so a counter is never left counting an event PostgreSQL does not
-// have (except after a crash: see reconciler.ts).
+// POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store (idempotent-request.ts)
+// → group commit to PostgreSQL and complete-or-undo (money-pipeline.ts) → answer, publishing the spend for dashboards.
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
 import { sha256Hex } from '../auth/secrets.js';
@@ -11,24 +7,24 @@ import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayResetsAt, monthResetsAt } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
-import { ApiError, unavailable } from '../http/errors.js';
+import { ApiError, notConfirmed, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import { isoOrNull } from '../time.js';
-import { decisionEffects, requestAgent, spendMessage } from './decision-effects.js';
+import { requestAgent, spendMessage } from './decision-effects.js';
+import { flipCandidate } from './flips.js';
 import {
   answerWithinDeadline,
   claimDecision,
-  completeKeyQuietly,
   DeadlineExceeded,
   type DecisionDeps,
   type MoneyOutcome,
   replayOf,
-  settleUncertainCommit,
-  undoQuietly,
+  tokenRefOf,
 } from './idempotent-request.js';
-import type { Decline, SpendRequest, SpendSnapshot } from './store.js';
-import { type EventRow, type EventWriter, type PersistItem, WriterClosedError } from './writer.js';
+import { persistDecided } from './money-pipeline.js';
+import type { AgentState, AppliedLimits, Decline, SpendRequest, SpendSnapshot } from './store.js';
+import { type EventRow, type EventWriter, KEY_SCOPE_CLIENT } from './writer.js';
 
 /** Dashboards need a change within 1 s; publishing every event of a busy agent would flood pub/sub. */
 const SPEND_PUBLISH_INTERVAL_MS = 250;
@@ -89,20 +85,15 @@ function period(limit: number | null, spent: number, resetsAt: number | null): P
   };
 }
 
-/** The `budget` object of SPEC §5: spend as the decision saw it (holds included) against the limits. */
-export function budgetJson(
-  agent: AgentInfo,
-  customerMonthLimit: number | null,
-  spend: SpendSnapshot,
-  now: number,
-) {
+/** The `budget` object of SPEC §5: spend as the decision saw it (holds included) against the limits it applied. */
+export function budgetJson(limits: AppliedLimits, spend: SpendSnapshot, now: number) {
   return {
     agent: {
-      month: period(agent.limits.monthMicros, spend.agent.monthMicros, monthResetsAt(now)),
-      day: period(agent.limits.dayMicros, spend.agent.dayMicros, dayResetsAt(now)),
-      velocity: period(agent.limits.velocity?.maxMicros ?? null, spend.agent.velocityMicros, null),
+      month: period(limits.agent.monthMicros, spend.agent.monthMicros, monthResetsAt(now)),
+      day: period(limits.agent.dayMicros, spend.agent.dayMicros, dayResetsAt(now)),
+      velocity: period(limits.agent.velocity?.maxMicros ?? null, spend.agent.velocityMicros, null),
     },
-    customer: { month: period(customerMonthLimit, spend.customer.monthMicros, monthResetsAt(now)) },
+    customer: { month: period(limits.customerMonthMicros, spend.customer.monthMicros, monthResetsAt(now)) },
   };
 }
 
@@ -159,9 +150,32 @@ export interface MoneyPathDeps extends DecisionDeps {
   writer: EventWriter;
   directory: AgentDirectory;
   bus: Bus;
-  /** Publishes the agent object after a decision flipped its kill switch (agents/service.ts announce). */
+  /** Publishes the agent object after a commit flipped its kill switch (agents/service.ts announce). */
   announceAgent(customerId: string, agentId: string): Promise<void>;
 }
+
+/**
+ * After PostgreSQL confirmed a kill-switch flip: every instance's caches forget the agent and dashboards hear of it
+ * (best effort: the event is committed and the store has the row).
+ */
+export async function afterConfirmedFlip(
+  deps: MoneyPathDeps,
+  customerId: string,
+  agent: { id: string; name: string },
+  state: AgentState,
+  cause: string,
+): Promise<void> {
+  await deps.directory.invalidate({ customerId, agentId: agent.id });
+  deps.log.warn(
+    { agent: agent.name, reason: state.suspendedReason, period: state.suspendedPeriod },
+    `kill switch flipped by ${cause}`,
+  );
+  deps.announceAgent(customerId, agent.id).catch(() => {});
+}
+
+/** What the deadline answers for a money request: "not confirmed" once its commit was under way. */
+export const deadlineAnswer = (progress: { committing: boolean }) =>
+  progress.committing ? notConfirmed() : unavailable();
 
 export function createEventService(deps: MoneyPathDeps): EventService {
   const { db, writer, directory, bus } = deps;
@@ -194,8 +208,9 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       response_body: unknown;
       request_hash: string;
     }>(
-      `SELECT response_status, response_body, request_hash FROM events WHERE customer_id = $1 AND idempotency_key = $2`,
-      [customerId, key],
+      `SELECT response_status, response_body, request_hash FROM events
+        WHERE customer_id = $1 AND key_scope = $2 AND idempotency_key = $3`,
+      [customerId, KEY_SCOPE_CLIENT, key],
     );
     return rows[0] ?? null;
   };
@@ -224,18 +239,20 @@ export function createEventService(deps: MoneyPathDeps): EventService {
     input: EventInput,
     hash: string,
     expired: () => boolean,
+    progress: { committing: boolean },
   ): Promise<EventOutcome> => {
     const customerId = principal.customerId;
     const agent = await requestAgent(directory, principal, input.agent);
-    const customer = await directory.customer(customerId);
     if (expired()) throw new DeadlineExceeded();
 
     const now = Date.now();
+    const eventId = newId('evt');
     const request: SpendRequest = {
       customerId,
       agentId: agent.id,
       runId: input.run,
       amountMicros: input.costMicros,
+      token: eventId,
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       now,
@@ -248,7 +265,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
     const { decision } = claimed;
 
     const row: EventRow = {
-      id: newId('evt'),
+      id: eventId,
       customerId,
       agentId: agent.id,
       runId: input.run,
@@ -256,6 +273,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       status: decision.outcome,
       declineCode: decision.outcome === 'declined' ? decision.decline.code : null,
       idempotencyKey: input.idempotencyKey,
+      keyScope: KEY_SCOPE_CLIENT,
       requestHash: hash,
       responseStatus: 0,
       responseBody: null,
@@ -265,59 +283,62 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       recordedAt: now,
     };
     const event = eventJson(row, agent.name);
-    const effects = decisionEffects(customerId, agent.id, decision, now, { event_id: row.id });
-    const item: PersistItem = { event: row, ...effects };
-    const agentChange = effects.agentChange;
+    const flip =
+      decision.outcome === 'declined'
+        ? flipCandidate(
+            customerId,
+            agent.id,
+            decision.decline,
+            input.costMicros,
+            { decidedAt: now, statusVersion: decision.statusVersion },
+            { event_id: row.id },
+          )
+        : undefined;
     if (decision.outcome === 'accepted') {
       row.responseStatus = 201;
-      row.responseBody = { event, budget: budgetJson(agent, customer.monthLimitMicros, decision.spend, now) };
+      row.responseBody = { event, budget: budgetJson(decision.limits, decision.spend, now) };
     } else {
       row.responseStatus = 403;
       row.responseBody = declineBody(decision.decline, event);
     }
 
-    let persisted: 'inserted' | 'duplicate';
-    try {
-      persisted = await writer.persist(item);
-    } catch (error) {
-      if (error instanceof WriterClosedError) await undoQuietly(deps, request, decision);
-      // Otherwise the commit's fate is unknown (a COMMIT can succeed and its answer be lost): settle it in the
-      // background by asking PostgreSQL, keeping the key claimed meanwhile (retries see 409, never a second count).
-      else void settleUncertainCommit(deps, request, decision, () => eventExists(db, row.id));
-      throw unavailable();
-    }
-    if (persisted === 'duplicate') {
-      // Another request with this key committed first (the store had forgotten the key): this one counts nothing.
-      await undoQuietly(deps, request, decision);
-      return replayFromDb(customerId, input.idempotencyKey, hash);
-    }
-    // Committed: the answer stands and need not wait for completeKey (a failure is only counted, see
-    // completeKeyQuietly). Until it lands, a retry of this key finds the key claimed, waits for it, and replays the
-    // row PostgreSQL now has: never a second count.
-    void completeKeyQuietly(deps, request);
-
-    if (decision.outcome === 'accepted') publishSpend(customerId, agent, decision.spend);
-    else {
-      bus
-        .publish(customerChannel(customerId), {
-          type: 'declined',
-          data: { agent: agent.name, code: row.declineCode, event },
-        })
-        .catch(() => {});
-    }
-    if (agentChange) {
-      await directory.invalidate({ customerId, agentId: agent.id });
-      deps.log.warn({ agent: agent.name, change: agentChange.status }, 'kill switch changed by a decision');
-      // The agent object for dashboards; best effort (the event is already committed).
-      deps.announceAgent(customerId, agent.id).catch(() => {});
-    }
-    return { status: row.responseStatus, body: row.responseBody, replayed: false, outcome: decision.outcome };
+    return persistDecided(deps, {
+      ref: tokenRefOf(request),
+      decidedAt: now,
+      progress,
+      persist: () => writer.persist({ event: row, ...(flip ? { flip } : {}) }),
+      exists: () => eventExists(db, row.id),
+      duplicate: () => replayFromDb(customerId, input.idempotencyKey, hash),
+      committed: (agentState) => {
+        if (decision.outcome === 'accepted') publishSpend(customerId, agent, decision.spend);
+        else {
+          bus
+            .publish(customerChannel(customerId), {
+              type: 'declined',
+              data: { agent: agent.name, code: row.declineCode, event },
+            })
+            .catch(() => {});
+        }
+        if (agentState) void afterConfirmedFlip(deps, customerId, agent, agentState, 'a declined event');
+        return {
+          status: row.responseStatus,
+          body: row.responseBody,
+          replayed: false,
+          outcome: decision.outcome,
+        };
+      },
+    });
   };
 
   return {
     record: (principal, input, receivedAt = Date.now()) =>
-      answerWithinDeadline(deps, 'event', 'event', receivedAt, (expired) =>
-        decideAndCommit(principal, input, requestHash(input), expired),
+      answerWithinDeadline(
+        deps,
+        'event',
+        'event',
+        receivedAt,
+        (expired, progress) => decideAndCommit(principal, input, requestHash(input), expired, progress),
+        deadlineAnswer,
       ),
   };
 }

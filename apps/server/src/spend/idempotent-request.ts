@@ -1,32 +1,37 @@
-// The idempotent decision both money paths share (POST /v1/events and POST /v1/reservations, and the commit of a
-// reservation for the deadline and the metrics): claim the key with one atomic decision in the spend store (rebuild
-// on a miss, wait for an in-flight twin), answer a replay/409/422/503 from what the store said, race the request
-// deadline, and take a count back when PostgreSQL certainly — or, settled later, probably — did not store it.
+// The decision half of every money request (POST /v1/events, POST /v1/reservations, and a reservation's commit):
+// one atomic decision in the spend store — rebuilt from PostgreSQL on a miss, run again with the same token when its
+// reply was lost, waiting briefly for an in-flight twin — answered with a replay/409/422/503 where it is not a fresh
+// decision, all against the request deadline. The other half (persist → complete or undo) is money-pipeline.ts.
+import { isUnavailableError } from '../db/errors.js';
 import type { Db } from '../db/types.js';
-import { ApiError, unavailable } from '../http/errors.js';
+import { ApiError, recovering, unavailable } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rebuildOnce } from './rebuild.js';
 import type { Decision, SpendRequest, SpendStore } from './store.js';
 
 /** The whole request must answer within this (SPEC: 503 fast, never a hang). */
-const DEADLINE_MS = 1_800;
+export const DEADLINE_MS = 1_800;
 const MAX_REBUILDS = 2;
+/** How often one store call is tried when its reply is lost (the same token: running it twice counts once). */
+const STORE_ATTEMPTS = 2;
 export const IN_FLIGHT_WAIT_MS = 1_000;
 export const IN_FLIGHT_POLL_MS = 20;
-const SETTLE_POLL_MS = 250;
-const SETTLE_RECHECK_MS = 2_000;
-const SETTLE_GIVE_UP_MS = 110_000;
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
 
 export class DeadlineExceeded extends Error {}
 
-/** What the shared decision helpers below need (the event service's and the reservation service's deps). */
+/** What the shared decision helpers need (the event service's and the reservation services' deps). */
 export interface DecisionDeps {
   db: Db;
   store: SpendStore;
   metrics: Metrics;
-  log: { warn(obj: unknown, msg: string): void };
+  log: { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
+  /** Aborted when the app closes: background settling stops (the reconciler finishes what it left). */
+  closing: AbortSignal;
 }
 
 /** A decision that counted (or held) the amount or declined it: the request goes on to PostgreSQL. */
@@ -40,38 +45,66 @@ export interface StoredAnswer<T> {
   replay(): Promise<T>;
 }
 
-/** What a store call answers when the counters it needs are absent (Decision's and commitHold's 'missing'). */
-type Missing = { outcome: 'missing'; what: string[] };
+/** What a store call answers when it cannot decide yet (Decision's and commitHold's 'missing' / 'recovering'). */
+type NotYet = { outcome: 'missing'; what: string[] } | { outcome: 'recovering'; retryAfterMs: number };
 
-const isMissing = <T extends object>(result: T | Missing): result is Missing =>
-  'outcome' in result && result.outcome === 'missing';
+const notYet = <T extends object>(result: T | NotYet): result is NotYet =>
+  'outcome' in result && (result.outcome === 'missing' || result.outcome === 'recovering');
+
+/**
+ * One store call that is safe to repeat (store.ts: token-keyed), repeated once when its reply is lost on the
+ * network; a store that stays unreachable is 503 — nothing was recorded unless the first attempt ran, and then its
+ * count is settled by undo (caller) or, at the latest, by the reconciler.
+ */
+export async function repeatable<T>(
+  deps: DecisionDeps,
+  operation: string,
+  expired: () => boolean,
+  call: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation });
+      if (attempt >= STORE_ATTEMPTS || expired() || !isUnavailableError(error)) throw error;
+    }
+  }
+}
 
 /**
  * Runs one store call; while the store answers 'missing', rebuilds the request's counters from PostgreSQL and runs
- * it again — at most MAX_REBUILDS times, then 503.
+ * it again — at most MAX_REBUILDS times, then 503. 'recovering' (the store lost data moments ago) is a 503 with the
+ * time it needs as Retry-After: nothing is counted meanwhile.
  */
 export async function withRebuild<T extends object>(
   deps: DecisionDeps,
   scope: Pick<SpendRequest, 'customerId' | 'agentId' | 'runId' | 'now'>,
-  attempt: () => Promise<T | Missing>,
-): Promise<Exclude<T, Missing>> {
+  attempt: () => Promise<T | NotYet>,
+): Promise<Exclude<T, NotYet>> {
   for (let rebuilds = 0; ; rebuilds++) {
     const result = await attempt();
-    if (!isMissing(result)) return result as Exclude<T, Missing>;
+    if (!notYet(result)) return result as Exclude<T, NotYet>;
+    if (result.outcome === 'recovering') throw recovering(Math.ceil(result.retryAfterMs / 1000));
     if (rebuilds >= MAX_REBUILDS) throw unavailable();
     deps.metrics.counterRebuilds.inc();
     await rebuildOnce(deps.store, deps.db, scope.customerId, scope.agentId, scope.runId, scope.now);
   }
 }
 
-async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest) {
+async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest, expired: () => boolean) {
   const { store, metrics } = deps;
-  return withRebuild(deps, request, async () => {
-    const started = process.hrtime.bigint();
-    const decision = await store.decide(request);
-    metrics.decisionDuration.observe({ store: store.kind }, Number(process.hrtime.bigint() - started) / 1e9);
-    return decision;
-  });
+  return withRebuild(deps, request, () =>
+    repeatable(deps, 'decide', expired, async () => {
+      const started = process.hrtime.bigint();
+      const decision = await store.decide(request);
+      metrics.decisionDuration.observe(
+        { store: store.kind },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+      return decision;
+    }),
+  );
 }
 
 /**
@@ -82,7 +115,7 @@ async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest) {
 async function decideWaitingForFirst(deps: DecisionDeps, request: SpendRequest, expired: () => boolean) {
   const started = Date.now();
   for (;;) {
-    const decision = await decideWithRebuild(deps, request);
+    const decision = await decideWithRebuild(deps, request, expired);
     if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
       return decision;
     await sleep(IN_FLIGHT_POLL_MS);
@@ -91,9 +124,9 @@ async function decideWaitingForFirst(deps: DecisionDeps, request: SpendRequest, 
 
 /**
  * Decides the request and answers every outcome that is not a fresh decision: the stored answer for a replay (also
- * when still in flight but PostgreSQL already has the row: its request died before completeKey), 409 while a twin is
- * in flight, 422 for a key reused with another body, 503 when the store could not be rebuilt. A fresh decision
- * past the deadline is undone, so nothing is left counted for a request answered 503.
+ * when still in flight but PostgreSQL already has the row: its request died before complete), 409 while a twin is in
+ * flight, 422 for a key reused with another body, 503 when the store could not be rebuilt. A fresh decision past
+ * the deadline is undone, so nothing is left counted for a request answered 503.
  */
 export async function claimDecision<T>(
   deps: DecisionDeps,
@@ -105,8 +138,10 @@ export async function claimDecision<T>(
   try {
     decision = await decideWaitingForFirst(deps, request, expired);
   } catch (error) {
-    if (!(error instanceof ApiError))
-      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'decide' });
+    if (!(error instanceof ApiError)) {
+      // The decide may have run with its reply lost: take back whatever it did under this token (idempotent).
+      void undoQuietly(deps, tokenRefOf(request));
+    }
     throw error;
   }
   switch (decision.outcome) {
@@ -128,83 +163,59 @@ export async function claimDecision<T>(
       return { answer: await stored.replay() };
   }
   if (expired()) {
-    await undoQuietly(deps, request, decision);
+    await undoQuietly(deps, tokenRefOf(request));
     throw new DeadlineExceeded();
   }
   return { decision };
 }
 
-export async function undoQuietly(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  decision: Decision,
-): Promise<void> {
-  try {
-    await deps.store.undo(request, decision);
-  } catch (error) {
-    // Counters stay high (the safe side) until the reconciler repairs them.
-    deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'undo' });
-    deps.log.warn({ err: error }, 'undo after a failed commit did not reach the spend store');
-  }
+/** The TokenRef of a decided request: what complete() and undo() act on. */
+export function tokenRefOf(request: SpendRequest) {
+  return {
+    customerId: request.customerId,
+    agentId: request.agentId,
+    runId: request.runId,
+    token: request.token,
+    claim: { idempotencyKey: request.idempotencyKey, requestHash: request.requestHash },
+  };
 }
 
-/**
- * Marks the key completed after the PostgreSQL commit. Never fails: the answer stands once committed. If it does not
- * reach the store, the claim expires by itself; until then a retry waits for the claim and finds the row in
- * PostgreSQL (claimDecision's in-flight branch) → replay, and afterwards PostgreSQL's unique index makes it a replay.
- */
-export async function completeKeyQuietly(deps: DecisionDeps, request: SpendRequest): Promise<void> {
-  try {
-    await deps.store.completeKey(request.customerId, request.idempotencyKey, request.requestHash);
-  } catch {
-    deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'complete_key' });
-  }
-}
+const UNDO_RETRY_MS = [200, 1_000, 5_000];
 
 /**
- * After a failed commit: committed after all (`committed()` asks PostgreSQL) → completeKey (a retry replays it);
- * absent at two checks SETTLE_RECHECK_MS apart (so a delayed COMMIT still on the wire is not missed) → undo (a retry
- * is decided afresh). PostgreSQL unreachable for SETTLE_GIVE_UP_MS → leave the counters high (the safe side) for
- * the reconciler; the claim then expires by itself and PostgreSQL's unique index still prevents a double record.
+ * Takes back what a request counted; never fails. A store that is unreachable is tried again a few times; after that
+ * the count stays high (the safe side) until the reconciler settles the entry from PostgreSQL's answer.
  */
-export async function settleUncertainCommit(
-  deps: DecisionDeps,
-  request: SpendRequest,
-  decision: Decision,
-  committed: () => Promise<boolean>,
-): Promise<void> {
-  const started = Date.now();
-  let absentSince: number | null = null;
-  while (Date.now() - started < SETTLE_GIVE_UP_MS) {
-    await sleep(absentSince === null ? SETTLE_POLL_MS : SETTLE_RECHECK_MS);
-    let exists: boolean;
+export async function undoQuietly(deps: DecisionDeps, ref: Parameters<SpendStore['undo']>[0]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
     try {
-      exists = await committed();
-    } catch {
-      absentSince = null;
-      continue;
-    }
-    if (exists) {
-      await deps.store
-        .completeKey(request.customerId, request.idempotencyKey, request.requestHash)
-        .catch(() => {});
+      await deps.store.undo(ref);
       return;
+    } catch (error) {
+      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'undo' });
+      const wait = UNDO_RETRY_MS[attempt];
+      if (wait === undefined || deps.closing.aborted) {
+        deps.log.warn(
+          { err: error, token: ref.token },
+          'undo did not reach the spend store; the reconciler settles it',
+        );
+        return;
+      }
+      await sleep(wait);
     }
-    if (absentSince !== null) {
-      await undoQuietly(deps, request, decision);
-      return;
-    }
-    absentSince = Date.now();
   }
-  deps.log.warn({ key: request.idempotencyKey }, 'commit outcome unknown: counters left for the reconciler');
 }
 
 /**
- * Runs `work` against the request deadline (counted from `receivedAt`): rejects with unavailable() when the deadline
- * wins, while `work` goes on in the background — it ends committed or undone, never half. `expired()` tells `work`
- * to stop before its next irreversible step.
+ * Runs `work` against the request deadline (counted from `receivedAt`): rejects with `onTimeout()` when the deadline
+ * wins, while `work` goes on in the background — it ends committed or undone, never half. `expired()` tells `work` to
+ * stop before its next irreversible step.
  */
-async function raceDeadline<T>(receivedAt: number, work: (expired: () => boolean) => Promise<T>): Promise<T> {
+async function raceDeadline<T>(
+  receivedAt: number,
+  work: (expired: () => boolean) => Promise<T>,
+  onTimeout: () => ApiError,
+): Promise<T> {
   const started = Math.min(receivedAt, Date.now());
   let timedOut = false;
   const expired = () => timedOut || Date.now() - started > DEADLINE_MS;
@@ -214,7 +225,7 @@ async function raceDeadline<T>(receivedAt: number, work: (expired: () => boolean
     timer = setTimeout(
       () => {
         timedOut = true;
-        reject(unavailable());
+        reject(onTimeout());
       },
       Math.max(0, DEADLINE_MS - (Date.now() - started)),
     );
@@ -244,18 +255,25 @@ export function replayOf(responseStatus: number, responseBody: unknown): MoneyOu
 }
 
 /**
- * raceDeadline plus the decisions metric for one kind of money request; anything that is not an ApiError is logged
- * (`<label> failed; answered 503`) and answered 503 (fail closed: nothing recorded, safe to retry with the same key).
+ * raceDeadline plus the decisions metric for one kind of money request. What is not an ApiError is logged and
+ * answered 503 (fail closed). `progress()` tells, when the deadline wins, whether the commit was already under way:
+ * then the 503 says the outcome is not confirmed (it may still be recorded), never that nothing was recorded.
  */
 export async function answerWithinDeadline<T extends MoneyOutcome>(
   deps: DecisionDeps,
   kind: 'event' | 'reservation' | 'reservation_commit',
   label: string,
   receivedAt: number,
-  work: (expired: () => boolean) => Promise<T>,
+  work: (expired: () => boolean, progress: { committing: boolean }) => Promise<T>,
+  onTimeout: (progress: { committing: boolean }) => ApiError,
 ): Promise<T> {
+  const progress = { committing: false };
   try {
-    const outcome = await raceDeadline(receivedAt, work);
+    const outcome = await raceDeadline(
+      receivedAt,
+      (expired) => work(expired, progress),
+      () => onTimeout(progress),
+    );
     deps.metrics.events.inc({
       kind,
       outcome: outcome.outcome,
@@ -263,7 +281,7 @@ export async function answerWithinDeadline<T extends MoneyOutcome>(
     });
     return outcome;
   } catch (error) {
-    const apiError = error instanceof ApiError ? error : toApiError(error);
+    const apiError = error instanceof ApiError ? error : unavailable();
     if (!(error instanceof ApiError)) deps.log.warn({ err: error }, `${label} failed; answered 503`);
     deps.metrics.events.inc({ kind, outcome: 'error', code: apiError.code });
     throw apiError;
@@ -273,9 +291,4 @@ export async function answerWithinDeadline<T extends MoneyOutcome>(
 function codeOf(body: unknown): string {
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
   return typeof code === 'string' ? code : 'ok';
-}
-
-/** Anything unexpected on the money path fails closed: 503, nothing recorded, safe to retry with the same key. */
-export function toApiError(_error: unknown): ApiError {
-  return unavailable();
 }

@@ -1,26 +1,23 @@
 // In-process SpendStore for the embedded default (one instance). Each operation runs synchronously between
 // awaits, so it is atomic by construction; the rules are decide.ts's, shared with the Lua scripts.
-// Cache entries (idempotency keys, counters, velocity buckets) expire on the real clock like Redis keys;
-// holds expire on the request's `now` like in Redis.
+// Counters and velocity buckets expire on the real clock like Redis keys; holds expire on the request's `now`
+// like in Redis. Completed idempotency claims are kept for a bounded number of keys only (MAX_COMPLETED_CLAIMS):
+// PostgreSQL's unique index is the long memory, a forgotten key is decided again and replayed from there.
 import { velocityWindow } from '../budget/periods.js';
 import {
-  activeState,
   applyAccept,
   checkClaim,
-  counterTtls,
   EXPIRE_BATCH,
   IN_FLIGHT_TTL_SECONDS,
-  isSuspensionOf,
   judge,
   judgeAfterCommit,
-  KEY_TTL_SECONDS,
   type MissingPart,
   type PeriodKeys,
   periodKeys,
   RUN_TTL_SECONDS,
   type SpendView,
+  STATE_KEEP_SECONDS,
   snapshot,
-  suspensionEnded,
   VELOCITY_KEEP_SECONDS,
   velocityInWindow,
 } from './decide.js';
@@ -28,16 +25,21 @@ import type {
   AgentState,
   CommitHoldInput,
   CommitHoldResult,
+  Completion,
   CounterLoad,
   CustomerState,
   Decision,
-  LiftedSuspension,
+  Decline,
   SpendReads,
   SpendRequest,
   SpendStore,
+  StoredAgent,
+  TokenRef,
 } from './store.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** Completed claims kept in memory (~200 bytes each): beyond this the oldest are forgotten (PostgreSQL remembers). */
+export const MAX_COMPLETED_CLAIMS = 50_000;
 
 interface Expiring<V> {
   value: V;
@@ -77,14 +79,55 @@ class ExpiringMap<V> {
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
   }
 
-  clear(): void {
-    this.entries.clear();
+  get size(): number {
+    return this.entries.size;
   }
 }
 
 interface Claim {
   requestHash: string;
   completed: boolean;
+  token: string;
+}
+
+/**
+ * Idempotency claims: in-flight ones expire after IN_FLIGHT_TTL_SECONDS; completed ones are kept newest-first up
+ * to MAX_COMPLETED_CLAIMS (a Map iterates in insertion order, so the oldest is the first key).
+ */
+class ClaimMemory {
+  private readonly inFlight = new ExpiringMap<Claim>();
+  private readonly completed = new Map<string, Claim>();
+
+  get(key: string): Claim | undefined {
+    return this.completed.get(key) ?? this.inFlight.get(key);
+  }
+
+  claim(key: string, claim: Claim): void {
+    this.completed.delete(key);
+    this.inFlight.set(key, claim, IN_FLIGHT_TTL_SECONDS * 1000);
+  }
+
+  complete(key: string, claim: Claim): void {
+    this.inFlight.delete(key);
+    this.completed.delete(key);
+    this.completed.set(key, claim);
+    if (this.completed.size > MAX_COMPLETED_CLAIMS) {
+      const oldest = this.completed.keys().next().value;
+      if (oldest !== undefined) this.completed.delete(oldest);
+    }
+  }
+
+  release(key: string): void {
+    this.inFlight.delete(key);
+  }
+
+  sweep(): void {
+    this.inFlight.sweep();
+  }
+
+  get size(): number {
+    return this.inFlight.size + this.completed.size;
+  }
 }
 
 interface Velocity {
@@ -101,27 +144,75 @@ interface Hold {
   expiresAt: number;
 }
 
-/** Open holds of one customer, kept ordered by expiry, with the aggregate totals the decision reads. */
-interface CustomerHolds {
+/** Spend counted under a token and not yet confirmed committed: exactly what undo() takes back. */
+interface Entry {
+  agentId: string;
+  runId: string | null;
+  amount: number;
+  /** When it was decided (its event's recorded_at). */
+  at: number;
+  monthKey: string;
+  dayKey: string;
+  /** The velocity bucket it was added to, for the window it was kept for; null if velocity is not tracked. */
+  velocity: { windowSeconds: number; bucket: number } | null;
+  countedInRun: boolean;
+}
+
+/** Open holds and unconfirmed entries of one customer, with the aggregates the decision reads. */
+interface CustomerOpen {
   byExpiry: Hold[];
-  byId: Map<string, Hold>;
-  customer: number;
-  agents: Map<string, number>;
-  runs: Map<string, number>;
+  holds: Map<string, Hold>;
+  heldCustomer: number;
+  heldAgents: Map<string, number>;
+  heldRuns: Map<string, number>;
+  entries: Map<string, Entry>;
+  pendingAgents: Map<string, number>;
+}
+
+/** What the store keeps for an agent: its row (null until loaded) and a provisional flip or suspend. */
+interface AgentRecord {
+  state: AgentState | null;
+  provisional: StoredAgent['provisional'];
+  /** For a provisional flip: the decline that placed it, answered again when commitHold is re-run. */
+  flipDecline: Decline | null;
 }
 
 const sep = '\u0000';
 const agentKey = (c: string, a: string) => `${c}${sep}${a}`;
 const runKey = (a: string, r: string) => `${a}${sep}${r}`;
 
+function addTo(map: Map<string, number>, key: string, delta: number): void {
+  const total = (map.get(key) ?? 0) + delta;
+  if (total === 0) map.delete(key);
+  else map.set(key, total);
+}
+
+/** The state of `incoming` where its versions are newer, of `stored` where not (compare-and-set per part). */
+export function newerState(stored: AgentState, incoming: AgentState): AgentState {
+  const limits = incoming.limitsVersion > stored.limitsVersion ? incoming : stored;
+  const status = incoming.statusVersion > stored.statusVersion ? incoming : stored;
+  return {
+    ...stored,
+    limitsVersion: limits.limitsVersion,
+    limits: structuredClone(limits.limits),
+    statusVersion: status.statusVersion,
+    status: status.status,
+    suspendedReason: status.suspendedReason,
+    suspendedAt: status.suspendedAt,
+    suspendedPeriod: status.suspendedPeriod,
+  };
+}
+
 export class MemorySpendStore implements SpendStore {
   readonly kind = 'memory' as const;
-  private readonly agents = new Map<string, AgentState>();
+  private readonly agents = new Map<string, AgentRecord>();
   private readonly customers = new Map<string, CustomerState>();
-  private readonly claims = new ExpiringMap<Claim>();
+  private readonly claims = new ClaimMemory();
   private readonly counters = new ExpiringMap<number>();
   private readonly velocity = new ExpiringMap<Velocity>();
-  private readonly holds = new Map<string, CustomerHolds>();
+  private readonly open = new Map<string, CustomerOpen>();
+  /** Which month/day counter keys exist per agent and customer (lua/load.lua prunes older periods the same way). */
+  private readonly periodKeysOf = new Map<string, Set<string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor() {
@@ -133,119 +224,118 @@ export class MemorySpendStore implements SpendStore {
     this.sweeper.unref();
   }
 
+  /** How many idempotency claims are held in memory (bounded; tests check it). */
+  get claimCount(): number {
+    return this.claims.size;
+  }
+
   async decide(request: SpendRequest): Promise<Decision> {
-    const { customerId, agentId, runId, amountMicros: amount, now } = request;
+    const { customerId, agentId, runId, amountMicros: amount, token, now } = request;
     const claimKey = this.claimKey(customerId, request.idempotencyKey);
-    const check = checkClaim(this.claims.get(claimKey), request.requestHash);
-    if (check !== 'claim') return { outcome: check };
+    const check = checkClaim(this.claims.get(claimKey), request.requestHash, token);
+    if (check === 'replay' || check === 'reused' || check === 'in_flight') return { outcome: check };
+    if (check === 'rerun') this.takeBack(customerId, agentId, token);
 
     const periods = periodKeys(now);
     const read = this.read(customerId, agentId, runId, periods, now);
     if ('missing' in read) return { outcome: 'missing', what: read.missing };
-    this.claims.set(
-      claimKey,
-      { requestHash: request.requestHash, completed: false },
-      IN_FLIGHT_TTL_SECONDS * 1000,
-    );
+    this.claims.claim(claimKey, { requestHash: request.requestHash, completed: false, token });
 
-    let agent = read.agent;
-    let lifted: LiftedSuspension | undefined;
-    if (suspensionEnded(agent, periods)) {
-      lifted = { reason: 'budget_exceeded', period: agent.suspendedPeriod! };
-      agent = activeState(agent);
-      this.agents.set(agentKey(customerId, agentId), agent);
-    }
-    const liftedField = lifted ? { lifted } : {};
-    const verdict = judge({ agent, customer: read.customer, view: read.view, amount, runId, periods, now });
+    const { record, view } = read;
+    const agent: StoredAgent = { state: record.state!, provisional: record.provisional };
+    const hold = request.hold !== undefined;
+    const verdict = judge({ agent, customer: read.customer, view, amount, runId, hold, periods, now });
+    const statusVersion = agent.state.statusVersion;
+    const limits = {
+      agent: structuredClone(agent.state.limits),
+      customerMonthMicros: read.customer.monthLimitMicros,
+    };
     if (verdict.kind === 'decline') {
-      if (verdict.suspendTo) this.agents.set(agentKey(customerId, agentId), verdict.suspendTo);
-      return { outcome: 'declined', decline: verdict.decline, spend: snapshot(read.view), ...liftedField };
+      if (verdict.flip && record.provisional === null) {
+        record.provisional = { kind: 'flip', token, reason: verdict.flip.reason, at: now };
+        record.flipDecline = verdict.decline;
+      }
+      return { outcome: 'declined', decline: verdict.decline, spend: snapshot(view), statusVersion, limits };
     }
     if (request.hold) {
       this.addHold(customerId, {
-        holdId: request.hold.holdId,
+        holdId: token,
         agentId,
         runId,
         amountMicros: amount,
         expiresAt: request.hold.expiresAt,
       });
     } else {
-      this.count(customerId, agent, runId, amount, periods, now);
+      this.count(customerId, agent.state, runId, token, amount, periods, now);
     }
-    return {
-      outcome: 'accepted',
-      spend: snapshot(applyAccept(read.view, amount, request.hold !== undefined)),
-      ...liftedField,
-    };
+    return { outcome: 'accepted', spend: snapshot(applyAccept(view, amount, hold)), statusVersion, limits };
   }
 
-  async completeKey(customerId: string, idempotencyKey: string, requestHash: string): Promise<void> {
-    this.claims.set(
-      this.claimKey(customerId, idempotencyKey),
-      { requestHash, completed: true },
-      KEY_TTL_SECONDS * 1000,
-    );
-  }
-
-  async undo(request: SpendRequest, decision: Decision): Promise<void> {
-    if (decision.outcome !== 'accepted' && decision.outcome !== 'declined') return; // nothing was claimed
-    const { customerId, agentId, runId, amountMicros: amount, now } = request;
-    if (decision.outcome === 'accepted') {
-      if (request.hold) {
-        this.dropHold(customerId, request.hold.holdId);
-      } else {
-        const periods = periodKeys(now);
-        this.addIfPresent(this.customerMonthKey(customerId, periods), -amount);
-        this.addIfPresent(this.agentMonthKey(customerId, agentId, periods), -amount);
-        this.addIfPresent(this.agentDayKey(customerId, agentId, periods), -amount);
-        if (runId !== null) this.addIfPresent(this.runCounterKey(customerId, agentId, runId), -amount);
-        const agent = this.agents.get(agentKey(customerId, agentId));
-        const velocity = this.velocity.get(agentKey(customerId, agentId));
-        if (agent?.limits.velocity && velocity) {
-          const window = velocityWindow(now, agent.limits.velocity.windowSeconds);
-          const current = velocity.buckets.get(window.currentBucket);
-          if (velocity.windowSeconds === agent.limits.velocity.windowSeconds && current !== undefined) {
-            velocity.buckets.set(window.currentBucket, Math.max(0, current - amount));
-          }
-        }
-      }
-    } else {
-      const current = this.agents.get(agentKey(customerId, agentId));
-      if (current && isSuspensionOf(current, decision.decline, now)) {
-        this.agents.set(agentKey(customerId, agentId), activeState(current));
+  async complete(completion: Completion): Promise<void> {
+    const { customerId, agentId, token, claim } = completion;
+    if (claim) {
+      const key = this.claimKey(customerId, claim.idempotencyKey);
+      const stored = this.claims.get(key);
+      if (stored === undefined || (!stored.completed && stored.token === token)) {
+        this.claims.complete(key, { requestHash: claim.requestHash, completed: true, token });
       }
     }
-    this.claims.delete(this.claimKey(customerId, request.idempotencyKey));
+    const open = this.open.get(customerId);
+    const entry = open?.entries.get(token);
+    if (open && entry) {
+      open.entries.delete(token);
+      addTo(open.pendingAgents, entry.agentId, -entry.amount);
+    }
+    const record = this.agents.get(agentKey(customerId, agentId));
+    if (record?.provisional?.kind === 'flip' && record.provisional.token === token) {
+      record.provisional = null;
+      record.flipDecline = null;
+    }
+    if (completion.agentState) await this.putAgentState(completion.agentState);
   }
 
-  /**
-   * Not idempotent by itself: a second call would count the cost again. The caller guarantees one call per
-   * hold (the commit goes through the event idempotency path and PostgreSQL's reservation status).
-   */
+  async undo(ref: TokenRef): Promise<void> {
+    const { customerId, agentId, token, claim } = ref;
+    if (claim) {
+      const key = this.claimKey(customerId, claim.idempotencyKey);
+      const stored = this.claims.get(key);
+      if (stored && !stored.completed && stored.token === token) this.claims.release(key);
+    }
+    this.takeBack(customerId, agentId, token);
+  }
+
   async commitHold(input: CommitHoldInput): Promise<CommitHoldResult> {
-    const { customerId, agentId, runId, actualMicros, now } = input;
+    const { customerId, agentId, runId, actualMicros, token, now } = input;
     const periods = periodKeys(now);
-    const read = this.read(customerId, agentId, runId, periods, now);
-    if ('missing' in read) return { outcome: 'missing', what: read.missing };
-    this.dropHold(customerId, input.holdId);
-    this.count(customerId, read.agent, runId, actualMicros, periods, now);
-    // Read again rather than re-deriving: what the counters and holds now say is the answer.
+    const before = this.read(customerId, agentId, runId, periods, now);
+    if ('missing' in before) return { outcome: 'missing', what: before.missing };
+    const record = before.record;
+    const open = this.open.get(customerId)!;
+    if (!open.entries.has(token)) {
+      this.dropHold(customerId, input.holdId);
+      const agent: StoredAgent = { state: record.state!, provisional: record.provisional };
+      const verdict = judgeAfterCommit({ agent, view: before.view, actual: actualMicros, periods, now });
+      this.count(customerId, record.state!, runId, token, actualMicros, periods, now);
+      if (verdict.kind === 'decline' && verdict.flip && record.provisional === null) {
+        record.provisional = { kind: 'flip', token, reason: verdict.flip.reason, at: now };
+        record.flipDecline = verdict.decline;
+      }
+    }
+    // Read again rather than re-deriving: what the counters and holds now say is the answer (a re-run answers the
+    // same way, having counted nothing).
     const after = this.read(customerId, agentId, runId, periods, now);
     if ('missing' in after) return { outcome: 'missing', what: after.missing };
-    const view = after.view;
-    const verdict = judgeAfterCommit({
-      agent: read.agent,
-      agentMonth: view.agentMonth,
-      agentDay: view.agentDay,
-      velocity: view.velocity,
-      periods,
-      now,
-    });
-    if (verdict.kind === 'decline') {
-      if (verdict.suspendTo) this.agents.set(agentKey(customerId, agentId), verdict.suspendTo);
-      return { spend: snapshot(view), suspended: verdict.decline };
-    }
-    return { spend: snapshot(view), suspended: null };
+    const mine = record.provisional?.kind === 'flip' && record.provisional.token === token;
+    return {
+      outcome: 'counted',
+      spend: snapshot(after.view),
+      suspended: mine ? record.flipDecline : null,
+      statusVersion: record.state!.statusVersion,
+      limits: {
+        agent: structuredClone(record.state!.limits),
+        customerMonthMicros: after.customer.monthLimitMicros,
+      },
+    };
   }
 
   async releaseHold(customerId: string, holdId: string, now: number): Promise<boolean> {
@@ -263,64 +353,153 @@ export class MemorySpendStore implements SpendStore {
     return result;
   }
 
-  async putAgentState(state: AgentState): Promise<void> {
-    this.agents.set(agentKey(state.customerId, state.agentId), structuredClone(state));
+  async readAgent(customerId: string, agentId: string): Promise<StoredAgent | null> {
+    const record = this.agents.get(agentKey(customerId, agentId));
+    if (!record?.state) return null;
+    return { state: structuredClone(record.state), provisional: record.provisional };
+  }
+
+  async putAgentState(state: AgentState, confirm?: string): Promise<void> {
+    const record = this.record(state.customerId, state.agentId);
+    record.state = record.state ? newerState(record.state, state) : structuredClone(state);
+    if (
+      confirm !== undefined &&
+      record.provisional?.kind === 'suspend' &&
+      record.provisional.token === confirm
+    ) {
+      record.provisional = null;
+    }
   }
 
   async putCustomerState(state: CustomerState): Promise<void> {
-    this.customers.set(state.customerId, { ...state });
+    const stored = this.customers.get(state.customerId);
+    if (!stored || state.version > stored.version) this.customers.set(state.customerId, { ...state });
+  }
+
+  async provisionalSuspend(customerId: string, agentId: string, token: string, now: number): Promise<void> {
+    const record = this.record(customerId, agentId);
+    record.provisional = { kind: 'suspend', token, reason: 'manual', at: now };
+    record.flipDecline = null;
+  }
+
+  async clearProvisional(customerId: string, agentId: string, token: string): Promise<void> {
+    const record = this.agents.get(agentKey(customerId, agentId));
+    if (record?.provisional?.token === token) {
+      record.provisional = null;
+      record.flipDecline = null;
+    }
   }
 
   async loadCounters(load: CounterLoad): Promise<void> {
     const { customerId, agentId, now } = load;
     const periods = periodKeys(now);
-    const ttls = counterTtls(now, periods);
     // No await anywhere below: the whole load is one step, like the Lua script.
-    if (!this.agents.has(agentKey(customerId, agentId))) {
-      this.agents.set(agentKey(customerId, agentId), structuredClone(load.agent));
+    const record = this.record(customerId, agentId);
+    record.state = record.state ? newerState(record.state, load.agent) : structuredClone(load.agent);
+    await this.putCustomerState(load.customer);
+    if (!this.open.has(customerId)) {
+      this.open.set(customerId, {
+        byExpiry: [],
+        holds: new Map(),
+        heldCustomer: 0,
+        heldAgents: new Map(),
+        heldRuns: new Map(),
+        entries: new Map(),
+        pendingAgents: new Map(),
+      });
+      for (const hold of load.holds) if (hold.expiresAt > now) this.addHold(customerId, { ...hold });
     }
-    if (!this.customers.has(customerId)) this.customers.set(customerId, { ...load.customer });
-    this.setIfAbsent(this.customerMonthKey(customerId, periods), load.customerMonthMicros, ttls.monthMs);
-    this.setIfAbsent(this.agentMonthKey(customerId, agentId, periods), load.agentMonthMicros, ttls.monthMs);
-    this.setIfAbsent(this.agentDayKey(customerId, agentId, periods), load.agentDayMicros, ttls.dayMs);
+    // A counter absent while entries of its period exist (they can only be in flight) gets them added on top of
+    // PostgreSQL's sum: one that already committed is then counted twice — the safe side, until the reconciler.
+    const entries = [...this.open.get(customerId)!.entries.values()];
+    const pendingWhere = (match: (e: Entry) => boolean) =>
+      entries.filter(match).reduce((sum, e) => sum + e.amount, 0);
+    const ttls = counterTtlsMs(now, periods);
+    const owner = { customer: `c${sep}${customerId}`, agent: `a${sep}${agentKey(customerId, agentId)}` };
+    this.setPeriodCounter(
+      `${owner.customer}${sep}m`,
+      periods.monthKey,
+      (p) => this.customerMonthKey(customerId, p),
+      load.customerMonthMicros + pendingWhere((e) => e.monthKey === periods.monthKey),
+      ttls.month,
+    );
+    this.setPeriodCounter(
+      `${owner.agent}${sep}m`,
+      periods.monthKey,
+      (p) => this.agentMonthKey(customerId, agentId, p),
+      load.agentMonthMicros + pendingWhere((e) => e.agentId === agentId && e.monthKey === periods.monthKey),
+      ttls.month,
+    );
+    this.setPeriodCounter(
+      `${owner.agent}${sep}d`,
+      periods.dayKey,
+      (p) => this.agentDayKey(customerId, agentId, p),
+      load.agentDayMicros + pendingWhere((e) => e.agentId === agentId && e.dayKey === periods.dayKey),
+      ttls.day,
+    );
     if (load.run) {
+      const runId = load.run.runId;
       this.setIfAbsent(
-        this.runCounterKey(customerId, agentId, load.run.runId),
-        load.run.micros,
+        this.runCounterKey(customerId, agentId, runId),
+        load.run.micros + pendingWhere((e) => e.agentId === agentId && e.runId === runId && e.countedInRun),
         RUN_TTL_SECONDS * 1000,
       );
     }
-    // The decision reads the limits of the stored state (which may be newer than the load's).
-    const velocityLimit = this.agents.get(agentKey(customerId, agentId))?.limits.velocity;
-    if (velocityLimit) {
-      const window = velocityWindow(now, velocityLimit.windowSeconds);
+    const limit = record.state.limits.velocity;
+    if (limit) {
       const existing = this.velocity.get(agentKey(customerId, agentId));
-      if (existing === undefined || existing.windowSeconds !== velocityLimit.windowSeconds) {
-        const buckets = new Map<number, number>();
-        for (const { bucket, micros } of load.velocityBuckets) {
-          if (bucket >= window.firstBucket) buckets.set(bucket, (buckets.get(bucket) ?? 0) + micros);
-        }
+      if (existing === undefined || existing.windowSeconds !== limit.windowSeconds) {
+        const mine = entries.filter((e) => e.agentId === agentId);
+        const buckets = rebuiltVelocity(limit.windowSeconds, now, load.velocityBuckets, existing, mine);
         this.velocity.set(
           agentKey(customerId, agentId),
-          { windowSeconds: velocityLimit.windowSeconds, buckets },
+          { windowSeconds: limit.windowSeconds, buckets },
           VELOCITY_KEEP_SECONDS * 1000,
         );
       }
-    }
-    if (!this.holds.has(customerId)) {
-      this.holds.set(customerId, {
-        byExpiry: [],
-        byId: new Map(),
-        customer: 0,
-        agents: new Map(),
-        runs: new Map(),
-      });
-      for (const hold of load.holds) if (hold.expiresAt > now) this.addHold(customerId, { ...hold });
     }
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+  }
+
+  private record(customerId: string, agentId: string): AgentRecord {
+    const key = agentKey(customerId, agentId);
+    let record = this.agents.get(key);
+    if (!record) {
+      record = { state: null, provisional: null, flipDecline: null };
+      this.agents.set(key, record);
+    }
+    return record;
+  }
+
+  /** Takes back what `token` counted, held or flipped (each part once: the entry, hold and flip are removed). */
+  private takeBack(customerId: string, agentId: string, token: string): void {
+    const open = this.open.get(customerId);
+    const entry = open?.entries.get(token);
+    if (open && entry) {
+      open.entries.delete(token);
+      addTo(open.pendingAgents, entry.agentId, -entry.amount);
+      this.addIfPresent(this.customerMonthKey(customerId, entry.monthKey), -entry.amount);
+      this.addIfPresent(this.agentMonthKey(customerId, entry.agentId, entry.monthKey), -entry.amount);
+      this.addIfPresent(this.agentDayKey(customerId, entry.agentId, entry.dayKey), -entry.amount);
+      if (entry.countedInRun && entry.runId !== null) {
+        this.addIfPresent(this.runCounterKey(customerId, entry.agentId, entry.runId), -entry.amount);
+      }
+      const velocity = this.velocity.get(agentKey(customerId, entry.agentId));
+      if (entry.velocity && velocity && velocity.windowSeconds === entry.velocity.windowSeconds) {
+        const current = velocity.buckets.get(entry.velocity.bucket);
+        if (current !== undefined)
+          velocity.buckets.set(entry.velocity.bucket, Math.max(0, current - entry.amount));
+      }
+    }
+    this.dropHold(customerId, token);
+    const record = this.agents.get(agentKey(customerId, agentId));
+    if (record?.provisional?.kind === 'flip' && record.provisional.token === token) {
+      record.provisional = null;
+      record.flipDecline = null;
+    }
   }
 
   /** Everything a decision reads, or the parts that are absent (then nothing is changed but expired holds). */
@@ -330,19 +509,20 @@ export class MemorySpendStore implements SpendStore {
     runId: string | null,
     periods: PeriodKeys,
     now: number,
-  ): { agent: AgentState; customer: CustomerState; view: SpendView } | { missing: MissingPart[] } {
+  ): { record: AgentRecord; customer: CustomerState; view: SpendView } | { missing: MissingPart[] } {
     const missing: MissingPart[] = [];
-    const agent = this.agents.get(agentKey(customerId, agentId));
+    const record = this.agents.get(agentKey(customerId, agentId));
+    const agent = record?.state ?? null;
     const customer = this.customers.get(customerId);
     if (!agent) missing.push('agent');
     if (!customer) missing.push('customer');
-    const holds = this.holds.get(customerId);
-    if (!holds) missing.push('holds');
-    const customerMonth = this.counters.get(this.customerMonthKey(customerId, periods));
+    const open = this.open.get(customerId);
+    if (!open) missing.push('holds');
+    const customerMonth = this.counters.get(this.customerMonthKey(customerId, periods.monthKey));
     if (customerMonth === undefined) missing.push('customer_month');
-    const agentMonth = this.counters.get(this.agentMonthKey(customerId, agentId, periods));
+    const agentMonth = this.counters.get(this.agentMonthKey(customerId, agentId, periods.monthKey));
     if (agentMonth === undefined) missing.push('agent_month');
-    const agentDay = this.counters.get(this.agentDayKey(customerId, agentId, periods));
+    const agentDay = this.counters.get(this.agentDayKey(customerId, agentId, periods.dayKey));
     if (agentDay === undefined) missing.push('agent_day');
     let velocity: number | null = null;
     const velocityLimit = agent?.limits.velocity;
@@ -351,9 +531,6 @@ export class MemorySpendStore implements SpendStore {
       if (stored === undefined || stored.windowSeconds !== velocityLimit.windowSeconds)
         missing.push('velocity');
       else velocity = velocityInWindow(stored.buckets, now, velocityLimit.windowSeconds);
-    } else if (agent) {
-      // Not tracked without a limit: forget old buckets so a limit set later starts from a rebuild, not stale data.
-      this.velocity.delete(agentKey(customerId, agentId));
     }
     let run: number | null = null;
     if (runId !== null) {
@@ -361,10 +538,10 @@ export class MemorySpendStore implements SpendStore {
       if (counter !== undefined) run = counter;
       else if (agent?.limits.runMicros != null) missing.push('run');
     }
-    if (missing.length > 0 || !agent || !customer || !holds) return { missing };
+    if (missing.length > 0 || !record || !agent || !customer || !open) return { missing };
     this.expireHolds(customerId, now);
     return {
-      agent,
+      record,
       customer,
       view: {
         customerMonth: customerMonth!,
@@ -373,34 +550,41 @@ export class MemorySpendStore implements SpendStore {
         velocity,
         run,
         held: {
-          customer: holds.customer,
-          agent: holds.agents.get(agentId) ?? 0,
-          run: runId === null ? 0 : (holds.runs.get(runKey(agentId, runId)) ?? 0),
+          customer: open.heldCustomer,
+          agent: open.heldAgents.get(agentId) ?? 0,
+          run: runId === null ? 0 : (open.heldRuns.get(runKey(agentId, runId)) ?? 0),
         },
+        pendingAgent: open.pendingAgents.get(agentId) ?? 0,
       },
     };
   }
 
-  /** Counts spent money in every period the agent tracks (no limit checks). */
+  /** Counts spent money in every period the agent tracks (no limit checks), as an entry under `token`. */
   private count(
     customerId: string,
     agent: AgentState,
     runId: string | null,
+    token: string,
     amount: number,
     periods: PeriodKeys,
     now: number,
   ): void {
     const { agentId } = agent;
-    this.addIfPresent(this.customerMonthKey(customerId, periods), amount);
-    this.addIfPresent(this.agentMonthKey(customerId, agentId, periods), amount);
-    this.addIfPresent(this.agentDayKey(customerId, agentId, periods), amount);
+    this.addIfPresent(this.customerMonthKey(customerId, periods.monthKey), amount);
+    this.addIfPresent(this.agentMonthKey(customerId, agentId, periods.monthKey), amount);
+    this.addIfPresent(this.agentDayKey(customerId, agentId, periods.dayKey), amount);
+    let countedInRun = false;
     if (runId !== null) {
       // A run counter exists when the agent has a run limit (read() made sure); without one it is only
       // kept up to date if present, so it is never created from 0 over an unknown past.
       const key = this.runCounterKey(customerId, agentId, runId);
       const counter = this.counters.get(key);
-      if (counter !== undefined) this.counters.set(key, counter + amount, RUN_TTL_SECONDS * 1000);
+      if (counter !== undefined) {
+        this.counters.set(key, counter + amount, RUN_TTL_SECONDS * 1000);
+        countedInRun = true;
+      }
     }
+    let velocityPart: Entry['velocity'] = null;
     const limit = agent.limits.velocity;
     const velocity = this.velocity.get(agentKey(customerId, agentId));
     if (limit && velocity) {
@@ -409,7 +593,20 @@ export class MemorySpendStore implements SpendStore {
         if (bucket < window.firstBucket) velocity.buckets.delete(bucket);
       velocity.buckets.set(window.currentBucket, (velocity.buckets.get(window.currentBucket) ?? 0) + amount);
       this.velocity.set(agentKey(customerId, agentId), velocity, VELOCITY_KEEP_SECONDS * 1000);
+      velocityPart = { windowSeconds: limit.windowSeconds, bucket: window.currentBucket };
     }
+    const open = this.open.get(customerId)!;
+    open.entries.set(token, {
+      agentId,
+      runId,
+      amount,
+      at: now,
+      monthKey: periods.monthKey,
+      dayKey: periods.dayKey,
+      velocity: velocityPart,
+      countedInRun,
+    });
+    addTo(open.pendingAgents, agentId, amount);
   }
 
   private addIfPresent(key: string, delta: number): void {
@@ -417,76 +614,143 @@ export class MemorySpendStore implements SpendStore {
     if (value !== undefined) this.counters.replace(key, Math.max(0, value + delta));
   }
 
-  private setIfAbsent(key: string, value: number, ttlMs: number): void {
-    if (this.counters.get(key) === undefined) this.counters.set(key, value, ttlMs);
+  private setIfAbsent(key: string, value: number, ttlMs: number): boolean {
+    if (this.counters.get(key) !== undefined) return false;
+    this.counters.set(key, value, ttlMs);
+    return true;
+  }
+
+  /**
+   * Sets an absent period counter and forgets the counters of OLDER periods of the same owner and kind (period keys
+   * compare as strings): a newer one is kept, since an instance whose clock lags may load the previous period.
+   */
+  private setPeriodCounter(
+    owner: string,
+    period: string,
+    keyOf: (period: string) => string,
+    value: number,
+    ttlMs: number,
+  ): void {
+    if (!this.setIfAbsent(keyOf(period), value, ttlMs)) return;
+    const known = this.periodKeysOf.get(owner) ?? new Set<string>();
+    for (const old of known) {
+      if (old < period) {
+        this.counters.delete(keyOf(old));
+        known.delete(old);
+      }
+    }
+    known.add(period);
+    this.periodKeysOf.set(owner, known);
   }
 
   private addHold(customerId: string, hold: Hold): void {
-    const holds = this.holds.get(customerId);
-    if (!holds || holds.byId.has(hold.holdId)) return;
-    holds.byId.set(hold.holdId, hold);
+    const open = this.open.get(customerId);
+    if (!open || open.holds.has(hold.holdId)) return;
+    open.holds.set(hold.holdId, hold);
     // Binary insertion keeps byExpiry ordered, so expiry only ever looks at the front.
     let lo = 0;
-    let hi = holds.byExpiry.length;
+    let hi = open.byExpiry.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (holds.byExpiry[mid]!.expiresAt <= hold.expiresAt) lo = mid + 1;
+      if (open.byExpiry[mid]!.expiresAt <= hold.expiresAt) lo = mid + 1;
       else hi = mid;
     }
-    holds.byExpiry.splice(lo, 0, hold);
-    this.adjustHeld(holds, hold, hold.amountMicros);
+    open.byExpiry.splice(lo, 0, hold);
+    this.adjustHeld(open, hold, hold.amountMicros);
   }
 
   private dropHold(customerId: string, holdId: string): Hold | undefined {
-    const holds = this.holds.get(customerId);
-    const hold = holds?.byId.get(holdId);
-    if (!holds || !hold) return undefined;
-    holds.byId.delete(holdId);
-    holds.byExpiry.splice(holds.byExpiry.indexOf(hold), 1);
-    this.adjustHeld(holds, hold, -hold.amountMicros);
+    const open = this.open.get(customerId);
+    const hold = open?.holds.get(holdId);
+    if (!open || !hold) return undefined;
+    open.holds.delete(holdId);
+    open.byExpiry.splice(open.byExpiry.indexOf(hold), 1);
+    this.adjustHeld(open, hold, -hold.amountMicros);
     return hold;
   }
 
   private expireHolds(customerId: string, now: number): void {
-    const holds = this.holds.get(customerId);
-    if (!holds) return;
+    const open = this.open.get(customerId);
+    if (!open) return;
     let dropped = 0;
-    while (dropped < EXPIRE_BATCH && holds.byExpiry.length > 0 && holds.byExpiry[0]!.expiresAt <= now) {
-      const hold = holds.byExpiry.shift()!;
-      holds.byId.delete(hold.holdId);
-      this.adjustHeld(holds, hold, -hold.amountMicros);
+    while (dropped < EXPIRE_BATCH && open.byExpiry.length > 0 && open.byExpiry[0]!.expiresAt <= now) {
+      const hold = open.byExpiry.shift()!;
+      open.holds.delete(hold.holdId);
+      this.adjustHeld(open, hold, -hold.amountMicros);
       dropped++;
     }
   }
 
-  private adjustHeld(holds: CustomerHolds, hold: Hold, delta: number): void {
-    holds.customer += delta;
-    const agentTotal = (holds.agents.get(hold.agentId) ?? 0) + delta;
-    if (agentTotal === 0) holds.agents.delete(hold.agentId);
-    else holds.agents.set(hold.agentId, agentTotal);
-    if (hold.runId !== null) {
-      const key = runKey(hold.agentId, hold.runId);
-      const runTotal = (holds.runs.get(key) ?? 0) + delta;
-      if (runTotal === 0) holds.runs.delete(key);
-      else holds.runs.set(key, runTotal);
-    }
+  private adjustHeld(open: CustomerOpen, hold: Hold, delta: number): void {
+    open.heldCustomer += delta;
+    addTo(open.heldAgents, hold.agentId, delta);
+    if (hold.runId !== null) addTo(open.heldRuns, runKey(hold.agentId, hold.runId), delta);
   }
 
   private claimKey(customerId: string, idempotencyKey: string): string {
     return `${customerId}${sep}${idempotencyKey}`;
   }
-  private customerMonthKey(customerId: string, periods: PeriodKeys): string {
-    return `cm${sep}${customerId}${sep}${periods.monthKey}`;
+  private customerMonthKey(customerId: string, month: string): string {
+    return `cm${sep}${customerId}${sep}${month}`;
   }
-  private agentMonthKey(customerId: string, agentId: string, periods: PeriodKeys): string {
-    return `am${sep}${customerId}${sep}${agentId}${sep}${periods.monthKey}`;
+  private agentMonthKey(customerId: string, agentId: string, month: string): string {
+    return `am${sep}${customerId}${sep}${agentId}${sep}${month}`;
   }
-  private agentDayKey(customerId: string, agentId: string, periods: PeriodKeys): string {
-    return `ad${sep}${customerId}${sep}${agentId}${sep}${periods.dayKey}`;
+  private agentDayKey(customerId: string, agentId: string, day: string): string {
+    return `ad${sep}${customerId}${sep}${agentId}${sep}${day}`;
   }
   private runCounterKey(customerId: string, agentId: string, runId: string): string {
     return `run${sep}${customerId}${sep}${agentId}${sep}${runId}`;
   }
+}
+
+/** How long month and day counters written at `now` are kept (relative, so request-time skew is harmless). */
+function counterTtlsMs(now: number, periods: PeriodKeys): { month: number; day: number } {
+  return {
+    month: Math.max(periods.monthResetsAt - now, 0) + STATE_KEEP_SECONDS * 1000,
+    day: Math.max(periods.dayResetsAt - now, 0) + 2 * 86_400_000,
+  };
+}
+
+/**
+ * The bucket set for `windowSeconds` at `now`, rebuilt: PostgreSQL's accepted spend per bucket, and what the store
+ * already counted that PostgreSQL may not have yet — the old bucket set (kept for another window: each old bucket
+ * is moved to the new bucket holding its LAST second, so nothing leaves the window early) or, when there is none,
+ * the unconfirmed entries, added on top. Either way every amount either source holds stays counted.
+ */
+export function rebuiltVelocity(
+  windowSeconds: number,
+  now: number,
+  fromDb: Array<{ bucket: number; micros: number }>,
+  old: Velocity | undefined,
+  entries: Array<{ amount: number; at: number }>,
+): Map<number, number> {
+  const window = velocityWindow(now, windowSeconds);
+  const width = window.bucketSeconds;
+  const cached = new Map<number, number>();
+  if (old) {
+    const oldWidth = velocityWindow(now, old.windowSeconds).bucketSeconds;
+    for (const [bucket, micros] of old.buckets) {
+      const lastSecond = (bucket + 1) * oldWidth - 1;
+      const target = Math.floor(lastSecond / width);
+      cached.set(target, (cached.get(target) ?? 0) + micros);
+    }
+  } else {
+    for (const e of entries) {
+      const bucket = velocityWindow(e.at, windowSeconds).currentBucket;
+      cached.set(bucket, (cached.get(bucket) ?? 0) + e.amount);
+    }
+  }
+  const buckets = new Map<number, number>();
+  for (const { bucket, micros } of fromDb) buckets.set(bucket, (buckets.get(bucket) ?? 0) + micros);
+  // Old buckets hold everything the store counted (PostgreSQL's share included): the larger one per bucket.
+  // Entries are only what may not be in PostgreSQL yet: on top of it.
+  for (const [bucket, micros] of cached) {
+    const fromPg = buckets.get(bucket) ?? 0;
+    buckets.set(bucket, old ? Math.max(fromPg, micros) : fromPg + micros);
+  }
+  for (const bucket of buckets.keys()) if (bucket < window.firstBucket) buckets.delete(bucket);
+  return buckets;
 }
 
 export function createMemorySpendStore(): SpendStore {

@@ -1,10 +1,8 @@
 // Rebuilds the spend store's cache of one agent (and its customer) from PostgreSQL's truth (DESIGN §2):
-// called when decide() answers `missing` — Redis wiped, restarted or evicted, a new day/month, a new run.
-// Values are absolute sums at `now`; loadCounters writes them only where still absent, so a rebuild racing
-// with live decisions or with another rebuild never double-counts.
-//
-// Known gap (the reconciler's job, DESIGN §2): an event accepted by the store just before its counter
-// vanished and committed to PostgreSQL only after these sums were read is counted in neither.
+// called when decide() answers `missing` — a new day/month, a new run, a new agent, an idle agent's state expired,
+// or a new epoch after Redis lost data (then only once nothing decided before the loss can still commit).
+// Values are absolute sums at `now`; loadCounters writes counters only where still absent and state only where
+// newer (versions), so a rebuild racing with live decisions or with another rebuild never double-counts.
 
 import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
 import { monthStart, velocityWindow } from '../budget/periods.js';
@@ -37,14 +35,15 @@ export async function loadCounterState(
   if (!agentRow) throw new Error(`agent ${agentId} of customer ${customerId} not found`);
   const agent = rowToState(agentRow);
 
-  const customerResult = await db.query<{ month_limit_micros: unknown }>(
-    'SELECT month_limit_micros FROM customers WHERE id = $1',
+  const customerResult = await db.query<{ month_limit_micros: unknown; state_version: unknown }>(
+    'SELECT month_limit_micros, state_version FROM customers WHERE id = $1',
     [customerId],
   );
   const customerRow = customerResult.rows[0];
   if (!customerRow) throw new Error(`customer ${customerId} not found`);
   const customer: CustomerState = {
     customerId,
+    version: int8Of(customerRow.state_version),
     monthLimitMicros: microsOrNull(customerRow.month_limit_micros),
   };
 
@@ -76,8 +75,8 @@ export async function loadCounterState(
     );
     const byBucket = new Map<number, number>();
     for (const row of seconds.rows) {
+      // Buckets ahead of `now` count too: an instance whose clock runs ahead recorded them (decide.ts velocityInWindow).
       const bucket = Math.floor(int8Of(row.second) / window.bucketSeconds);
-      if (bucket > window.currentBucket) continue; // recorded "after now": not part of this window
       byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + int8Of(row.micros));
     }
     for (const [bucket, total] of byBucket) velocityBuckets.push({ bucket, micros: total });
@@ -99,8 +98,9 @@ export async function loadCounterState(
     run_id: string | null;
     amount_micros: unknown;
     expires_at: unknown;
+    created_at: unknown;
   }>(
-    `SELECT id, agent_id, run_id, amount_micros, expires_at
+    `SELECT id, agent_id, run_id, amount_micros, expires_at, created_at
        FROM reservations WHERE customer_id = $1 AND status = 'held' AND expires_at > $2`,
     [customerId, new Date(now)],
   );
@@ -122,6 +122,7 @@ export async function loadCounterState(
       runId: row.run_id,
       amountMicros: int8Of(row.amount_micros),
       expiresAt: epochMs(row.expires_at),
+      createdAt: epochMs(row.created_at),
     })),
   };
 }

@@ -1,13 +1,21 @@
 // Redis SpendStore: one Lua script per operation (lua/*.lua), each starting with `#!lua` and no `no-writes`
 // flag, so Redis refuses it up front under OOM instead of writing half a decision. Every key is passed in
 // KEYS and shares the customer's hash tag (redis-keys.ts), so a script runs in one Redis Cluster slot.
-// The rules are decide.ts's; the contract suite (test/spend/contract.ts) holds both stores to them.
+// The rules are decide.ts's (lua/rules.lua mirrors them); the contract suite holds both stores to the same answers.
+//
+// Scripts are safe to run twice (store.ts): the connection never re-sends unanswered commands (redis.ts), and a
+// caller that lost a reply simply runs the same operation again with the same token.
+//
+// The epoch (redis-keys.ts) is established before the first script and again after every (re)connect: a Redis that
+// restarted or failed over (another run_id) or lost the epoch key (a flush) starts a new epoch, and counters are
+// rebuilt only once requests decided before the loss can no longer commit (Decision 'recovering').
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { LATE_COMMIT_MS } from './bounds.js';
 import {
   applyAccept,
-  counterTtls,
+  CONTRIBUTIONS_KEEP_SECONDS,
   EXPIRE_BATCH,
   HOLDS_KEEP_SECONDS,
   IN_FLIGHT_TTL_SECONDS,
@@ -16,14 +24,17 @@ import {
   periodKeys,
   RUN_TTL_SECONDS,
   type SpendView,
+  STATE_KEEP_SECONDS,
   snapshot,
   VELOCITY_KEEP_SECONDS,
 } from './decide.js';
-import { customerKeys, shortDigest } from './redis-keys.js';
+import { customerKeys, epochKey, openIndexKey, shortDigest } from './redis-keys.js';
 import type {
   AgentState,
+  AppliedLimits,
   CommitHoldInput,
   CommitHoldResult,
+  Completion,
   CounterLoad,
   CustomerState,
   Decision,
@@ -33,69 +44,120 @@ import type {
   SpendReads,
   SpendRequest,
   SpendStore,
+  StoredAgent,
   SuspendReason,
+  TokenRef,
 } from './store.js';
 
-const SCRIPTS = {
-  decide: 'spendguardDecide',
-  commitHold: 'spendguardCommitHold',
-  releaseHold: 'spendguardReleaseHold',
-  undo: 'spendguardUndo',
-  load: 'spendguardLoad',
-  readSpend: 'spendguardReadSpend',
-  unlock: 'spendguardUnlock',
-} as const;
-
-type ScriptName = keyof typeof SCRIPTS;
-type Reply = Array<string | number>;
-
-const COMMON = readFileSync(new URL('./lua/common.lua', import.meta.url), 'utf8');
-
-/** The script text: its own `#!lua` line, then the shared helpers, then its body. */
-function loadScript(file: string): string {
-  const text = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
-  const newline = text.indexOf('\n');
-  return `${text.slice(0, newline + 1)}${COMMON}\n${text.slice(newline + 1)}`;
+/** Where the epochs of a deployment are remembered outside Redis (spend/epochs.ts: a PostgreSQL table). */
+export interface EpochHistory {
+  /** True when this prefix never had an epoch: a first start, not a loss (nothing can be in flight). */
+  isFresh(prefix: string): Promise<boolean>;
+  record(prefix: string, epoch: string, since: number): Promise<void>;
 }
 
-const SOURCES: Record<ScriptName, { file: string; keys?: number }> = {
-  decide: { file: 'decide.lua', keys: 11 },
-  commitHold: { file: 'commit-hold.lua', keys: 10 },
-  releaseHold: { file: 'release-hold.lua', keys: 3 },
-  undo: { file: 'undo.lua', keys: 10 },
-  load: { file: 'load.lua', keys: 10 },
-  readSpend: { file: 'read-spend.lua' }, // variable key count: numkeys is the first argument
-  unlock: { file: 'unlock.lua', keys: 1 },
+export interface Epoch {
+  id: string;
+  /** When it began (epoch ms); 0 for the first epoch of a fresh deployment. */
+  since: number;
+}
+
+export const SCRIPT_FILES = {
+  decide: 'decide.lua',
+  complete: 'complete.lua',
+  undo: 'undo.lua',
+  commitHold: 'commit-hold.lua',
+  releaseHold: 'release-hold.lua',
+  load: 'load.lua',
+  readSpend: 'read-spend.lua',
+  readAgent: 'read-agent.lua',
+  putState: 'put-state.lua',
+  provisional: 'provisional.lua',
+  unlock: 'unlock.lua',
+  epoch: 'epoch.lua',
+  reconcileCustomer: 'reconcile-customer.lua',
+  reconcileAgent: 'reconcile-agent.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPT_FILES;
+type Reply = Array<string | number>;
+
+/** The constants the scripts read as C.<name>, from decide.ts: one source for both stores. */
+const CONSTANTS: Record<string, number> = {
+  IN_FLIGHT_TTL: IN_FLIGHT_TTL_SECONDS,
+  KEY_TTL: KEY_TTL_SECONDS,
+  RUN_TTL: RUN_TTL_SECONDS,
+  STATE_KEEP: STATE_KEEP_SECONDS,
+  VELOCITY_KEEP: VELOCITY_KEEP_SECONDS,
+  HOLDS_KEEP: HOLDS_KEEP_SECONDS,
+  CONTRIBUTIONS_KEEP: CONTRIBUTIONS_KEEP_SECONDS,
+  EXPIRE_BATCH,
 };
 
-const opt = (n: number | null): string => (n === null ? '' : String(n));
-const optNumber = (s: string | number): number | null => (s === '' ? null : Number(s));
+const luaFile = (file: string) => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
 
-/** The 8 view fields every script replies with (lua/common.lua view_reply). */
+/** The library every script gets: the constants, the pure rules, the data access. */
+export const LUA_LIBRARY = [
+  `local C = { ${Object.entries(CONSTANTS)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join(', ')} }`,
+  luaFile('rules.lua'),
+  luaFile('store.lua'),
+].join('\n');
+
+/** The script text as sent to Redis: its own `#!lua` line, then the library, then its body. */
+export function scriptSource(name: ScriptName): string {
+  const text = luaFile(SCRIPT_FILES[name]);
+  const newline = text.indexOf('\n');
+  return `${text.slice(0, newline + 1)}${LUA_LIBRARY}\n${text.slice(newline + 1)}`;
+}
+
+const opt = (n: number | null): string => (n === null ? '' : String(n));
+const optNumber = (s: string | number | undefined): number | null =>
+  s === '' || s === undefined ? null : Number(s);
+
+/** The 9 view fields every script replies with (lua/store.lua view_reply). */
 function parseView(reply: Reply, at: number): SpendView {
   return {
     customerMonth: Number(reply[at]),
     agentMonth: Number(reply[at + 1]),
     agentDay: Number(reply[at + 2]),
-    velocity: optNumber(reply[at + 3]!),
-    run: optNumber(reply[at + 4]!),
+    velocity: optNumber(reply[at + 3]),
+    run: optNumber(reply[at + 4]),
     held: { customer: Number(reply[at + 5]), agent: Number(reply[at + 6]), run: Number(reply[at + 7]) },
+    pendingAgent: Number(reply[at + 8]),
   };
 }
 
-function parseDecline(reply: Reply, at: number): Decline {
+/** The 6 limit fields of lua/store.lua limits_reply. */
+function parseLimits(reply: Reply, at: number): AppliedLimits {
+  const window = optNumber(reply[at + 3]);
+  const max = optNumber(reply[at + 4]);
+  return {
+    agent: {
+      monthMicros: optNumber(reply[at]),
+      dayMicros: optNumber(reply[at + 1]),
+      runMicros: optNumber(reply[at + 2]),
+      velocity: window !== null && max !== null ? { windowSeconds: window, maxMicros: max } : null,
+    },
+    customerMonthMicros: optNumber(reply[at + 5]),
+  };
+}
+
+/** A decline as lua/rules.lua verdict_reply writes it. */
+export function parseDecline(reply: Reply, at: number): Decline {
   const code = String(reply[at]);
   if (code === 'agent_suspended') {
     return { code, reason: String(reply[at + 1]) as SuspendReason, suspendedAt: Number(reply[at + 2]) };
   }
-  const reason = String(reply[at + 6]);
+  const reason = String(reply[at + 6] ?? '');
   return {
     code: 'budget_exceeded',
     scope: String(reply[at + 1]) as Scope,
     period: String(reply[at + 2]) as Period,
     limitMicros: Number(reply[at + 3]),
     spentMicros: Number(reply[at + 4]),
-    resetsAt: optNumber(reply[at + 5]!),
+    resetsAt: optNumber(reply[at + 5]),
     suspended:
       reason === ''
         ? null
@@ -106,258 +168,412 @@ function parseDecline(reply: Reply, at: number): Decline {
   };
 }
 
-/** ARGV 3–9 of decide.lua and commit-hold.lua: now, the periods, run id|'' and agent id. */
-function decisionArgs(
-  now: number,
-  periods: PeriodKeys,
-  runId: string | null,
-  agentId: string,
-): Array<string | number> {
-  return [
-    now,
-    periods.monthKey,
-    periods.dayKey,
-    periods.monthResetsAt,
-    periods.dayResetsAt,
-    runId ?? '',
-    agentId,
-  ];
-}
-
-function agentFields(state: AgentState): string[] {
+/** An agent row as the 11 script arguments lv sv st rs at pd lm ld lr vw vm. */
+export function agentArgs(state: AgentState): string[] {
   const l = state.limits;
   return [
-    'st',
+    String(state.limitsVersion),
+    String(state.statusVersion),
     state.status,
-    'rs',
     state.suspendedReason ?? '',
-    'at',
     opt(state.suspendedAt),
-    'pd',
     state.suspendedPeriod ?? '',
-    'lm',
     opt(l.monthMicros),
-    'ld',
     opt(l.dayMicros),
-    'lr',
     opt(l.runMicros),
-    'vw',
     opt(l.velocity?.windowSeconds ?? null),
-    'vm',
     opt(l.velocity?.maxMicros ?? null),
   ];
 }
 
+/** The 11 fields back into an AgentState (read-agent.lua). */
+function agentFromFields(customerId: string, agentId: string, f: string[]): AgentState {
+  const window = optNumber(f[9]);
+  const max = optNumber(f[10]);
+  return {
+    agentId,
+    customerId,
+    limitsVersion: Number(f[0]),
+    statusVersion: Number(f[1]),
+    status: f[2] === 'suspended' ? 'suspended' : 'active',
+    suspendedReason: f[3] === '' ? null : (f[3] as SuspendReason),
+    suspendedAt: optNumber(f[4]),
+    suspendedPeriod: f[5] === '' ? null : (f[5] ?? null),
+    limits: {
+      monthMicros: optNumber(f[6]),
+      dayMicros: optNumber(f[7]),
+      runMicros: optNumber(f[8]),
+      velocity: window !== null && max !== null ? { windowSeconds: window, maxMicros: max } : null,
+    },
+  };
+}
+
+/** An entry the reconciler settles (its request's owner is gone or never heard back). */
+export interface StaleEntry {
+  token: string;
+  agentId: string;
+  runId: string | null;
+  amountMicros: number;
+  at: number;
+  keyDigest: string;
+  hashDigest: string;
+}
+
+/** PostgreSQL's values for one customer, as of a cut in time (reconciler.ts). */
+export interface CustomerRepair {
+  customerId: string;
+  monthKey: string;
+  monthStartSecond: number;
+  cutSecond: number;
+  /** Accepted spend of the month recorded before the cut; null: not compared this round. */
+  spentBeforeCut: number | null;
+  now: number;
+  /** Open holds (held, not expired); `claimed`: a commit of it is in progress. */
+  holds: Array<{
+    holdId: string;
+    agentId: string;
+    runId: string | null;
+    amountMicros: number;
+    expiresAt: number;
+    createdAt: number;
+    claimed: boolean;
+  }>;
+}
+
+/** PostgreSQL's values for one agent, as of the same cut. */
+export interface AgentRepair {
+  customerId: string;
+  agentId: string;
+  monthKey: string;
+  dayKey: string;
+  monthStartSecond: number;
+  dayStartSecond: number;
+  cutSecond: number;
+  monthBeforeCut: number | null;
+  dayBeforeCut: number | null;
+  state: AgentState | null;
+  /** Accepted spend per velocity bucket for whole buckets before the cut, for the agent's window. */
+  velocity: { windowSeconds: number; buckets: Array<{ bucket: number; micros: number }> } | null;
+}
+
+/** What one script call is made of, built once the epoch is known. */
+interface ScriptCall {
+  keys: string[];
+  args: Array<string | number>;
+}
+
+export class EpochChangedError extends Error {
+  constructor() {
+    super('the spend store epoch changed twice during one operation');
+    this.name = 'EpochChangedError';
+  }
+}
+
 export class RedisSpendStore implements SpendStore {
   readonly kind = 'redis' as const;
+  private epoch: Epoch | null = null;
+  private establishing: Promise<Epoch> | null = null;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly history: EpochHistory,
   ) {
     // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (after a restart or SCRIPT FLUSH).
-    for (const [name, source] of Object.entries(SOURCES) as Array<
-      [ScriptName, (typeof SOURCES)[ScriptName]]
-    >) {
-      redis.defineCommand(SCRIPTS[name], {
-        lua: loadScript(source.file),
-        ...(source.keys === undefined ? {} : { numberOfKeys: source.keys }),
-      });
+    for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
+      redis.defineCommand(this.commandName(name), { lua: scriptSource(name) });
     }
+    // A new connection may reach a Redis that restarted or failed over: check the epoch before the next script.
+    redis.on('ready', this.onReady);
   }
 
-  private run(name: ScriptName, args: Array<string | number>): Promise<Reply> {
+  private readonly onReady = () => {
+    this.epoch = null;
+  };
+
+  /** The current epoch (established on first use and after every reconnect); exported for tests and the reconciler. */
+  async currentEpoch(): Promise<Epoch> {
+    if (this.epoch) return this.epoch;
+    this.establishing ??= this.establish().finally(() => {
+      this.establishing = null;
+    });
+    return this.establishing;
+  }
+
+  private async establish(): Promise<Epoch> {
+    const info = await this.redis.info('server');
+    const runId = /run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '';
+    const now = Date.now();
+    const key = epochKey(this.prefix);
+    let reply = await this.call('epoch', { keys: [key], args: ['check', runId, now, 0] });
+    if (reply[0] === 'absent') {
+      // Gone: a first start of this prefix (nothing can be in flight) or a flush (requests may be): PostgreSQL knows.
+      const since = (await this.history.isFresh(this.prefix)) ? 0 : now;
+      reply = await this.call('epoch', { keys: [key], args: ['create', runId, now, since] });
+    }
+    const epoch = { id: String(reply[1]), since: Number(reply[2]) };
+    if (reply[0] === 'created' || reply[0] === 'bumped') {
+      await this.history.record(this.prefix, epoch.id, epoch.since);
+    }
+    this.epoch = epoch;
+    return epoch;
+  }
+
+  private commandName(name: ScriptName): string {
+    return `spendguard_${name}`;
+  }
+
+  private call(name: ScriptName, { keys, args }: ScriptCall): Promise<Reply> {
     const command = (
       this.redis as unknown as Record<string, (...a: Array<string | number>) => Promise<Reply>>
-    )[SCRIPTS[name]]!;
-    return command.apply(this.redis, args);
+    )[this.commandName(name)]!;
+    return command.call(this.redis, keys.length, ...keys, ...args);
   }
 
   /**
-   * The keys a decision-like script touches, in the order commit-hold.lua and load.lua take them
-   * (decide.lua puts the claim first; undo.lua too, and leaves out the customer state it never reads).
+   * Runs an epoch-checked script: the keys are built for the current epoch right before sending; a reply 'epoch'
+   * (another instance began a new one, or the key vanished) re-establishes it and runs once more.
    */
-  private agentKeys(customerId: string, agentId: string, runId: string | null, now: number) {
-    const k = customerKeys(this.prefix, customerId);
-    const periods = periodKeys(now);
+  async run(name: ScriptName, build: (epoch: Epoch) => ScriptCall): Promise<Reply> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const epoch = await this.currentEpoch();
+      const reply = await this.call(name, build(epoch));
+      if (reply[0] !== 'epoch') return reply;
+      if (this.epoch?.id === epoch.id) this.epoch = null;
+    }
+    throw new EpochChangedError();
+  }
+
+  /** A 'missing' reply, or 'recovering' while requests decided before a data loss may still commit. */
+  private missingOrRecovering(reply: Reply):
+    | { outcome: 'missing'; what: string[] }
+    | {
+        outcome: 'recovering';
+        retryAfterMs: number;
+      } {
+    const loadableAt = (this.epoch?.since ?? 0) + LATE_COMMIT_MS;
+    const wait = loadableAt - Date.now();
+    if (wait > 0) return { outcome: 'recovering', retryAfterMs: wait };
+    return { outcome: 'missing', what: reply.slice(1).map(String) };
+  }
+
+  /** KEYS and the ARGV header of every agent-scoped script (lua/store.lua). */
+  private agentCall(
+    epoch: Epoch,
+    scope: { customerId: string; agentId: string; runId: string | null; now: number },
+    claimKey: string | null,
+    own: Array<string | number>,
+  ): ScriptCall {
+    const { customerId, agentId, runId, now } = scope;
+    const k = customerKeys(this.prefix, epoch.id, customerId);
+    const periods: PeriodKeys = periodKeys(now);
     return {
-      k,
-      periods,
-      list: [
-        k.agentState(agentId),
-        k.customerState,
-        k.customerMonth(periods.monthKey),
-        k.agentMonth(agentId, periods.monthKey),
-        k.agentDay(agentId, periods.dayKey),
+      keys: [
+        epochKey(this.prefix),
+        // No claim / no run: a same-slot name the script never touches.
+        k.claim(claimKey ?? ''),
+        k.agent(agentId),
+        k.customer,
         k.velocity(agentId),
-        // No run: a same-slot name the script never touches.
-        runId === null ? k.run(agentId, '') : k.run(agentId, runId),
+        k.run(agentId, runId ?? ''),
+        k.entries,
+        k.entriesByTime,
         k.holdsByExpiry,
         k.holdsById,
-        k.holdsTotals,
+        k.totals,
+        k.contributions,
+        k.agentContributions(agentId),
+        openIndexKey(this.prefix, epoch.id),
+        k.provisionalAgents,
+      ],
+      args: [
+        epoch.id,
+        agentId,
+        customerId,
+        runId ?? '',
+        now,
+        periods.monthKey,
+        periods.dayKey,
+        periods.monthResetsAt,
+        periods.dayResetsAt,
+        ...own,
       ],
     };
   }
 
   async decide(request: SpendRequest): Promise<Decision> {
-    const { customerId, agentId, runId, now } = request;
-    const { k, periods, list } = this.agentKeys(customerId, agentId, runId, now);
-    const reply = await this.run('decide', [
-      k.claim(request.idempotencyKey),
-      ...list,
-      shortDigest(request.requestHash),
-      request.amountMicros,
-      ...decisionArgs(now, periods, runId, agentId),
-      request.hold?.holdId ?? '',
-      request.hold?.expiresAt ?? 0,
-      IN_FLIGHT_TTL_SECONDS,
-      RUN_TTL_SECONDS,
-      VELOCITY_KEEP_SECONDS,
-      HOLDS_KEEP_SECONDS,
-      EXPIRE_BATCH,
-    ]);
+    const reply = await this.run('decide', (epoch) =>
+      this.agentCall(epoch, request, request.idempotencyKey, [
+        request.token,
+        shortDigest(request.requestHash),
+        request.amountMicros,
+        request.hold?.expiresAt ?? '',
+        shortDigest(request.idempotencyKey),
+      ]),
+    );
     const outcome = String(reply[0]);
     if (outcome === 'replay' || outcome === 'in_flight' || outcome === 'reused') return { outcome };
-    if (outcome === 'missing') return { outcome, what: reply.slice(1).map(String) };
-    const liftedPeriod = String(reply[1]);
-    const lifted =
-      liftedPeriod === '' ? {} : { lifted: { reason: 'budget_exceeded' as const, period: liftedPeriod } };
-    const view = parseView(reply, 2);
+    if (outcome === 'missing') return this.missingOrRecovering(reply);
+    const statusVersion = Number(reply[1]);
+    const limits = parseLimits(reply, 2);
+    const view = parseView(reply, 8);
     if (outcome === 'accepted') {
-      return {
-        outcome,
-        spend: snapshot(applyAccept(view, request.amountMicros, request.hold !== undefined)),
-        ...lifted,
-      };
+      const spend = snapshot(applyAccept(view, request.amountMicros, request.hold !== undefined));
+      return { outcome, spend, statusVersion, limits };
     }
-    return { outcome: 'declined', decline: parseDecline(reply, 10), spend: snapshot(view), ...lifted };
+    const decline = parseDecline(reply, 17);
+    return { outcome: 'declined', decline, spend: snapshot(view), statusVersion, limits };
   }
 
-  async completeKey(customerId: string, idempotencyKey: string, requestHash: string): Promise<void> {
-    const key = customerKeys(this.prefix, customerId).claim(idempotencyKey);
-    await this.redis.set(key, `c${shortDigest(requestHash)}`, 'EX', KEY_TTL_SECONDS);
+  async complete(completion: Completion): Promise<void> {
+    const { claim, agentState } = completion;
+    await this.run('complete', (epoch) =>
+      this.agentCall(epoch, { ...completion, runId: null, now: Date.now() }, claim?.idempotencyKey ?? null, [
+        completion.token,
+        claim ? shortDigest(claim.requestHash) : '',
+        agentState ? '1' : '',
+        ...(agentState ? agentArgs(agentState) : []),
+      ]),
+    );
   }
 
-  async undo(request: SpendRequest, decision: Decision): Promise<void> {
-    if (decision.outcome !== 'accepted' && decision.outcome !== 'declined') return; // nothing was claimed
-    const { customerId, agentId, runId, now } = request;
-    const { k, list } = this.agentKeys(customerId, agentId, runId, now);
-    let mode = 'none';
-    let reason = '';
-    let period = '';
-    if (decision.outcome === 'accepted') mode = request.hold ? 'hold' : 'spent';
-    else if (decision.decline.code === 'budget_exceeded' && decision.decline.suspended) {
-      mode = 'declined';
-      reason = decision.decline.suspended.reason;
-      period = decision.decline.suspended.period ?? '';
-    }
-    await this.run('undo', [
-      k.claim(request.idempotencyKey),
-      ...list.filter((key) => key !== k.customerState),
-      mode,
-      request.amountMicros,
-      now,
-      runId ?? '',
-      request.hold?.holdId ?? '',
-      reason,
-      period,
-      '1',
-    ]);
+  async undo(ref: TokenRef): Promise<void> {
+    const { claim } = ref;
+    await this.run('undo', (epoch) =>
+      this.agentCall(epoch, { ...ref, now: Date.now() }, claim?.idempotencyKey ?? null, [
+        ref.token,
+        claim ? shortDigest(claim.requestHash) : '',
+      ]),
+    );
   }
 
   async commitHold(input: CommitHoldInput): Promise<CommitHoldResult> {
-    const { customerId, agentId, runId, now } = input;
-    const { periods, list } = this.agentKeys(customerId, agentId, runId, now);
-    const reply = await this.run('commitHold', [
-      ...list,
-      input.holdId,
-      input.actualMicros,
-      ...decisionArgs(now, periods, runId, agentId),
-      RUN_TTL_SECONDS,
-      VELOCITY_KEEP_SECONDS,
-      EXPIRE_BATCH,
-    ]);
-    if (reply[0] === 'missing') return { outcome: 'missing', what: reply.slice(1).map(String) };
-    const spend = snapshot(parseView(reply, 1));
-    return { spend, suspended: reply.length > 9 ? parseDecline(reply, 9) : null };
+    const reply = await this.run('commitHold', (epoch) =>
+      this.agentCall(epoch, input, null, [input.holdId, input.token, input.actualMicros]),
+    );
+    if (reply[0] === 'missing') return this.missingOrRecovering(reply);
+    return {
+      outcome: 'counted',
+      statusVersion: Number(reply[1]),
+      limits: parseLimits(reply, 2),
+      spend: snapshot(parseView(reply, 8)),
+      suspended: reply.length > 17 ? parseDecline(reply, 17) : null,
+    };
   }
 
   async releaseHold(customerId: string, holdId: string, now: number): Promise<boolean> {
-    const k = customerKeys(this.prefix, customerId);
-    const reply = (await this.run('releaseHold', [
-      k.holdsByExpiry,
-      k.holdsById,
-      k.holdsTotals,
-      holdId,
-      now,
-      EXPIRE_BATCH,
-    ])) as unknown as number;
+    const reply = (await this.run('releaseHold', (epoch) =>
+      this.agentCall(epoch, { customerId, agentId: '', runId: null, now }, null, [holdId]),
+    )) as unknown as number;
     return reply === 1;
   }
 
   async readSpend(customerId: string, agentIds: string[], now: number): Promise<SpendReads> {
     const result: SpendReads = new Map();
     if (agentIds.length === 0) return result;
-    const k = customerKeys(this.prefix, customerId);
     const periods = periodKeys(now);
-    const keys = [
-      k.customerState,
-      k.customerMonth(periods.monthKey),
-      k.holdsByExpiry,
-      k.holdsById,
-      k.holdsTotals,
-    ];
-    for (const agentId of agentIds) {
-      keys.push(
-        k.agentState(agentId),
-        k.agentMonth(agentId, periods.monthKey),
-        k.agentDay(agentId, periods.dayKey),
-        k.velocity(agentId),
-      );
-    }
-    const reply = await this.run('readSpend', [keys.length, ...keys, now, EXPIRE_BATCH, ...agentIds]);
+    const reply = await this.run('readSpend', (epoch) => {
+      const k = customerKeys(this.prefix, epoch.id, customerId);
+      const keys = [epochKey(this.prefix), k.customer, k.holdsByExpiry, k.holdsById, k.totals];
+      for (const agentId of agentIds) keys.push(k.agent(agentId), k.velocity(agentId));
+      return {
+        keys,
+        args: [epoch.id, customerId, now, periods.monthKey, periods.dayKey, ...agentIds],
+      };
+    });
     agentIds.forEach((agentId, i) => {
-      const at = i * 9;
+      const at = i * 10;
       result.set(agentId, reply[at] === '1' ? snapshot(parseView(reply, at + 1)).agent : null);
     });
     return result;
   }
 
-  async putAgentState(state: AgentState): Promise<void> {
-    // All fields at once: one HSET replaces the whole state atomically.
-    const key = customerKeys(this.prefix, state.customerId).agentState(state.agentId);
-    await this.redis.hset(key, ...agentFields(state));
+  async readAgent(customerId: string, agentId: string): Promise<StoredAgent | null> {
+    const reply = await this.run('readAgent', (epoch) => ({
+      keys: [epochKey(this.prefix), customerKeys(this.prefix, epoch.id, customerId).agent(agentId)],
+      args: [epoch.id],
+    }));
+    if (reply[0] !== 'agent') return null;
+    const fields = reply.slice(1).map(String);
+    const pv = fields[11] ?? '';
+    const p = pv === '' ? null : pv.split('|');
+    return {
+      state: agentFromFields(customerId, agentId, fields),
+      provisional: p
+        ? {
+            kind: p[0] === 's' ? 'suspend' : 'flip',
+            token: p[1] ?? '',
+            reason: p[2] as SuspendReason,
+            at: Number(p[3]),
+          }
+        : null,
+    };
+  }
+
+  async putAgentState(state: AgentState, confirm?: string): Promise<void> {
+    await this.run('putState', (epoch) => {
+      const k = customerKeys(this.prefix, epoch.id, state.customerId);
+      return {
+        keys: [epochKey(this.prefix), k.agent(state.agentId), k.provisionalAgents],
+        args: [epoch.id, 'agent', ...agentArgs(state), confirm ?? '', state.agentId],
+      };
+    });
   }
 
   async putCustomerState(state: CustomerState): Promise<void> {
-    const key = customerKeys(this.prefix, state.customerId).customerState;
-    await this.redis.hset(key, 'lim', opt(state.monthLimitMicros));
+    await this.run('putState', (epoch) => ({
+      keys: [epochKey(this.prefix), customerKeys(this.prefix, epoch.id, state.customerId).customer],
+      args: [epoch.id, 'customer', state.version, opt(state.monthLimitMicros)],
+    }));
+  }
+
+  async provisionalSuspend(customerId: string, agentId: string, token: string, now: number): Promise<void> {
+    await this.provisional('suspend', customerId, agentId, token, now);
+  }
+
+  async clearProvisional(customerId: string, agentId: string, token: string): Promise<void> {
+    await this.provisional('clear', customerId, agentId, token, Date.now());
+  }
+
+  private async provisional(
+    mode: 'suspend' | 'clear',
+    customerId: string,
+    agentId: string,
+    token: string,
+    now: number,
+  ): Promise<void> {
+    await this.run('provisional', (epoch) => {
+      const k = customerKeys(this.prefix, epoch.id, customerId);
+      return {
+        keys: [
+          epochKey(this.prefix),
+          k.agent(agentId),
+          openIndexKey(this.prefix, epoch.id),
+          k.provisionalAgents,
+        ],
+        args: [epoch.id, mode, token, now, customerId, agentId],
+      };
+    });
   }
 
   async loadCounters(load: CounterLoad): Promise<void> {
-    const { customerId, agentId, now } = load;
-    const { periods, list } = this.agentKeys(customerId, agentId, load.run?.runId ?? null, now);
-    const ttls = counterTtls(now, periods);
-    const args: Array<string | number> = [
-      ...list,
-      ...agentFields(load.agent).filter((_, i) => i % 2 === 1),
+    const own: Array<string | number> = [
+      ...agentArgs(load.agent),
+      load.customer.version,
       opt(load.customer.monthLimitMicros),
       load.customerMonthMicros,
       load.agentMonthMicros,
       load.agentDayMicros,
-      ttls.monthMs,
-      ttls.dayMs,
-      load.run?.runId ?? '',
       load.run?.micros ?? 0,
-      RUN_TTL_SECONDS,
-      now,
-      VELOCITY_KEEP_SECONDS,
-      HOLDS_KEEP_SECONDS,
       load.velocityBuckets.length,
     ];
-    for (const { bucket, micros } of load.velocityBuckets) args.push(bucket, micros);
-    for (const h of load.holds) args.push(h.holdId, h.agentId, h.runId ?? '', h.amountMicros, h.expiresAt);
-    await this.run('load', args);
+    for (const { bucket, micros } of load.velocityBuckets) own.push(bucket, micros);
+    for (const h of load.holds) {
+      own.push(h.holdId, h.agentId, h.runId ?? '', h.amountMicros, h.expiresAt, h.createdAt);
+    }
+    await this.run('load', (epoch) =>
+      this.agentCall(epoch, { ...load, runId: load.run?.runId ?? null }, null, own),
+    );
   }
 
   async acquireRebuildLock(
@@ -365,20 +581,162 @@ export class RedisSpendStore implements SpendStore {
     agentId: string,
     ttlMs: number,
   ): Promise<(() => Promise<void>) | null> {
-    const key = customerKeys(this.prefix, customerId).rebuildLock(agentId);
+    const epoch = await this.currentEpoch();
+    const key = customerKeys(this.prefix, epoch.id, customerId).rebuildLock(agentId);
     const token = randomBytes(8).toString('hex');
     const got = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
     if (got !== 'OK') return null;
     return async () => {
-      await this.run('unlock', [key, token]);
+      await this.call('unlock', { keys: [key], args: [token] });
+    };
+  }
+
+  // ---- The reconciler's operations (reconciler.ts): Redis only; the memory store has nothing to repair. ----
+
+  /** Customers with unconfirmed entries or provisional marks since before `beforeMs` (the open index). */
+  async openCustomers(beforeMs: number, limit: number): Promise<string[]> {
+    const epoch = await this.currentEpoch();
+    return this.redis.zrangebyscore(openIndexKey(this.prefix, epoch.id), '-inf', beforeMs, 'LIMIT', 0, limit);
+  }
+
+  /** The customer's entries decided before `beforeMs` and still unconfirmed. */
+  async staleEntries(customerId: string, beforeMs: number, limit: number): Promise<StaleEntry[]> {
+    const epoch = await this.currentEpoch();
+    const k = customerKeys(this.prefix, epoch.id, customerId);
+    const tokens = await this.redis.zrangebyscore(k.entriesByTime, '-inf', beforeMs, 'LIMIT', 0, limit);
+    if (tokens.length === 0) return [];
+    const values = await this.redis.hmget(k.entries, ...tokens);
+    return tokens.flatMap((token, i) => {
+      const value = values[i];
+      if (!value) return [];
+      const f = value.split('|');
+      return [
+        {
+          token,
+          agentId: f[0] ?? '',
+          runId: f[1] ? f[1] : null,
+          amountMicros: Number(f[2]),
+          at: Number(f[3]),
+          keyDigest: f[9] ?? '',
+          hashDigest: f[10] ?? '',
+        },
+      ];
+    });
+  }
+
+  /** Agents of the customer with a provisional flip or suspend. */
+  async provisionalAgents(customerId: string): Promise<string[]> {
+    const epoch = await this.currentEpoch();
+    return this.redis.smembers(customerKeys(this.prefix, epoch.id, customerId).provisionalAgents);
+  }
+
+  /** Settles an entry whose request is over: confirmed when its event is in PostgreSQL, else taken back. */
+  async resolveEntry(customerId: string, entry: StaleEntry, committed: boolean): Promise<void> {
+    const scope = { customerId, agentId: entry.agentId, runId: entry.runId, now: Date.now() };
+    await this.run(committed ? 'complete' : 'undo', (epoch) => {
+      const call = this.agentCall(epoch, scope, null, [entry.token, entry.hashDigest, '']);
+      if (entry.keyDigest !== '') {
+        call.keys[1] = customerKeys(this.prefix, epoch.id, customerId).claimByDigest(entry.keyDigest);
+      }
+      return call;
+    });
+  }
+
+  async reconcileCustomer(
+    input: CustomerRepair,
+  ): Promise<{ monthMicros: number; dropped: number; added: number }> {
+    const reply = await this.run('reconcileCustomer', (epoch) => {
+      const k = customerKeys(this.prefix, epoch.id, input.customerId);
+      const args: Array<string | number> = [
+        epoch.id,
+        input.customerId,
+        input.monthKey,
+        input.monthStartSecond,
+        input.cutSecond,
+        input.cutSecond * 1000,
+        opt(input.spentBeforeCut),
+        input.now,
+      ];
+      for (const h of input.holds) {
+        args.push(
+          h.holdId,
+          h.agentId,
+          h.runId ?? '',
+          h.amountMicros,
+          h.expiresAt,
+          h.createdAt,
+          h.claimed ? '1' : '',
+        );
+      }
+      return {
+        keys: [
+          epochKey(this.prefix),
+          k.customer,
+          k.contributions,
+          k.totals,
+          k.holdsByExpiry,
+          k.holdsById,
+          k.entriesByTime,
+          openIndexKey(this.prefix, epoch.id),
+          k.provisionalAgents,
+        ],
+        args,
+      };
+    });
+    return { monthMicros: Number(reply[1]), dropped: Number(reply[2]), added: Number(reply[3]) };
+  }
+
+  async reconcileAgent(input: AgentRepair): Promise<{
+    monthMicros: number;
+    dayMicros: number;
+    stateChanged: boolean;
+    withdrawn: boolean;
+    bucketsRaised: number;
+  }> {
+    const reply = await this.run('reconcileAgent', (epoch) => {
+      const k = customerKeys(this.prefix, epoch.id, input.customerId);
+      const args: Array<string | number> = [
+        epoch.id,
+        input.agentId,
+        input.monthKey,
+        input.dayKey,
+        input.monthStartSecond,
+        input.dayStartSecond,
+        input.cutSecond,
+        input.cutSecond * 1000,
+        opt(input.monthBeforeCut),
+        opt(input.dayBeforeCut),
+        input.state ? '1' : '',
+        ...(input.state ? agentArgs(input.state) : Array.from({ length: 11 }, () => '')),
+        input.velocity ? input.velocity.windowSeconds : '',
+      ];
+      for (const b of input.velocity?.buckets ?? []) args.push(b.bucket, b.micros);
+      return {
+        keys: [
+          epochKey(this.prefix),
+          k.agent(input.agentId),
+          k.agentContributions(input.agentId),
+          k.velocity(input.agentId),
+          k.provisionalAgents,
+        ],
+        args,
+      };
+    });
+    return {
+      monthMicros: Number(reply[1]),
+      dayMicros: Number(reply[2]),
+      stateChanged: reply[3] === '1',
+      withdrawn: reply[4] === '1',
+      bucketsRaised: Number(reply[5]),
     };
   }
 
   async close(): Promise<void> {
-    // The Redis connection belongs to the caller (shared with the bus and auth); nothing of ours to close.
+    // The Redis connection belongs to the caller (shared with the bus and auth): only our listener goes.
+    this.redis.off('ready', this.onReady);
   }
 }
 
-export function createRedisSpendStore(redis: Redis, prefix: string): SpendStore {
-  return new RedisSpendStore(redis, prefix);
+export function createRedisSpendStore(redis: Redis, prefix: string, history: EpochHistory): RedisSpendStore {
+  return new RedisSpendStore(redis, prefix, history);
 }

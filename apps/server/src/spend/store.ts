@@ -2,8 +2,15 @@
 // Two implementations with identical semantics, proven by one contract suite (test/spend/contract.ts):
 //   redis-store.ts  — one Lua script per operation; every key of a customer shares the hash tag {c:<id>}
 //   memory-store.ts — in-process, for the embedded default (one instance)
-// The store is a cache of PostgreSQL's truth: any counter it lacks is rebuilt from PostgreSQL (rebuild.ts)
-// before deciding. Amounts are integer micro-dollars; times are epoch milliseconds.
+// The store is a cache of PostgreSQL's truth (docs/architecture.md "State model"):
+// - agent and customer STATE (limits, status) is only ever written as a whole PostgreSQL row with its versions, and
+//   the store keeps the newer version of each part (compare-and-set) — two writers can never leave an older one;
+// - decisions never write state: a decision that breaks a limit places a PROVISIONAL flip (tagged with its token)
+//   that declines at once; PostgreSQL confirms or refuses it when the decision commits (writer.ts), and the store
+//   then takes PostgreSQL's row;
+// - every count a request makes is an ENTRY under its token (event id, reservation id), so complete() and undo()
+//   act exactly once however often they run, and a re-run of decide() with the same token replaces its earlier one.
+// Amounts are integer micro-dollars; times are epoch milliseconds.
 
 export type SuspendReason = 'manual' | 'budget_exceeded' | 'velocity_exceeded';
 export type Period = 'month' | 'day' | 'velocity' | 'run';
@@ -16,10 +23,15 @@ export interface AgentLimits {
   velocity: { windowSeconds: number; maxMicros: number } | null;
 }
 
-/** What a decision reads about an agent. Written through on every change (suspend, resume, limits). */
+/**
+ * An agent row as PostgreSQL holds it. `limitsVersion` and `statusVersion` are bumped by every transaction that
+ * changes that part of the row; the store keeps, for each part, the write with the higher version.
+ */
 export interface AgentState {
   agentId: string;
   customerId: string;
+  limitsVersion: number;
+  statusVersion: number;
   status: 'active' | 'suspended';
   suspendedReason: SuspendReason | null;
   suspendedAt: number | null;
@@ -30,6 +42,7 @@ export interface AgentState {
 
 export interface CustomerState {
   customerId: string;
+  version: number;
   monthLimitMicros: number | null;
 }
 
@@ -47,12 +60,17 @@ export interface SpendRequest {
   agentId: string;
   runId: string | null;
   amountMicros: number;
+  /**
+   * The request's own id (its event's id; for a reservation the reservation id, which is also the hold id):
+   * what complete() and undo() act on. Deciding again with the same token replaces the earlier decision.
+   */
+  token: string;
   /** Customer-scoped idempotency key and the canonical hash of the request body it was first used with. */
   idempotencyKey: string;
   requestHash: string;
   now: number;
   /** Present for a reservation: the amount is held (not spent) until commit/release/expiry. */
-  hold?: { holdId: string; expiresAt: number };
+  hold?: { expiresAt: number };
 }
 
 export type Decline =
@@ -63,24 +81,30 @@ export type Decline =
       period: Period;
       limitMicros: number;
       spentMicros: number;
-      /** ISO-able epoch ms when the period resets; null for velocity-suspension and run. */
+      /** ISO-able epoch ms when the period resets; null for velocity and run. */
       resetsAt: number | null;
-      /** Set when this decline flipped the agent's kill switch. */
+      /**
+       * Set when this decline placed a provisional kill-switch flip: the agent's COMMITTED spend alone breaks the
+       * limit with this amount. PostgreSQL confirms it when the declined event commits (writer.ts).
+       */
       suspended: { reason: 'budget_exceeded' | 'velocity_exceeded'; period: string | null } | null;
     };
 
-/**
- * Set on an accepted/declined decision when it lifted a budget_exceeded suspension whose period had ended
- * (the store already set the agent active; the caller mirrors that to PostgreSQL's agent row).
- */
-export interface LiftedSuspension {
-  reason: 'budget_exceeded';
-  period: string;
+/** The limits a decision applied (as the store held them): the response shows exactly these. */
+export interface AppliedLimits {
+  agent: AgentLimits;
+  customerMonthMicros: number | null;
 }
 
 export type Decision =
-  | { outcome: 'accepted'; spend: SpendSnapshot; lifted?: LiftedSuspension }
-  | { outcome: 'declined'; decline: Decline; spend: SpendSnapshot; lifted?: LiftedSuspension }
+  | { outcome: 'accepted'; spend: SpendSnapshot; statusVersion: number; limits: AppliedLimits }
+  | {
+      outcome: 'declined';
+      decline: Decline;
+      spend: SpendSnapshot;
+      statusVersion: number;
+      limits: AppliedLimits;
+    }
   /** Key already completed with the same body: answer with the stored response (read it from PostgreSQL). */
   | { outcome: 'replay' }
   /** Key already used with a different body. */
@@ -88,41 +112,84 @@ export type Decision =
   /** Key claimed by a request still being processed. */
   | { outcome: 'in_flight' }
   /** Some cached state/counter is absent: rebuild it from PostgreSQL (rebuild.ts) and decide again. */
-  | { outcome: 'missing'; what: string[] };
+  | { outcome: 'missing'; what: string[] }
+  /**
+   * The store lost data (flush, restart, failover) less than a commit's lifetime ago: requests decided before the
+   * loss may still land in PostgreSQL, so nothing can be rebuilt exactly until `retryAfterMs` has passed.
+   */
+  | { outcome: 'recovering'; retryAfterMs: number };
+
+/** What a counted request's end tells the store: after its commit (complete) or when it certainly failed (undo). */
+export interface TokenRef {
+  customerId: string;
+  agentId: string;
+  /** The request's run (its run counter is where a take-back subtracts from). */
+  runId: string | null;
+  token: string;
+  /** The client's idempotency claim this request holds (null for a reservation commit, which claims in PostgreSQL). */
+  claim: { idempotencyKey: string; requestHash: string } | null;
+}
+
+export interface Completion extends TokenRef {
+  /** The agent row when the commit changed it (a confirmed flip): written with compare-and-set. */
+  agentState: AgentState | null;
+}
+
+/** What the store holds for an agent, for GET consistency checks, the reconciler and tests. */
+export interface StoredAgent {
+  state: AgentState;
+  /** A decision's flip or a person's suspend not yet confirmed by PostgreSQL (declines at once meanwhile). */
+  provisional: { kind: 'flip' | 'suspend'; token: string; reason: SuspendReason; at: number } | null;
+}
+
+export interface CommitHoldInput {
+  customerId: string;
+  agentId: string;
+  runId: string | null;
+  holdId: string;
+  /** The commit event's id: running commitHold again with it counts nothing again. */
+  token: string;
+  actualMicros: number;
+  now: number;
+}
+
+export type CommitHoldResult =
+  | {
+      outcome: 'counted';
+      spend: SpendSnapshot;
+      suspended: Decline | null;
+      statusVersion: number;
+      limits: AppliedLimits;
+    }
+  | { outcome: 'missing'; what: string[] }
+  | { outcome: 'recovering'; retryAfterMs: number };
 
 export interface SpendStore {
   readonly kind: 'redis' | 'memory';
 
   /**
    * The atomic decision of SPEC §5 (and §6 for holds): claim the idempotency key, then in order
-   * suspended → customer month → run → agent month/day/velocity (flipping the kill switch) → accept,
-   * counting the amount in every period (or holding it) — all or nothing. Expired holds are dropped first;
-   * the open ones count against every limit, velocity included, as if spent.
-   * Declines claim the key too (a declined request replays its 403).
+   * suspended → customer month → run → agent month/day/velocity → accept, counting the amount in every period (or
+   * holding it) under the request's token — all or nothing. Expired holds are dropped first; the open ones count
+   * against every limit, velocity included, as if spent. Declines claim the key too (a declined request replays
+   * its 403). A decline for an agent limit places a provisional flip only when committed spend alone breaks it.
    */
   decide(request: SpendRequest): Promise<Decision>;
 
-  /** After the PostgreSQL commit: mark the key completed (kept `ttlSeconds`, a few days; PostgreSQL backs it up). */
-  completeKey(customerId: string, idempotencyKey: string, requestHash: string): Promise<void>;
+  /**
+   * After the PostgreSQL commit: the key is completed (kept a few days; PostgreSQL's unique index backs it up), the
+   * token's entry is confirmed, its provisional flip resolved and `agentState` (if any) written. Idempotent.
+   */
+  complete(completion: Completion): Promise<void>;
+
+  /** The request certainly did not commit: take back exactly what its token counted, held or flipped. Idempotent. */
+  undo(ref: TokenRef): Promise<void>;
 
   /**
-   * The PostgreSQL commit failed (or a late duplicate was found there): take back exactly what decide() counted
-   * or held for this request, restore a kill switch it flipped, and forget the key claim.
+   * Reservation commit: drop the hold (if still held) and count `actualMicros` in every period under `token`,
+   * regardless of limits (the money is spent). Places a provisional flip if committed spend with it breaks a limit.
    */
-  undo(request: SpendRequest, decision: Decision): Promise<void>;
-
-  /**
-   * Reservation commit: drop the hold (if still held) and count `actualMicros` in every period regardless of limits
-   * (the money is spent). Flips the kill switch if a limit is now exceeded. Returns the spend after.
-   */
-  commitHold(input: {
-    customerId: string;
-    agentId: string;
-    runId: string | null;
-    holdId: string;
-    actualMicros: number;
-    now: number;
-  }): Promise<{ spend: SpendSnapshot; suspended: Decline | null } | { outcome: 'missing'; what: string[] }>;
+  commitHold(input: CommitHoldInput): Promise<CommitHoldResult>;
 
   /** Drops a hold; false if it was not held (already committed/released/expired). */
   releaseHold(customerId: string, holdId: string, now: number): Promise<boolean>;
@@ -134,11 +201,25 @@ export interface SpendStore {
     now: number,
   ): Promise<Map<string, SpendSnapshot['agent'] | null>>;
 
-  /** Write-through of agent and customer state; the very next decide() on every instance sees it. */
-  putAgentState(state: AgentState): Promise<void>;
+  /** The agent's state as the store holds it (null when not loaded). */
+  readAgent(customerId: string, agentId: string): Promise<StoredAgent | null>;
+
+  /**
+   * Write-through of a PostgreSQL row: the limits part is taken if its version is newer than the stored one, the
+   * status part likewise (compare-and-set). `confirm`: the token of this request's own provisional suspend, cleared.
+   */
+  putAgentState(state: AgentState, confirm?: string): Promise<void>;
   putCustomerState(state: CustomerState): Promise<void>;
 
-  /** Used by rebuild.ts: set counters/holds from PostgreSQL's truth only where still absent (SET NX semantics). */
+  /**
+   * A person's suspend, before its PostgreSQL transaction: the agent declines at once (even if it is not loaded)
+   * until putAgentState(..., token) confirms it, clearProvisional(token) withdraws it, or the reconciler finds it
+   * stale and takes PostgreSQL's row.
+   */
+  provisionalSuspend(customerId: string, agentId: string, token: string, now: number): Promise<void>;
+  clearProvisional(customerId: string, agentId: string, token: string): Promise<void>;
+
+  /** Used by rebuild.ts: set counters/holds from PostgreSQL's truth only where still absent; state by version. */
   loadCounters(load: CounterLoad): Promise<void>;
 
   /**
@@ -155,9 +236,6 @@ export interface SpendStore {
   close(): Promise<void>;
 }
 
-/** SpendStore.commitHold's argument and answer, and readSpend's answer, named for the implementations. */
-export type CommitHoldInput = Parameters<SpendStore['commitHold']>[0];
-export type CommitHoldResult = Awaited<ReturnType<SpendStore['commitHold']>>;
 export type SpendReads = Awaited<ReturnType<SpendStore['readSpend']>>;
 
 /** Absolute values computed from PostgreSQL for one agent (and its customer) at `now`. */
@@ -180,5 +258,6 @@ export interface CounterLoad {
     runId: string | null;
     amountMicros: number;
     expiresAt: number;
+    createdAt: number;
   }>;
 }

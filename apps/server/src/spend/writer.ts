@@ -5,17 +5,29 @@
 // at once while a commit slot is free, so an idle server adds no latency; requests only queue up while
 // MAX_IN_FLIGHT commits are running, and the next flush takes everything queued (up to MAX_BATCH rows).
 //
-// A batch of plain events is that one statement alone (autocommit); one with kill-switch flips, audit entries or
-// reservation commits runs in a transaction with them. Each persist() promise resolves only after its batch COMMITTED, so a 201 is never sent for an event PostgreSQL
-// does not have. A commit failure rejects every request of the batch; the caller undoes its counters and answers 503.
-import { type AuditEntry, recordAudit } from '../audit.js';
+// A batch of plain events is that one statement alone (autocommit); one with kill-switch flips or reservation
+// commits runs in a transaction with them. Each persist() promise resolves only after its batch COMMITTED, so a 201
+// is never sent for an event PostgreSQL does not have. What a failure means for each request:
+// - a connection error or timeout: the commit's fate is unknown → the promise rejects with that error (the caller
+//   settles it by asking PostgreSQL later, spend/money-pipeline.ts);
+// - any other error (PostgreSQL refused a row): the batch is split and committed in halves, so only the row that
+//   fails fails — its promise rejects with RowRefusedError, logged with PostgreSQL's message;
+// - a row decided longer ago than COMMIT_AGE_LIMIT_MS is refused by PostgreSQL itself ('refused'): it can never be
+//   recorded any more, which is what lets the reconciler and a recovering store trust their answers (bounds.ts).
+import { isUnavailableError } from '../db/errors.js';
 import type { Db, PreparedSql, Queryable } from '../db/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isoOrNull } from '../time.js';
-import type { SuspendReason } from './store.js';
+import { COMMIT_AGE_LIMIT_MS, STATEMENT_TIMEOUT_MS } from './bounds.js';
+import { confirmFlip, type FlipCandidate } from './flips.js';
+import type { AgentState } from './store.js';
 
 const MAX_IN_FLIGHT = 2;
 const MAX_BATCH = 500;
+
+/** Idempotency key scopes (migration 005): the client's own keys, and reservation commits. */
+export const KEY_SCOPE_CLIENT = 0;
+export const KEY_SCOPE_RESERVATION_COMMIT = 1;
 
 export interface EventRow {
   id: string;
@@ -26,6 +38,7 @@ export interface EventRow {
   status: 'accepted' | 'declined';
   declineCode: string | null;
   idempotencyKey: string;
+  keyScope: number;
   requestHash: string;
   responseStatus: number;
   responseBody: unknown;
@@ -33,15 +46,6 @@ export interface EventRow {
   reservationId: string | null;
   occurredAt: number;
   recordedAt: number;
-}
-
-/** A kill-switch flip caused by a decision; written in the same transaction as the event that caused it. */
-export interface AgentStatusChange {
-  agentId: string;
-  status: 'active' | 'suspended';
-  suspendedReason: SuspendReason | null;
-  suspendedAt: number | null;
-  suspendedPeriod: string | null;
 }
 
 /** A reservation commit: the reservation row becomes `committed` with its event, in the event's transaction. */
@@ -52,13 +56,19 @@ export interface ReservationCommit {
 
 export interface PersistItem {
   event: EventRow;
-  agentChange?: AgentStatusChange;
-  audit?: AuditEntry;
+  /** A provisional kill-switch flip PostgreSQL confirms (or not) in the same transaction (flips.ts). */
+  flip?: FlipCandidate;
   reservation?: ReservationCommit;
 }
 
-/** `duplicate`: another request with the same (customer, idempotency key) was committed first. */
-export type PersistResult = 'inserted' | 'duplicate';
+/**
+ * `inserted` (with the agent's row when PostgreSQL confirmed a flip), `duplicate` (another request with the same
+ * key was committed first), `refused` (decided too long ago: PostgreSQL will never record it).
+ */
+export type PersistResult =
+  | { outcome: 'inserted'; agentState: AgentState | null }
+  | { outcome: 'duplicate' }
+  | { outcome: 'refused' };
 
 export interface EventWriter {
   persist(item: PersistItem): Promise<PersistResult>;
@@ -82,32 +92,49 @@ export class WriterClosedError extends Error {
   }
 }
 
+/** PostgreSQL refused this row (not a connection problem): nothing of it was recorded. */
+export class RowRefusedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`PostgreSQL refused the row: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'RowRefusedError';
+  }
+}
+
+/** A transaction that reached its COMMIT too late (bounds.ts): rolled back, so its rows are refused. */
+class CommitTooLateError extends Error {}
+
 /**
- * One statement: insert the batch, skip late duplicates, add the inserted accepted spend to spend_daily. Prepared
+ * One statement: insert the batch (rows younger than the age limit by PostgreSQL's clock), skip late duplicates,
+ * add the inserted accepted spend to spend_daily, and say for each row whether it went in or was too old. Prepared
  * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
  */
 const INSERT_BATCH: PreparedSql = {
-  name: 'spendguard_insert_event_batch',
+  name: 'spendguard_insert_event_batch_v2',
   text: `
 WITH input AS (
   SELECT * FROM unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
-    $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[]
+    $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[],
+    $16::smallint[]
   ) AS t(id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
-         request_hash, response_status, response_body, metadata, reservation_id, occurred_at, recorded_at)
+         request_hash, response_status, response_body, metadata, reservation_id, occurred_at, recorded_at, key_scope)
+), fresh AS (
+  SELECT input.* FROM input WHERE recorded_at >= statement_timestamp() - $18::interval
 ), inserted AS (
   INSERT INTO events (id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
-                      request_hash, response_status, response_body, metadata, reservation_id, occurred_at, recorded_at)
-  SELECT id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
-         request_hash, response_status, response_body::jsonb, metadata::jsonb, reservation_id, occurred_at, recorded_at
-  FROM input
+                      key_scope, request_hash, response_status, response_body, metadata, reservation_id,
+                      occurred_at, recorded_at)
+  SELECT id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key, key_scope,
+         request_hash, response_status, response_body::jsonb, metadata::jsonb, reservation_id, occurred_at,
+         recorded_at
+  FROM fresh
   -- Key order: two batches racing on the same keys (retries) take the unique-index locks in one order, no deadlock.
-  ORDER BY customer_id, idempotency_key
-  ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+  ORDER BY customer_id, key_scope, idempotency_key
+  ON CONFLICT (customer_id, key_scope, idempotency_key) DO NOTHING
   RETURNING id, customer_id, agent_id, cost_micros, status, recorded_at
 ), daily AS (
   INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count)
-  SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, $16::smallint, sum(cost_micros),
+  SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, $17::smallint, sum(cost_micros),
          count(*)
   FROM inserted WHERE status = 'accepted'
   GROUP BY customer_id, agent_id, day
@@ -118,11 +145,15 @@ WITH input AS (
     SET spent_micros = spend_daily.spent_micros + EXCLUDED.spent_micros,
         event_count = spend_daily.event_count + EXCLUDED.event_count
 )
-SELECT id FROM inserted`,
+SELECT id, true AS inserted FROM inserted
+UNION ALL
+SELECT id, false FROM input WHERE NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.id = input.id)`,
 };
 
+const AGE_LIMIT = `${COMMIT_AGE_LIMIT_MS} milliseconds`;
+
 function batchParams(items: PersistItem[], shard: number): unknown[] {
-  const cols: unknown[][] = Array.from({ length: 15 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 16 }, () => []);
   for (const { event: e } of items) {
     const values = [
       e.id,
@@ -140,25 +171,11 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
       e.reservationId,
       isoOrNull(e.occurredAt),
       isoOrNull(e.recordedAt),
+      e.keyScope,
     ];
     for (const [i, v] of values.entries()) cols[i]?.push(v);
   }
-  return [...cols, shard];
-}
-
-export async function applyAgentChange(tx: Queryable, change: AgentStatusChange): Promise<void> {
-  await tx.query(
-    `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
-            suspended_note = NULL, updated_at = now()
-     WHERE id = $1`,
-    [
-      change.agentId,
-      change.status,
-      change.suspendedReason,
-      isoOrNull(change.suspendedAt),
-      change.suspendedPeriod,
-    ],
-  );
+  return [...cols, shard, AGE_LIMIT];
 }
 
 async function applyReservationCommit(
@@ -172,38 +189,79 @@ async function applyReservationCommit(
   );
 }
 
+/**
+ * The last statement of a transaction that inserted decisions: COMMIT must come within the bound an autocommit
+ * batch has (age limit + one statement) of the oldest one, or the transaction rolls back (bounds.ts).
+ */
+export async function assertCommitInTime(tx: Queryable, oldestDecision: number): Promise<void> {
+  const { rows } = await tx.query<{ ok: boolean }>('SELECT clock_timestamp() <= $1::timestamptz AS ok', [
+    isoOrNull(oldestDecision + COMMIT_AGE_LIMIT_MS + STATEMENT_TIMEOUT_MS),
+  ]);
+  if (!rows[0]?.ok) throw new CommitTooLateError();
+}
+
 /** Whether an item writes more than its event row (then the batch needs a transaction around its statements). */
-const hasSideWrites = (item: PersistItem) =>
-  item.agentChange !== undefined || item.audit !== undefined || item.reservation !== undefined;
+const hasSideWrites = (item: PersistItem) => item.flip !== undefined || item.reservation !== undefined;
+
+type BatchOutcome = Map<string, PersistResult>;
+
+function outcomesOf(rows: Array<{ id: string; inserted: boolean }>): BatchOutcome {
+  const out: BatchOutcome = new Map();
+  for (const row of rows) {
+    out.set(row.id, row.inserted ? { outcome: 'inserted', agentState: null } : { outcome: 'refused' });
+  }
+  return out;
+}
 
 /** `shard`: the commit slot (0 .. MAX_IN_FLIGHT-1); concurrent commits of one writer use different spend_daily rows. */
-export async function commitBatch(db: Db, items: PersistItem[], shard = 0): Promise<Set<string>> {
+export async function commitBatch(db: Db, items: PersistItem[], shard = 0): Promise<BatchOutcome> {
   if (!items.some(hasSideWrites)) {
     // Plain events only: INSERT_BATCH is ONE statement, atomic by itself (autocommit), so BEGIN and COMMIT would only
     // add two round trips. It resolves after PostgreSQL committed it, as the transaction would.
-    const { rows } = await db.query<{ id: string }>(INSERT_BATCH, batchParams(items, shard));
-    return new Set(rows.map((r) => r.id));
-  }
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string }>(INSERT_BATCH, batchParams(items, shard));
-    const inserted = new Set(rows.map((r) => r.id));
-    // Kill-switch flips and their audit entries only for events that really went in (not late duplicates),
-    // agent rows in id order so concurrent batches lock them in the same sequence.
-    const agentOf = (item: PersistItem) => item.agentChange?.agentId ?? '';
-    const ordered = [...items].sort((a, b) =>
-      agentOf(a) < agentOf(b) ? -1 : agentOf(a) > agentOf(b) ? 1 : 0,
+    const { rows } = await db.query<{ id: string; inserted: boolean }>(
+      INSERT_BATCH,
+      batchParams(items, shard),
     );
-    for (const item of ordered) {
-      if (!inserted.has(item.event.id)) continue;
-      if (item.agentChange) await applyAgentChange(tx, item.agentChange);
-      if (item.audit) await recordAudit(tx, item.audit);
-      if (item.reservation) await applyReservationCommit(tx, item.reservation, item.event.id);
+    return outcomesOf(rows);
+  }
+  try {
+    return await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: string; inserted: boolean }>(
+        INSERT_BATCH,
+        batchParams(items, shard),
+      );
+      const outcomes = outcomesOf(rows);
+      const inserted = (item: PersistItem) => outcomes.get(item.event.id)?.outcome === 'inserted';
+      // Flips only for events that really went in (not late duplicates), agents in id order so concurrent batches
+      // lock their rows in the same sequence.
+      const ordered = items
+        .filter(inserted)
+        .sort((a, b) => (a.event.agentId < b.event.agentId ? -1 : a.event.agentId > b.event.agentId ? 1 : 0));
+      for (const item of ordered) {
+        if (item.reservation) await applyReservationCommit(tx, item.reservation, item.event.id);
+        if (item.flip) {
+          const agentState = await confirmFlip(tx, item.flip);
+          outcomes.set(item.event.id, { outcome: 'inserted', agentState });
+        }
+      }
+      if (ordered.length > 0) {
+        await assertCommitInTime(tx, Math.min(...ordered.map((item) => item.event.recordedAt)));
+      }
+      return outcomes;
+    });
+  } catch (error) {
+    if (error instanceof CommitTooLateError) {
+      return new Map(items.map((item) => [item.event.id, { outcome: 'refused' } as PersistResult]));
     }
-    return inserted;
-  });
+    throw error;
+  }
 }
 
-export function createEventWriter(deps: { db: Db; metrics: Metrics }): EventWriter {
+export function createEventWriter(deps: {
+  db: Db;
+  metrics: Metrics;
+  log: { error(obj: unknown, msg: string): void };
+}): EventWriter {
   const queue: Waiting[] = [];
   let inFlight = 0;
   let closed = false;
@@ -218,19 +276,44 @@ export function createEventWriter(deps: { db: Db; metrics: Metrics }): EventWrit
 
   const freeSlots = Array.from({ length: MAX_IN_FLIGHT }, (_, i) => i);
 
-  const flush = async (batch: Waiting[], slot: number) => {
-    const started = process.hrtime.bigint();
-    deps.metrics.batchSize.observe(batch.length);
+  /**
+   * Commits `batch`; when PostgreSQL refuses it for a reason other than the connection (a bad row), commits the two
+   * halves apart, down to the row that fails — every other request of the batch still commits.
+   */
+  const commitSplitting = async (batch: Waiting[], slot: number): Promise<void> => {
     try {
-      const inserted = await commitBatch(
+      const outcomes = await commitBatch(
         deps.db,
         batch.map((w) => w.item),
         slot,
       );
-      for (const w of batch) w.resolve(inserted.has(w.item.event.id) ? 'inserted' : 'duplicate');
+      for (const w of batch) w.resolve(outcomes.get(w.item.event.id) ?? { outcome: 'duplicate' });
     } catch (error) {
       deps.metrics.storeErrors.inc({ store: 'postgres', operation: 'commit_events' });
-      for (const w of batch) w.reject(error);
+      if (isUnavailableError(error)) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      if (batch.length === 1) {
+        const w = batch[0]!;
+        deps.log.error(
+          { err: error, event: w.item.event.id, customer: w.item.event.customerId },
+          `PostgreSQL refused an event row: ${(error as Error).message}`,
+        );
+        w.reject(new RowRefusedError(error));
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await commitSplitting(batch.slice(0, half), slot);
+      await commitSplitting(batch.slice(half), slot);
+    }
+  };
+
+  const flush = async (batch: Waiting[], slot: number) => {
+    const started = process.hrtime.bigint();
+    deps.metrics.batchSize.observe(batch.length);
+    try {
+      await commitSplitting(batch, slot);
     } finally {
       deps.metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../harness.js';
+import { forgetClaim, isScript } from './faults/probe.js';
 import { createAgent, dbSpend, postEvent, sql } from './helpers.js';
+import { type ProxiedServer, retryUntilSettled, startBehindProxies } from './outage-helpers.js';
 
 describe('idempotency of events', () => {
   let server: TestServer;
@@ -112,11 +114,8 @@ describe('idempotency of events', () => {
   it('a key the store forgot is still deduplicated by PostgreSQL (late duplicate → replay, counters undone)', async () => {
     const first = await postEvent(server.url, t.adminKey, { agent: 'idem-5', cost_micros: 500 }, 'k-late');
     assert.equal(first.status, 201);
-    // Forget every cached key and counter of this server's prefix (as a Redis flush or eviction would).
-    const redis = server.app.ctx.redis;
-    assert.ok(redis);
-    const keys = await redis.keys(`${server.redisPrefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    // The store forgets the key (as after its retention); PostgreSQL's unique index still knows it.
+    await forgetClaim(server, t.customerId, 'k-late');
     const again = await postEvent(server.url, t.adminKey, { agent: 'idem-5', cost_micros: 500 }, 'k-late');
     assert.equal(again.status, 201);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
@@ -130,45 +129,52 @@ describe('idempotency of events', () => {
     );
     assert.equal(Number(row?.n), 1);
   });
+});
 
-  it('completeKey never reaching the store: the 201 stands, a retry waits for the claim and replays, counted once', async () => {
-    // The answer does not wait for completeKey; here it fails outright (a lost write), so the key stays claimed.
-    const store = server.app.ctx.spend.store;
-    const completeKey = store.completeKey;
-    let lost = 0;
-    store.completeKey = async () => {
-      lost += 1;
-      throw new Error('completeKey lost on the way to the store');
-    };
+describe('idempotency of events when the store write after the commit is lost or slow', () => {
+  let proxied: ProxiedServer;
+  let t: Tenant;
+  before(async () => {
+    proxied = await startBehindProxies();
+    t = await signupAndAdminKey(proxied.server.url);
+  });
+  after(() => proxied.close());
+
+  it('complete not yet in the store: the 201 stands, a retry waits for the claim and replays, counted once', async () => {
+    const { server, redisProxy } = proxied;
+    // The commit's complete() is held on the wire, then the link dies with it undelivered, long enough for its
+    // retries to fail too: the key stays claimed (in flight) although PostgreSQL has the event.
+    const stalled = redisProxy.stallBefore((chunk) => isScript(chunk, 'complete'));
     let first: Awaited<ReturnType<typeof postEvent>>;
-    let again: Awaited<ReturnType<typeof postEvent>>;
     try {
       first = await postEvent(server.url, t.adminKey, { agent: 'idem-6', cost_micros: 700 }, 'k-unfinished');
-      again = await postEvent(server.url, t.adminKey, { agent: 'idem-6', cost_micros: 700 }, 'k-unfinished');
+      await stalled;
+      redisProxy.cut();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
     } finally {
-      store.completeKey = completeKey;
+      redisProxy.resume();
     }
+    // The client retries (the spend store's link reconnects first: a 503 meanwhile is retried like any other).
+    const again = await retryUntilSettled(() =>
+      postEvent(server.url, t.adminKey, { agent: 'idem-6', cost_micros: 700 }, 'k-unfinished'),
+    );
     assert.equal(first.status, 201);
-    assert.ok(lost >= 1, 'completeKey was attempted and failed');
     assert.equal(again.status, 201);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.equal(again.body.event.id, first.body.event.id);
     const agent = await api(server.url, '/v1/agents/idem-6', { key: t.adminKey });
     assert.equal(agent.body.spend.month_micros, 700);
     const [row] = await sql<{ n: string }>(
-      server.databaseUrl as string,
+      proxied.databaseUrl,
       'SELECT count(*) AS n FROM events WHERE customer_id = $1 AND idempotency_key = $2',
       [t.customerId, 'k-unfinished'],
     );
     assert.equal(Number(row?.n), 1);
   });
 
-  it('the 201 does not wait for completeKey: a stalled store write still answers at once', async () => {
-    const store = server.app.ctx.spend.store;
-    const completeKey = store.completeKey;
-    // Stalls past the 1.8 s request deadline, then completes for real.
-    store.completeKey = (...args) =>
-      new Promise<void>((resolve) => setTimeout(resolve, 2_500)).then(() => completeKey.apply(store, args));
+  it('the 201 does not wait for complete: a stalled store write still answers at once', async () => {
+    const { server, redisProxy } = proxied;
+    const stalled = redisProxy.stallBefore((chunk) => isScript(chunk, 'complete'));
     try {
       const started = Date.now();
       const first = await postEvent(
@@ -179,8 +185,9 @@ describe('idempotency of events', () => {
       );
       assert.equal(first.status, 201);
       assert.ok(Date.now() - started < 1_500, `answered after ${Date.now() - started} ms`);
+      await stalled;
     } finally {
-      store.completeKey = completeKey;
+      redisProxy.resume();
     }
     const agent = await api(server.url, '/v1/agents/idem-7', { key: t.adminKey });
     assert.equal(agent.body.spend.month_micros, 300);

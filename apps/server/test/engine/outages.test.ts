@@ -2,8 +2,10 @@
 // 2 s, never a 201 for an uncommitted event; back → the retry with the same key counts exactly once. Redis losing
 // its keys mid-month → counters rebuilt from PostgreSQL, limits still exact. Outages are made with a TCP proxy in
 // front of the shared servers (other tests keep using them).
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LATE_COMMIT_MS } from '../../src/spend/bounds.js';
 import type { TestServer } from '../harness.js';
 import { type ApiResponse, api, signupAndAdminKey, startTestServer } from '../harness.js';
 import type { TcpProxy } from '../tcp-proxy.js';
@@ -134,7 +136,7 @@ describe('dependency outages', () => {
 });
 
 describe('Redis loses every key mid-month', () => {
-  it('counters are rebuilt from PostgreSQL and the $1.00 limit stays exact', async () => {
+  it('decisions wait out the recovery window (503 + Retry-After), then counters are rebuilt and the $1.00 limit stays exact', async () => {
     const server = await startTestServer();
     try {
       const t = await signupAndAdminKey(server.url);
@@ -150,6 +152,13 @@ describe('Redis loses every key mid-month', () => {
       const keys = await redis.keys(`${server.redisPrefix}:*`);
       assert.ok(keys.length > 0, 'the store keeps its state under the prefix');
       await redis.del(...keys);
+      // Requests decided before the loss could still commit for LATE_COMMIT_MS: until then nothing is rebuilt.
+      const waiting = await postEvent(server.url, t.adminKey, { agent: 'amnesia', cost_usd: 0.01 });
+      assert.equal(waiting.status, 503, JSON.stringify(waiting.body));
+      const retryAfter = Number(waiting.headers.get('retry-after'));
+      assert.ok(retryAfter >= 1 && retryAfter <= LATE_COMMIT_MS / 1000, `Retry-After ${retryAfter}`);
+      assert.match(waiting.body.error.message, /rebuilt after it lost data; nothing was recorded/);
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
       const rest = await Promise.all(
         Array.from({ length: 200 }, () =>
           postEvent(server.url, t.adminKey, { agent: 'amnesia', cost_usd: 0.01 }),

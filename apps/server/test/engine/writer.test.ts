@@ -1,17 +1,35 @@
 // The group-commit writer against both backends: rows of one batch go in with ONE statement (alone, without
-// BEGIN/COMMIT, when the batch has nothing else to write), late duplicates are
-// reported (not inserted, not summed), spend_daily sums only accepted inserted rows, many concurrent persists are
-// batched, a failed commit rejects every request of its batch, and close() drains.
+// BEGIN/COMMIT, when the batch has nothing else to write), late duplicates are reported (not inserted, not summed),
+// rows decided too long ago are refused, spend_daily sums only accepted inserted rows, many concurrent persists are
+// batched, a row PostgreSQL refuses fails alone, a kill-switch flip is confirmed only by PostgreSQL's own committed
+// spend, and close() drains.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Db, PreparedSql, Queryable } from '../../src/db/types.js';
 import { newId } from '../../src/ids.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { commitBatch, createEventWriter, type EventRow, WriterClosedError } from '../../src/spend/writer.js';
+import { COMMIT_AGE_LIMIT_MS } from '../../src/spend/bounds.js';
+import type { FlipCandidate } from '../../src/spend/flips.js';
+import {
+  commitBatch,
+  createEventWriter,
+  type EventRow,
+  type PersistResult,
+  RowRefusedError,
+  WriterClosedError,
+} from '../../src/spend/writer.js';
 import { type Backend, openTestDb } from '../harness.js';
 
+const INSERTED: PersistResult = { outcome: 'inserted', agentState: null };
+
+/** What the writer logs (a refused row is logged with PostgreSQL's message). */
+function captureLog() {
+  const errors: Array<{ obj: unknown; msg: string }> = [];
+  return { errors, log: { error: (obj: unknown, msg: string) => errors.push({ obj, msg }) } };
+}
+
 function row(customerId: string, agentId: string, over: Partial<EventRow> = {}): EventRow {
-  const now = Date.parse('2026-11-25T10:00:00Z');
+  const now = Date.now();
   return {
     id: newId('evt'),
     customerId,
@@ -21,6 +39,7 @@ function row(customerId: string, agentId: string, over: Partial<EventRow> = {}):
     status: 'accepted',
     declineCode: null,
     idempotencyKey: `k-${newId('evt')}`,
+    keyScope: 0,
     requestHash: 'h',
     responseStatus: 201,
     responseBody: { ok: true },
@@ -50,16 +69,18 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
 
     it('inserts concurrent persists in batches, sums accepted spend per day, reports late duplicates', async () => {
       const metrics = createMetrics();
-      const writer = createEventWriter({ db, metrics });
+      const writer = createEventWriter({ db, metrics, log: captureLog().log });
+      const now = Date.now();
       const rows = Array.from({ length: 300 }, (_, i) =>
         row(customerId, agentId, {
           costMicros: i,
           status: i % 10 === 0 ? 'declined' : 'accepted',
-          recordedAt: Date.parse(i % 2 === 0 ? '2026-11-25T10:00:00Z' : '2026-11-24T23:59:59Z'),
+          // Two instants a few seconds apart (the same UTC day, or two around midnight): summed per day.
+          recordedAt: i % 2 === 0 ? now : now - 4_000,
         }),
       );
       const results = await Promise.all(rows.map((r) => writer.persist({ event: r })));
-      assert.ok(results.every((r) => r === 'inserted'));
+      assert.ok(results.every((r) => r.outcome === 'inserted'));
       const batches = (await metrics.batchSize.get()).values.find((v) =>
         (v as { metricName?: string }).metricName?.endsWith('_count'),
       );
@@ -69,11 +90,13 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
         idempotencyKey: rows[1]?.idempotencyKey as string,
         costMicros: 999,
       });
-      assert.equal(await writer.persist({ event: dup }), 'duplicate');
+      assert.deepEqual(await writer.persist({ event: dup }), { outcome: 'duplicate' });
 
+      const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
       const acceptedOn = (day: string) =>
-        rows.filter((r) => r.status === 'accepted' && new Date(r.recordedAt).toISOString().startsWith(day));
+        rows.filter((r) => r.status === 'accepted' && dayOf(r.recordedAt) === day);
       const expect = (day: string) => acceptedOn(day).reduce((s, r) => s + r.costMicros, 0);
+      const days = [...new Set(rows.map((r) => dayOf(r.recordedAt)))].sort();
       const { rows: daily } = await db.query<{ day: string; spent_micros: number; event_count: number }>(
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(spent_micros)::bigint AS spent_micros,
                 sum(event_count)::bigint AS event_count
@@ -82,10 +105,7 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       );
       assert.deepEqual(
         daily.map((d) => [d.day, Number(d.spent_micros), Number(d.event_count)]),
-        [
-          ['2026-11-24', expect('2026-11-24'), acceptedOn('2026-11-24').length],
-          ['2026-11-25', expect('2026-11-25'), acceptedOn('2026-11-25').length],
-        ],
+        days.map((day) => [day, expect(day), acceptedOn(day).length]),
       );
       const { rows: stored } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE customer_id = $1',
@@ -95,62 +115,112 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       await writer.close();
     });
 
-    it('a failed commit rejects every request of its batch and stores none of it', async () => {
-      const writer = createEventWriter({ db, metrics: createMetrics() });
-      const good = row(customerId, agentId);
-      const bad = row(customerId, 'agt_does_not_exist'); // foreign key violation fails the whole transaction
+    it('a row PostgreSQL refuses fails alone: the rest of its batch commits, the error is logged', async () => {
+      const { errors, log } = captureLog();
+      const writer = createEventWriter({ db, metrics: createMetrics(), log });
+      const good = Array.from({ length: 20 }, () => row(customerId, agentId));
+      const bad = row(customerId, 'agt_does_not_exist'); // a foreign key violation: not a connection problem
       const results = await Promise.allSettled([
-        writer.persist({ event: good }),
+        ...good.slice(0, 10).map((event) => writer.persist({ event })),
         writer.persist({ event: bad }),
+        ...good.slice(10).map((event) => writer.persist({ event })),
       ]);
-      // The first may have been flushed alone (a slot was free); whatever shared the bad row's batch failed with it.
-      assert.equal(results[1]?.status, 'rejected');
-      const { rows: found } = await db.query('SELECT 1 FROM events WHERE id = $1', [bad.id]);
-      assert.equal(found.length, 0);
+      const refused = results[10];
+      assert.equal(refused?.status, 'rejected');
+      assert.ok(refused?.status === 'rejected' && refused.reason instanceof RowRefusedError);
+      for (const [i, r] of results.entries()) {
+        if (i !== 10) assert.deepEqual(r, { status: 'fulfilled', value: INSERTED }, `request ${i}`);
+      }
+      const { rows: found } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM events WHERE id = ANY($1::text[])',
+        [[...good.map((g) => g.id), bad.id]],
+      );
+      assert.equal(found[0]?.n, 20, 'every good row, not the bad one');
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!.msg, /PostgreSQL refused an event row: .*foreign key/);
       await writer.close();
       await assert.rejects(writer.persist({ event: row(customerId, agentId) }), WriterClosedError);
     });
 
-    it('applies a kill-switch change and its audit entry only with an inserted event', async () => {
-      const writer = createEventWriter({ db, metrics: createMetrics() });
-      const change = {
-        agentId,
-        status: 'suspended' as const,
-        suspendedReason: 'budget_exceeded' as const,
-        suspendedAt: Date.now(),
-        suspendedPeriod: '2026-11',
-      };
-      const first = row(customerId, agentId, { status: 'declined', declineCode: 'budget_exceeded' });
-      const audit = {
-        customerId,
-        actor: { type: 'system' as const },
-        action: 'agent.suspend',
-        targetType: 'agent',
-        targetId: agentId,
-      };
-      assert.equal(await writer.persist({ event: first, agentChange: change, audit }), 'inserted');
-      const { rows: agent } = await db.query<{ status: string; suspended_period: string }>(
-        'SELECT status, suspended_period FROM agents WHERE id = $1',
-        [agentId],
-      );
-      assert.deepEqual(agent[0], { status: 'suspended', suspended_period: '2026-11' });
-      await db.query(
-        `UPDATE agents SET status = 'active', suspended_reason = NULL, suspended_period = NULL WHERE id = $1`,
-        [agentId],
-      );
-      const duplicate = row(customerId, agentId, { idempotencyKey: first.idempotencyKey });
-      assert.equal(await writer.persist({ event: duplicate, agentChange: change, audit }), 'duplicate');
-      const { rows: after } = await db.query<{ status: string }>('SELECT status FROM agents WHERE id = $1', [
-        agentId,
+    it('refuses rows decided longer ago than the age limit: they can never be recorded', async () => {
+      const writer = createEventWriter({ db, metrics: createMetrics(), log: captureLog().log });
+      const old = row(customerId, agentId, { recordedAt: Date.now() - COMMIT_AGE_LIMIT_MS - 2_000 });
+      const fresh = row(customerId, agentId);
+      const [oldResult, freshResult] = await Promise.all([
+        writer.persist({ event: old }),
+        writer.persist({ event: fresh }),
       ]);
-      assert.equal(after[0]?.status, 'active', 'a late duplicate changes nothing');
-      const { rows: audits } = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM audit_log WHERE customer_id = $1 AND action = 'agent.suspend'`,
-        [customerId],
-      );
-      assert.equal(audits[0]?.n, 1);
+      assert.deepEqual(oldResult, { outcome: 'refused' });
+      assert.deepEqual(freshResult, INSERTED);
+      const { rows: found } = await db.query('SELECT 1 FROM events WHERE id = $1', [old.id]);
+      assert.equal(found.length, 0);
       await writer.close();
     });
+
+    it('confirms a flip only with an inserted event, when committed spend breaks the limit and the status is unchanged', async () => {
+      const writer = createEventWriter({ db, metrics: createMetrics(), log: captureLog().log });
+      const flipAgent = newId('agt');
+      await db.query(
+        `INSERT INTO agents (id, customer_id, name, month_limit_micros) VALUES ($1, $2, $3, 1000)`,
+        [flipAgent, customerId, `capped-${flipAgent}`],
+      );
+      const flip = (extraMicros: number, statusVersion = 1): FlipCandidate => ({
+        customerId,
+        agentId: flipAgent,
+        reason: 'budget_exceeded',
+        period: 'month',
+        periodKey: new Date().toISOString().slice(0, 7),
+        extraMicros,
+        decidedAt: Date.now(),
+        statusVersion,
+        cause: { test: true },
+      });
+      const declined = (over: Partial<EventRow> = {}) =>
+        row(customerId, flipAgent, {
+          status: 'declined',
+          declineCode: 'budget_exceeded',
+          costMicros: 0,
+          ...over,
+        });
+      const status = async () =>
+        (
+          await db.query<{ status: string; status_version: number }>(
+            'SELECT status, status_version FROM agents WHERE id = $1',
+            [flipAgent],
+          )
+        ).rows[0];
+      // 600 committed; a declined 300 does not break 1,000 with what PostgreSQL has: no flip.
+      assert.deepEqual(
+        await writer.persist({ event: row(customerId, flipAgent, { costMicros: 600 }) }),
+        INSERTED,
+      );
+      assert.deepEqual(await writer.persist({ event: declined(), flip: flip(300) }), INSERTED);
+      assert.equal((await status())?.status, 'active', 'uncommitted spend never flips');
+      // A decision that saw another status version (a resume came in between) does not flip.
+      assert.deepEqual(await writer.persist({ event: declined(), flip: flip(500, 7) }), INSERTED);
+      assert.equal((await status())?.status, 'active');
+      // A declined 500 does: 600 + 500 > 1,000. The row comes back for the spend store, with the next version.
+      const flipping = declined();
+      const result = await writer.persist({ event: flipping, flip: flip(500) });
+      assert.equal(result.outcome, 'inserted');
+      assert.equal(result.outcome === 'inserted' && result.agentState?.status, 'suspended');
+      assert.equal(result.outcome === 'inserted' && result.agentState?.statusVersion, 2);
+      assert.deepEqual(await status(), { status: 'suspended', status_version: 2 });
+      // A late duplicate changes nothing.
+      await db.query(`UPDATE agents SET status = 'active', status_version = 3 WHERE id = $1`, [flipAgent]);
+      const duplicate = declined({ idempotencyKey: flipping.idempotencyKey });
+      assert.deepEqual(await writer.persist({ event: duplicate, flip: flip(500, 3) }), {
+        outcome: 'duplicate',
+      });
+      assert.equal((await status())?.status, 'active', 'a late duplicate changes nothing');
+      const { rows: audits } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM audit_log WHERE target_id = $1 AND action = 'agent.suspend'`,
+        [flipAgent],
+      );
+      assert.equal(audits[0]?.n, 1, 'one audit entry, for the flip that happened');
+      await writer.close();
+    });
+
     it('writes a batch of plain events as one statement without BEGIN/COMMIT; side writes keep the transaction', async () => {
       // Records what the writer asks of the real database (every call still goes to it).
       const calls: string[] = [];
@@ -169,9 +239,9 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
           return Reflect.get(target, name, receiver);
         },
       });
-      const writer = createEventWriter({ db: watched, metrics: createMetrics() });
+      const writer = createEventWriter({ db: watched, metrics: createMetrics(), log: captureLog().log });
       const plain = row(customerId, agentId, { costMicros: 7 });
-      assert.equal(await writer.persist({ event: plain }), 'inserted');
+      assert.deepEqual(await writer.persist({ event: plain }), INSERTED);
       assert.deepEqual(calls, ['WITH'], 'one statement, no transaction');
       const { rows: stored } = await db.query<{ cost_micros: number }>(
         'SELECT cost_micros FROM events WHERE id = $1',
@@ -179,21 +249,22 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       );
       assert.equal(Number(stored[0]?.cost_micros), 7, 'committed by itself (autocommit)');
       const again = row(customerId, agentId, { idempotencyKey: plain.idempotencyKey });
-      assert.equal(await writer.persist({ event: again }), 'duplicate');
+      assert.deepEqual(await writer.persist({ event: again }), { outcome: 'duplicate' });
 
       calls.length = 0;
-      const change = {
+      const flip: FlipCandidate = {
+        customerId,
         agentId,
-        status: 'active' as const,
-        suspendedReason: null,
-        suspendedAt: null,
-        suspendedPeriod: null,
+        reason: 'velocity_exceeded',
+        period: 'velocity',
+        periodKey: null,
+        extraMicros: 0,
+        decidedAt: Date.now(),
+        statusVersion: 1,
+        cause: {},
       };
-      assert.equal(
-        await writer.persist({ event: row(customerId, agentId), agentChange: change }),
-        'inserted',
-      );
-      assert.deepEqual(calls, ['transaction'], 'an event with an agent change is written in a transaction');
+      assert.deepEqual(await writer.persist({ event: row(customerId, agentId), flip }), INSERTED);
+      assert.deepEqual(calls, ['transaction'], 'an event with a flip to confirm is written in a transaction');
       await writer.close();
     });
   });
@@ -253,7 +324,7 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
         return rows.map((r) => r.name);
       });
-      assert.deepEqual(prepared, ['spendguard_insert_event_batch']);
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v2']);
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
         [agentId],

@@ -117,7 +117,7 @@ for (const backend of BACKENDS) {
       assert.equal(back.status, 201);
     });
 
-    it('a $0.06 hold trips velocity $0.05 per 2 s like an event would', async () => {
+    it('a $0.06 hold is declined by velocity $0.05 per 2 s but does not flip the kill switch (SPEC §6)', async () => {
       const t = await signupAndAdminKey(server.url);
       await api(server.url, '/v1/agents', {
         key: t.adminKey,
@@ -127,7 +127,14 @@ for (const backend of BACKENDS) {
       assert.equal(hold.status, 403);
       assert.equal(hold.body.error.period, 'velocity');
       const agent = await api(server.url, '/v1/agents/hasty', { key: t.adminKey });
-      assert.equal(agent.body.suspended_reason, 'velocity_exceeded');
+      assert.equal(agent.body.status, 'active', 'an estimate is not spend');
+      const smaller = await reserve(server.url, t.adminKey, { agent: 'hasty', amount_usd: 0.05 });
+      assert.equal(smaller.status, 201, 'the agent may retry with a smaller estimate');
+      // An event over the limit is spend: it flips the switch.
+      const event = await postEvent(server.url, t.adminKey, { agent: 'hasty', cost_usd: 0.06 });
+      assert.equal(event.status, 403);
+      const after = await api(server.url, '/v1/agents/hasty', { key: t.adminKey });
+      assert.equal(after.body.suspended_reason, 'velocity_exceeded');
     });
   });
 }

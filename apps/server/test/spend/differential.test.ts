@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { createEpochHistory } from '../../src/spend/epochs.js';
 import { MemorySpendStore } from '../../src/spend/memory-store.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { AgentLimits, Decision, SpendRequest, SpendStore } from '../../src/spend/store.js';
-import { uniqueSuffix } from '../harness.js';
+import { openTestDb, uniqueSuffix } from '../harness.js';
 import { activeAgent, openTestRedis, type TestRedis } from './fixtures.js';
 
 const START = Date.parse('2026-11-30T23:40:00.000Z'); // crosses a day and a month boundary within the runs
@@ -34,11 +35,13 @@ type Op =
       reuseKey: boolean;
       badHash: boolean;
     }
-  | { op: 'commit'; pick: number; actual: number }
+  | { op: 'commit'; pick: number; actual: number; again: boolean }
   | { op: 'release'; pick: number }
   | { op: 'undo'; pick: number }
   | { op: 'complete'; pick: number }
-  | { op: 'resume'; agent: number; limits: AgentLimits }
+  | { op: 'rerun'; pick: number }
+  | { op: 'resume'; agent: number; limits: AgentLimits; suspend: boolean }
+  | { op: 'provisional'; agent: number; clear: boolean }
   | { op: 'read' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -57,7 +60,21 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constant('commit' as const), pick: fc.nat(), actual: tens(150) }),
+    arbitrary: fc.record({
+      op: fc.constant('commit' as const),
+      pick: fc.nat(),
+      actual: tens(150),
+      again: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('rerun' as const), pick: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('provisional' as const),
+      agent: fc.integer({ min: 0, max: 1 }),
+      clear: fc.boolean(),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('undo' as const), pick: fc.nat() }) },
@@ -68,6 +85,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       op: fc.constant('resume' as const),
       agent: fc.integer({ min: 0, max: 1 }),
       limits: limitsArb,
+      suspend: fc.boolean(),
     }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('read' as const) }) },
@@ -78,14 +96,17 @@ const stepArb = fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0
 
 describe('memory and Redis stores answer identically (random operation sequences)', () => {
   let testRedis: TestRedis | undefined;
+  let db: Awaited<ReturnType<typeof openTestDb>> | undefined;
   before(async () => {
     testRedis = await openTestRedis();
+    db = await openTestDb('postgres');
   });
   after(async () => {
     await testRedis?.close();
+    await db?.close();
   });
 
-  it('every decision, commit, release, undo and read matches', async () => {
+  it('every decision, commit, release, undo, re-run, state write and read matches', async () => {
     let runNo = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -96,7 +117,10 @@ describe('memory and Redis stores answer identically (random operation sequences
           const customerId = `cus_${++runNo}_${uniqueSuffix()}`;
           const memory = new MemorySpendStore();
           const { redis, prefix } = testRedis!;
-          const stores: SpendStore[] = [memory, new RedisSpendStore(redis, prefix)];
+          const stores: SpendStore[] = [
+            memory,
+            new RedisSpendStore(redis, prefix, createEpochHistory(db!.db)),
+          ];
           const both = async <T>(f: (s: SpendStore) => Promise<T>, label: string): Promise<T> => {
             const [m, r] = [await f(stores[0]!), await f(stores[1]!)];
             assert.deepEqual(r, m, `${label}: redis differs from memory`);
@@ -105,6 +129,14 @@ describe('memory and Redis stores answer identically (random operation sequences
           const decided: Array<{ request: SpendRequest; decision: Decision }> = [];
           let now = START;
           let keyNo = 0;
+          let version = 1;
+          const ref = (request: SpendRequest) => ({
+            customerId,
+            agentId: request.agentId,
+            runId: request.runId,
+            token: request.token,
+            claim: { idempotencyKey: request.idempotencyKey, requestHash: request.requestHash },
+          });
           // Load whatever is missing with zeros (the same load for both), as a rebuild would.
           const load = async (agentIdx: number, runId: string | null) => {
             const agentId = AGENTS[agentIdx]!;
@@ -114,7 +146,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                   customerId,
                   agentId,
                   now,
-                  customer: { customerId, monthLimitMicros: customerLimit },
+                  customer: { customerId, version: 1, monthLimitMicros: customerLimit },
                   agent: activeAgent(customerId, agentId, limits[agentIdx]!),
                   customerMonthMicros: 0,
                   agentMonthMicros: 0,
@@ -138,12 +170,11 @@ describe('memory and Redis stores answer identically (random operation sequences
                   agentId: AGENTS[op.agent]!,
                   runId: RUNS[op.run]!,
                   amountMicros: op.amount,
+                  token: `${op.hold ? 'rsv' : 'evt'}_${keyNo}_${step}`,
                   idempotencyKey: key,
                   requestHash: op.badHash ? `other-${key}` : `hash-${key}`,
                   now,
-                  ...(op.hold
-                    ? { hold: { holdId: `rsv_${keyNo}_${step}`, expiresAt: now + op.ttl * 1000 } }
-                    : {}),
+                  ...(op.hold ? { hold: { expiresAt: now + op.ttl * 1000 } } : {}),
                 };
                 let decision = await both((s) => s.decide(request), 'decide');
                 if (decision.outcome === 'missing') {
@@ -155,21 +186,21 @@ describe('memory and Redis stores answer identically (random operation sequences
                 op.op === 'commit' ||
                 op.op === 'release' ||
                 op.op === 'undo' ||
-                op.op === 'complete'
+                op.op === 'complete' ||
+                op.op === 'rerun'
               ) {
                 const target = decided[op.pick % Math.max(1, decided.length)];
                 if (!target) continue;
-                const { request, decision } = target;
+                const { request } = target;
+                // Every one of these is safe to run twice: the sequences repeat them freely.
                 if (op.op === 'undo') {
-                  await both((s) => s.undo(request, decision), 'undo');
-                  decided.splice(decided.indexOf(target), 1); // the caller undoes a decision once
+                  await both((s) => s.undo(ref(request)), 'undo');
                 } else if (op.op === 'complete') {
-                  await both(
-                    (s) => s.completeKey(customerId, request.idempotencyKey, request.requestHash),
-                    'complete',
-                  );
+                  await both((s) => s.complete({ ...ref(request), agentState: null }), 'complete');
+                } else if (op.op === 'rerun') {
+                  await both((s) => s.decide(request), 'decide again (same token)');
                 } else if (request.hold) {
-                  const holdId = request.hold.holdId;
+                  const holdId = request.token;
                   if (op.op === 'release') {
                     await both((s) => s.releaseHold(customerId, holdId, now), 'release');
                   } else {
@@ -178,27 +209,45 @@ describe('memory and Redis stores answer identically (random operation sequences
                       agentId: request.agentId,
                       runId: request.runId,
                       holdId,
+                      token: `evt_commit_${holdId}${op.again ? '' : `_${step}`}`,
                       actualMicros: op.actual,
                       now,
                     };
                     const result = await both((s) => s.commitHold(input), 'commitHold');
-                    if ('outcome' in result) {
+                    if (result.outcome !== 'counted') {
                       await load(AGENTS.indexOf(request.agentId), request.runId);
                       await both((s) => s.commitHold(input), 'commitHold after load');
                     }
                   }
                 }
               } else if (op.op === 'resume') {
+                version += 1;
+                const state = {
+                  ...activeAgent(customerId, AGENTS[op.agent]!, op.limits),
+                  limitsVersion: version,
+                  statusVersion: version,
+                  ...(op.suspend
+                    ? { status: 'suspended' as const, suspendedReason: 'manual' as const, suspendedAt: now }
+                    : {}),
+                };
+                await both((s) => s.putAgentState(state), 'put state');
+              } else if (op.op === 'provisional') {
+                const agentId = AGENTS[op.agent]!;
                 await both(
-                  (s) => s.putAgentState(activeAgent(customerId, AGENTS[op.agent]!, op.limits)),
-                  'put state',
+                  (s) =>
+                    op.clear
+                      ? s.clearProvisional(customerId, agentId, 'sus_diff')
+                      : s.provisionalSuspend(customerId, agentId, 'sus_diff', now),
+                  'provisional',
                 );
               } else {
                 await both((s) => s.readSpend(customerId, AGENTS, now), 'readSpend');
+                for (const agentId of AGENTS)
+                  await both((s) => s.readAgent(customerId, agentId), 'readAgent');
               }
             }
           } finally {
-            await memory.close();
+            await Promise.all(stores.map((store) => store.close()));
           }
         },
       ),

@@ -2,8 +2,10 @@
 // the state of an active agent.
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/redis.js';
+import { createEpochHistory } from '../../src/spend/epochs.js';
+import { RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { AgentLimits, AgentState } from '../../src/spend/store.js';
-import { REDIS_URL, uniqueSuffix } from '../harness.js';
+import { openTestDb, REDIS_URL, uniqueSuffix } from '../harness.js';
 
 export interface TestRedis {
   redis: Redis;
@@ -56,10 +58,33 @@ export function activeAgent(customerId: string, agentId: string, limits: AgentLi
   return {
     agentId,
     customerId,
+    limitsVersion: 1,
+    statusVersion: 1,
     status: 'active',
     suspendedReason: null,
     suspendedAt: null,
     suspendedPeriod: null,
     limits,
+  };
+}
+
+/**
+ * Redis spend stores whose epochs are remembered in a test database of their own (spend_store_epochs): `store()`
+ * makes one on a connection and prefix; `close()` drops the database.
+ */
+export async function openStoreFactory(): Promise<{
+  store(redis: Redis, prefix: string): RedisSpendStore;
+  /** Forget the prefix's epochs, as if it had never run (the next lost epoch key is a first start). */
+  forget(prefix: string): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const db = await openTestDb('postgres');
+  const history = createEpochHistory(db.db);
+  return {
+    store: (redis, prefix) => new RedisSpendStore(redis, prefix, history),
+    async forget(prefix) {
+      await db.db.query('DELETE FROM spend_store_epochs WHERE prefix = $1', [prefix]);
+    },
+    close: () => db.close(),
   };
 }

@@ -1,0 +1,43 @@
+#!lua
+-- SpendStore.decide (SPEC §5/§6), one atomic step. Mirrors memory-store.ts decide() + decide.ts judge().
+-- KEYS, ARGV 1-9: store.lua header. ARGV 10 token, 11 request hash digest, 12 amount, 13 hold expires at|'',
+-- 14 idempotency key digest.
+-- Reply: {'epoch', ...} | {'replay'|'in_flight'|'reused'} | {'missing', part...}
+--      | {'accepted', status version, <limits: 6 fields>, <view before: 9 fields>}
+--      | {'declined', status version, <limits: 6>, <view before: 9>, <decline fields (rules.lua verdict_reply)>}
+local bad = epoch_mismatch(KEYS[1], ARGV[1])
+if bad then return bad end
+local k, h = agent_keys(), header()
+local token, hash, amount, hold_expires = ARGV[10], ARGV[11], tonumber(ARGV[12]), ARGV[13]
+
+-- 1. Idempotency: a known key answers without reading anything else — unless the claim is this very request's
+--    (its reply was lost, or it decides again after a rebuild): then its earlier decision is replaced.
+local stored = redis.call('GET', k.claim)
+if stored then
+  local f = split(string.sub(stored, 2), '|')
+  if f[1] ~= hash then return { 'reused' } end
+  if string.sub(stored, 1, 1) == 'c' then return { 'replay' } end
+  if f[2] ~= token then return { 'in_flight' } end
+  take_back(k, token)
+end
+
+-- 2. Everything the decision needs must be present; if not, nothing is claimed.
+local v, missing = read_view(k, h)
+if not v then return append({ 'missing' }, missing) end
+redis.call('SET', k.claim, 'f' .. hash .. '|' .. token, 'EX', C.IN_FLIGHT_TTL)
+
+local hold = hold_expires ~= ''
+local verdict = judge(v.agent, v.climit, v, amount, h.run_id, hold, h.p, h.now)
+local head = append({ istr(v.agent.sv) }, limits_reply(v))
+if verdict.kind == 'decline' then
+  if verdict.flip_reason and verdict.flip_reason ~= '' then place_flip(k, h, token, verdict) end
+  return append(append(append({ 'declined' }, head), view_reply(v)), verdict_reply(verdict))
+end
+
+-- 3. Accept: count it everywhere, or hold it.
+if hold then
+  add_hold(k, token, h.agent_id, h.run_id, amount, tonumber(hold_expires), h.now)
+else
+  count(k, h, v, amount, token, { ARGV[14], hash })
+end
+return append(append({ 'accepted' }, head), view_reply(v))
