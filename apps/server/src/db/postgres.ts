@@ -47,6 +47,29 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Pr
   }
 }
 
+/**
+ * A client taken from the pool for a transaction or a lock. The pool listens for its errors only while it is idle:
+ * a connection that dies between two statements would emit 'error' with no listener and crash the process. The next
+ * statement on it fails anyway, which is how the caller hears of it.
+ */
+async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; done(): void }> {
+  const client = await pool.connect();
+  const ignore = () => {};
+  client.on('error', ignore);
+  let broken = false;
+  client.once('error', () => {
+    broken = true;
+  });
+  return {
+    client,
+    done() {
+      client.off('error', ignore);
+      // A client whose connection died is removed from the pool, not handed out again.
+      client.release(broken ? new Error('connection lost') : undefined);
+    },
+  };
+}
+
 export function createPostgresDb(options: PostgresOptions): Db {
   const statementTimeout = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
@@ -70,18 +93,18 @@ export function createPostgresDb(options: PostgresOptions): Db {
     kind: 'postgres',
     query: base.query,
     async transaction(fn) {
-      const client = await pool.connect();
+      const { client, done } = await checkOut(pool);
       try {
         return await inTransaction(client, fn);
       } finally {
-        client.release();
+        done();
       }
     },
     async exec(sql) {
       await pool.query(sql);
     },
     async withAdvisoryLock(lockId, fn) {
-      const client = await pool.connect();
+      const { client, done } = await checkOut(pool);
       try {
         await client.query('SELECT pg_advisory_lock($1)', [lockId]);
         const single: Db = {
@@ -95,7 +118,7 @@ export function createPostgresDb(options: PostgresOptions): Db {
         return await fn(single);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [lockId]).catch(() => {});
-        client.release();
+        done();
       }
     },
     async close() {
