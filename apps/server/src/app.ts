@@ -15,6 +15,7 @@ import type { Db } from './db/types.js';
 import { registerErrorHandling } from './http/errors-plugin.js';
 import type { LogFields } from './http/request-input.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerStoredTextCheck } from './http/stored-text.js';
 import { validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
 import { observeHttpRequests } from './observability/http-metrics.js';
@@ -110,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
 
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  registerStoredTextCheck(app);
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
   await app.register(fastifySwagger, {
     openapi: {
