@@ -120,13 +120,21 @@ export function createReconciler(deps: {
   /** Steps 2 and 4 for the customer: its month counter and open holds. */
   const repairCustomer = async (customerId: string, cutMs: number, now: number, result: ReconcileResult) => {
     const monthFrom = monthStart(now);
-    const { rows } = await db.query<{ before_cut: unknown }>(
+    const { rows } = await db.query<{
+      before_cut: unknown;
+      state_version: unknown;
+      month_limit_micros: unknown;
+    }>(
       `SELECT (SELECT coalesce(sum(spent_micros), 0) FROM spend_daily
                 WHERE customer_id = $1 AND day >= $2::date AND day <= $3::date)
             - (SELECT coalesce(sum(cost_micros), 0) FROM events
-                WHERE customer_id = $1 AND status = 'accepted' AND recorded_at >= $4) AS before_cut`,
+                WHERE customer_id = $1 AND status = 'accepted' AND recorded_at >= $4) AS before_cut,
+              c.state_version, c.month_limit_micros
+         FROM customers c WHERE c.id = $1`,
       [customerId, dayKey(monthFrom), dayKey(now), isoOrNull(Math.max(cutMs, monthFrom))],
     );
+    const customer = rows[0];
+    if (!customer) return;
     const holds = await db.query<{
       id: string;
       agent_id: string;
@@ -143,10 +151,15 @@ export function createReconciler(deps: {
     );
     const repaired = await store!.reconcileCustomer({
       customerId,
+      state: {
+        customerId,
+        version: int8Of(customer.state_version),
+        monthLimitMicros: customer.month_limit_micros === null ? null : int8Of(customer.month_limit_micros),
+      },
       monthKey: monthKey(now),
       monthStartSecond: monthFrom / 1000,
       cutSecond: cutMs / 1000,
-      spentBeforeCut: int8Of(rows[0]?.before_cut ?? 0),
+      spentBeforeCut: int8Of(customer.before_cut),
       now,
       holds: holds.rows.map((h) => ({
         holdId: h.id,
@@ -166,6 +179,7 @@ export function createReconciler(deps: {
         micros: repaired.monthMicros,
       });
     }
+    if (repaired.stateChanged) result.repairs.push({ customerId, agentId: null, what: 'customer_state' });
     if (repaired.dropped + repaired.added > 0) {
       result.repairs.push({
         customerId,

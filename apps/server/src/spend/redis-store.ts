@@ -222,6 +222,8 @@ export interface StaleEntry {
 /** PostgreSQL's values for one customer, as of a cut in time (reconciler.ts). */
 export interface CustomerRepair {
   customerId: string;
+  /** The customer's row: its settings are written by version. */
+  state: CustomerState;
   monthKey: string;
   monthStartSecond: number;
   cutSecond: number;
@@ -642,9 +644,12 @@ export class RedisSpendStore implements SpendStore {
     });
   }
 
-  async reconcileCustomer(
-    input: CustomerRepair,
-  ): Promise<{ monthMicros: number; dropped: number; added: number }> {
+  async reconcileCustomer(input: CustomerRepair): Promise<{
+    monthMicros: number;
+    dropped: number;
+    added: number;
+    stateChanged: boolean;
+  }> {
     const reply = await this.run('reconcileCustomer', (epoch) => {
       const k = customerKeys(this.prefix, epoch.id, input.customerId);
       const args: Array<string | number> = [
@@ -656,6 +661,8 @@ export class RedisSpendStore implements SpendStore {
         input.cutSecond * 1000,
         opt(input.spentBeforeCut),
         input.now,
+        input.state.version,
+        opt(input.state.monthLimitMicros),
       ];
       for (const h of input.holds) {
         args.push(
@@ -683,7 +690,12 @@ export class RedisSpendStore implements SpendStore {
         args,
       };
     });
-    return { monthMicros: Number(reply[1]), dropped: Number(reply[2]), added: Number(reply[3]) };
+    return {
+      monthMicros: Number(reply[1]),
+      dropped: Number(reply[2]),
+      added: Number(reply[3]),
+      stateChanged: reply[4] === '1',
+    };
   }
 
   async reconcileAgent(input: AgentRepair): Promise<{

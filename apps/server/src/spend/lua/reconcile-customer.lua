@@ -7,9 +7,9 @@
 -- KEYS 1 epoch, 2 customer, 3 customer contributions, 4 totals, 5 holds by expiry, 6 holds by id, 7 entries by time,
 --      8 open index, 9 agents with a provisional mark
 -- ARGV 1 epoch, 2 customer id, 3 month key, 4 month start (s), 5 cut (s), 6 cut (ms), 7 spend before the cut|'',
---      8 now, then PostgreSQL's open holds as 7-tuples (id, agent, run|'', amount, expires at, created at,
---      '1' when a commit claims it now)
--- Reply: {'ok', month repair (micros, signed), holds dropped, holds added}
+--      8 now, 9 customer version, 10 customer month limit|'', then PostgreSQL's open holds as 7-tuples (id, agent,
+--      run|'', amount, expires at, created at, '1' when a commit claims it now)
+-- Reply: {'ok', month repair (micros, signed), holds dropped, holds added, '1' if the customer state changed}
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k = { customer = KEYS[2], cq = KEYS[3], ot = KEYS[4], hz = KEYS[5], hh = KEYS[6] }
@@ -24,6 +24,14 @@ local function recent_since(key, from_s)
     if s < cut_s - 60 then stale[#stale + 1] = all[i] end
   end
   return sum, stale
+end
+
+-- The customer's settings, by version (a PATCH whose write-through was lost).
+local state_changed = ''
+if redis.call('EXISTS', k.customer) == 1 then
+  local before = redis.call('HGET', k.customer, 'v')
+  cas_customer(k.customer, ARGV[9], ARGV[10])
+  if redis.call('HGET', k.customer, 'v') ~= before then state_changed = '1' end
 end
 
 local repaired = 0
@@ -43,7 +51,7 @@ if #stale > 0 then redis.call('HDEL', k.cq, unpack(stale)) end
 local dropped, added = 0, 0
 if redis.call('HEXISTS', k.ot, 'ld') == 1 then
   local pg = {}
-  for i = 9, #ARGV, 7 do pg[ARGV[i]] = i end
+  for i = 11, #ARGV, 7 do pg[ARGV[i]] = i end
   local stored = redis.call('HGETALL', k.hh)
   local have = {}
   for i = 1, #stored, 2 do
@@ -68,4 +76,4 @@ end
 if redis.call('ZCARD', KEYS[7]) == 0 and redis.call('SCARD', KEYS[9]) == 0 then
   redis.call('ZREM', KEYS[8], ARGV[2])
 end
-return { 'ok', istr(repaired), istr(dropped), istr(added) }
+return { 'ok', istr(repaired), istr(dropped), istr(added), state_changed }

@@ -73,7 +73,8 @@ function limitsView(l: AgentLimits): LimitsView {
  * reconciler waits STALE_AFTER_MS for that; reconciler-timing.test.ts checks the real schedule).
  */
 export async function reconcile(server: TestServer): Promise<void> {
-  await ctx(server).spend.reconciler.reconcileOnce({ settledBefore: Date.now() });
+  // The cut is whole seconds (floored): a second ahead, so it covers everything until now.
+  await ctx(server).spend.reconciler.reconcileOnce({ settledBefore: Date.now() + 1_000 });
 }
 
 /** Spend as the store holds it for the next decision; null if the store holds nothing for the agent (rebuilt on use). */
