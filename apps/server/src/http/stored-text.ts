@@ -9,6 +9,7 @@ const PROBLEM = 'contains a NUL character or a lone surrogate (not valid Unicode
 
 // With the u flag a surrogate PAIR is one code point, so the class only matches a lone surrogate (and NUL).
 // (String.prototype.isWellFormed is ES2024; the project's lib stays at what Node 20 fully has.)
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 const storable = (text: string) => !UNSTORABLE.test(text);
 
@@ -23,7 +24,7 @@ export function unstorableText(
   if (typeof value === 'string') {
     if (!storable(value)) out.push({ field: path, problem: PROBLEM });
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => unstorableText(item, `${path}.${i}`, out, limit));
+    for (const [i, item] of value.entries()) unstorableText(item, `${path}.${i}`, out, limit);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const at = path === '' ? key : `${path}.${key}`;
