@@ -145,11 +145,21 @@ export function applyAccept(view: SpendView, amount: number, hold: boolean): Spe
  */
 export function suspensionLapsed(state: AgentState, periods: PeriodKeys): boolean {
   return (
-    state.status === 'suspended' &&
-    state.suspendedReason === 'budget_exceeded' &&
-    state.suspendedPeriod !== null &&
-    state.suspendedPeriod !== periods.monthKey &&
-    state.suspendedPeriod !== periods.dayKey
+    state.status === 'suspended' && budgetPeriodOver(state.suspendedReason, state.suspendedPeriod, periods)
+  );
+}
+
+/** A budget_exceeded suspension (or provisional flip) for `periodKey` is over when that period is. */
+function budgetPeriodOver(
+  reason: SuspendReason | null,
+  periodKey: string | null,
+  periods: PeriodKeys,
+): boolean {
+  return (
+    reason === 'budget_exceeded' &&
+    periodKey !== null &&
+    periodKey !== periods.monthKey &&
+    periodKey !== periods.dayKey
   );
 }
 
@@ -166,7 +176,9 @@ export function effectiveSuspension(
   if (state.status === 'suspended' && !suspensionLapsed(state, periods)) {
     return { reason: state.suspendedReason ?? 'manual', at: state.suspendedAt ?? now };
   }
-  if (provisional) return { reason: provisional.reason, at: provisional.at };
+  if (provisional && !budgetPeriodOver(provisional.reason, provisional.periodKey, periods)) {
+    return { reason: provisional.reason, at: provisional.at };
+  }
   return null;
 }
 

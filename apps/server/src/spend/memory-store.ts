@@ -251,8 +251,15 @@ export class MemorySpendStore implements SpendStore {
       customerMonthMicros: read.customer.monthLimitMicros,
     };
     if (verdict.kind === 'decline') {
-      if (verdict.flip && record.provisional === null) {
-        record.provisional = { kind: 'flip', token, reason: verdict.flip.reason, at: now };
+      // judge() only flips an agent nothing suspends, so a mark still here is a lapsed day/month flip: replaced.
+      if (verdict.flip) {
+        record.provisional = {
+          kind: 'flip',
+          token,
+          reason: verdict.flip.reason,
+          at: now,
+          periodKey: verdict.flip.periodKey,
+        };
         record.flipDecline = verdict.decline;
       }
       return { outcome: 'declined', decline: verdict.decline, spend: snapshot(view), statusVersion, limits };
@@ -316,8 +323,14 @@ export class MemorySpendStore implements SpendStore {
       const agent: StoredAgent = { state: record.state!, provisional: record.provisional };
       const verdict = judgeAfterCommit({ agent, view: before.view, actual: actualMicros, periods, now });
       this.count(customerId, record.state!, runId, token, actualMicros, periods, now);
-      if (verdict.kind === 'decline' && verdict.flip && record.provisional === null) {
-        record.provisional = { kind: 'flip', token, reason: verdict.flip.reason, at: now };
+      if (verdict.kind === 'decline' && verdict.flip) {
+        record.provisional = {
+          kind: 'flip',
+          token,
+          reason: verdict.flip.reason,
+          at: now,
+          periodKey: verdict.flip.periodKey,
+        };
         record.flipDecline = verdict.decline;
       }
     }
@@ -378,7 +391,7 @@ export class MemorySpendStore implements SpendStore {
 
   async provisionalSuspend(customerId: string, agentId: string, token: string, now: number): Promise<void> {
     const record = this.record(customerId, agentId);
-    record.provisional = { kind: 'suspend', token, reason: 'manual', at: now };
+    record.provisional = { kind: 'suspend', token, reason: 'manual', at: now, periodKey: null };
     record.flipDecline = null;
   }
 
@@ -531,6 +544,9 @@ export class MemorySpendStore implements SpendStore {
       if (stored === undefined || stored.windowSeconds !== velocityLimit.windowSeconds)
         missing.push('velocity');
       else velocity = velocityInWindow(stored.buckets, now, velocityLimit.windowSeconds);
+    } else if (agent) {
+      // Not tracked without a limit: forget old buckets so a limit set later starts from a rebuild, not stale data.
+      this.velocity.delete(agentKey(customerId, agentId));
     }
     let run: number | null = null;
     if (runId !== null) {

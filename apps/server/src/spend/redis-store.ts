@@ -507,6 +507,7 @@ export class RedisSpendStore implements SpendStore {
             token: p[1] ?? '',
             reason: p[2] as SuspendReason,
             at: Number(p[3]),
+            periodKey: p[5] ? p[5] : null,
           }
         : null,
     };

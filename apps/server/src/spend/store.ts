@@ -138,8 +138,17 @@ export interface Completion extends TokenRef {
 /** What the store holds for an agent, for GET consistency checks, the reconciler and tests. */
 export interface StoredAgent {
   state: AgentState;
-  /** A decision's flip or a person's suspend not yet confirmed by PostgreSQL (declines at once meanwhile). */
-  provisional: { kind: 'flip' | 'suspend'; token: string; reason: SuspendReason; at: number } | null;
+  /**
+   * A decision's flip or a person's suspend not yet confirmed by PostgreSQL (declines at once meanwhile). A flip of a
+   * month/day budget names its period key and lapses with it, as the suspension it stands for would.
+   */
+  provisional: {
+    kind: 'flip' | 'suspend';
+    token: string;
+    reason: SuspendReason;
+    at: number;
+    periodKey: string | null;
+  } | null;
 }
 
 export interface CommitHoldInput {

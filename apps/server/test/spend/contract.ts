@@ -999,6 +999,25 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(lifted.spend.agent.monthMicros, 200_000);
       });
 
+      it('a provisional day flip lapses at midnight like the suspension it stands for', async () => {
+        const t = await seed(store, { limits: { dayMicros: 100 } });
+        assertAccepted(await committed(store, request(t, 100)));
+        const lateNight = T0 + 13 * 3600 * SECOND + 59 * 60 * SECOND + 59 * SECOND; // 23:59:59
+        const flipping = request(t, 1, { now: lateNight });
+        assert.notEqual(declineOf(await store.decide(flipping)).code === 'budget_exceeded', false);
+        assert.equal(
+          declineOf(await store.decide(request(t, 0, { now: lateNight }))).code,
+          'agent_suspended',
+        );
+        // Midnight passes before the flip's commit resolved it: the new day's decisions are not held by it.
+        const nextDay = T0 + DAY;
+        await store.loadCounters({
+          ...emptyLoad(t, nextDay, agentState(t, { dayMicros: 100 }), null),
+          agentMonthMicros: 100,
+        });
+        assertAccepted(await store.decide(request(t, 100, { now: nextDay })));
+      });
+
       it('a month suspension does not lift on the next day of the same month', async () => {
         const t = await seed(store, { limits: { monthMicros: 10 } });
         const flipping = request(t, 11);

@@ -17,7 +17,8 @@ if redis.call('HEXISTS', k.o, token) == 0 then
   drop_hold(k, hold_id)
   local verdict = judge_after_commit(v.agent, v, actual, h.p, h.now)
   count(k, h, v, actual, token, nil)
-  if verdict.kind == 'decline' and v.agent.pv == '' then place_flip(k, h, token, verdict) end
+  -- judge_after_commit only flips an agent nothing suspends: a mark still here is a lapsed flip, replaced.
+  if verdict.kind == 'decline' then place_flip(k, h, token, verdict) end
 end
 local after = read_view(k, h)
 local reply = append(append({ 'counted', istr(after.agent.sv) }, limits_reply(after)), view_reply(after))

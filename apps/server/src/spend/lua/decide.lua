@@ -30,6 +30,7 @@ local hold = hold_expires ~= ''
 local verdict = judge(v.agent, v.climit, v, amount, h.run_id, hold, h.p, h.now)
 local head = append({ istr(v.agent.sv) }, limits_reply(v))
 if verdict.kind == 'decline' then
+  -- judge only flips an agent nothing suspends: a mark still here is a lapsed day/month flip, replaced.
   if verdict.flip_reason and verdict.flip_reason ~= '' then place_flip(k, h, token, verdict) end
   return append(append(append({ 'declined' }, head), view_reply(v)), verdict_reply(verdict))
 end

@@ -42,20 +42,22 @@ local function vwindow(now, window_seconds)
   return w, math.floor(second / w), math.floor((second - window_seconds) / w)
 end
 
--- decide.ts suspensionLapsed: a budget_exceeded suspension whose period (month or day key) is over.
-local function lapsed(a, month_key, day_key)
-  return a.st == 'suspended' and a.rs == 'budget_exceeded' and a.pd ~= '' and a.pd ~= month_key
-    and a.pd ~= day_key
+-- decide.ts budgetPeriodOver: a budget_exceeded suspension (or flip) whose period (month or day key) is over.
+local function period_over(reason, key, month_key, day_key)
+  return reason == 'budget_exceeded' and key ~= nil and key ~= '' and key ~= month_key and key ~= day_key
 end
 
--- decide.ts effectiveSuspension: the row's suspension unless lapsed, else a provisional flip or suspend.
+-- decide.ts effectiveSuspension: the row's suspension unless lapsed, else a provisional flip or suspend (a flip of
+-- a budget lapses with its period too).
 local function suspension(a, month_key, day_key, now)
-  if a.st == 'suspended' and not lapsed(a, month_key, day_key) then
+  if a.st == 'suspended' and not period_over(a.rs, a.pd, month_key, day_key) then
     local reason = a.rs
     if reason == '' then reason = 'manual' end
     return reason, a.at or now
   end
-  if a.prov then return a.prov.reason, a.prov.at end
+  if a.prov and not period_over(a.prov.reason, a.prov.key, month_key, day_key) then
+    return a.prov.reason, a.prov.at
+  end
   return nil
 end
 
