@@ -54,16 +54,15 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Pr
  */
 async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; done(): void }> {
   const client = await pool.connect();
-  const ignore = () => {};
-  client.on('error', ignore);
   let broken = false;
-  client.once('error', () => {
+  const onError = () => {
     broken = true;
-  });
+  };
+  client.on('error', onError);
   return {
     client,
     done() {
-      client.off('error', ignore);
+      client.off('error', onError);
       // A client whose connection died is removed from the pool, not handed out again.
       client.release(broken ? new Error('connection lost') : undefined);
     },
