@@ -70,6 +70,12 @@ export async function findAgentByName(
   return rows[0] ?? null;
 }
 
+/** The agent's row as the spend store's state, or null (another customer's, or gone). */
+export async function findAgentState(q: Queryable, customerId: string, id: string): Promise<AgentState | null> {
+  const row = await findAgentById(q, customerId, id);
+  return row ? rowToState(row) : null;
+}
+
 export async function findAgentById(q: Queryable, customerId: string, id: string): Promise<AgentRow | null> {
   const { rows } = await q.query<AgentRow>(
     `SELECT ${AGENT_COLUMNS} FROM agents WHERE customer_id = $1 AND id = $2`,

@@ -11,6 +11,7 @@
 // taken back (undo of its token: counts and provisional flip) and the claim given back, so a retry commits afresh;
 // if its fate is unknown, it is settled in the background like an event's (spend/money-pipeline.ts).
 import { customerChannel } from '../agents/live-channel.js';
+import { findAgentState } from '../agents/repository.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
@@ -194,6 +195,7 @@ export function createCommitService(deps: ReservationDeps) {
           ...(flip ? { flip } : {}),
         }),
       exists: () => eventExists(db, event.id),
+      agentRow: () => findAgentState(db, customerId, row.agentId),
       abandoned: giveBackClaim,
       duplicate: async () => {
         // A commit event under this key was stored first (a stale claim was taken over): count nothing twice.

@@ -5,6 +5,7 @@
 // replays the stored answer (201 or 403). Store keys are shared with events (one key space per customer): an
 // event's key reused for a reservation, or the reverse, is 422 idempotency_key_reused.
 import { customerChannel } from '../agents/live-channel.js';
+import { findAgentState } from '../agents/repository.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError } from '../http/errors.js';
@@ -139,6 +140,7 @@ export function createHoldService(deps: ReservationDeps) {
       progress,
       persist: () => insertReservation(db, row),
       exists: () => reservationExists(db, id),
+      agentRow: () => findAgentState(db, customerId, agent.id),
       duplicate: () => replay(customerId, input.idempotencyKey, hash),
       committed: () => {
         if (decision.outcome === 'declined') {

@@ -1,6 +1,7 @@
 // POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store (idempotent-request.ts)
 // → group commit to PostgreSQL and complete-or-undo (money-pipeline.ts) → answer, publishing the spend for dashboards.
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
+import { findAgentState } from '../agents/repository.js';
 import { customerChannel } from '../agents/live-channel.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
@@ -308,6 +309,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       progress,
       persist: () => writer.persist({ event: row, ...(flip ? { flip } : {}) }),
       exists: () => eventExists(db, row.id),
+      agentRow: () => findAgentState(db, customerId, agent.id),
       duplicate: () => replayFromDb(customerId, input.idempotencyKey, hash),
       committed: (agentState) => {
         if (decision.outcome === 'accepted') publishSpend(customerId, agent, decision.spend);

@@ -27,6 +27,11 @@ export interface PersistSteps<T> {
   persist(): Promise<PersistResult>;
   /** Whether PostgreSQL has the row (settles a commit whose answer was lost). */
   exists(): Promise<boolean>;
+  /**
+   * The agent's row now, for a commit settled after its answer was lost: the commit may have confirmed a flip, and
+   * completing without the row would withdraw the provisional one while PostgreSQL says suspended.
+   */
+  agentRow(): Promise<AgentState | null>;
   /** Committed: build the answer (publish, announce...). `agentState`: the row, when PostgreSQL confirmed a flip. */
   committed(agentState: AgentState | null): T;
   /** Another request with this key was committed first: its answer. */
@@ -115,8 +120,7 @@ async function settle<T>(deps: DecisionDeps, steps: PersistSteps<T>): Promise<vo
       continue;
     }
     if (exists) {
-      // The flip (if any) was decided by PostgreSQL in that transaction; the reconciler brings its row to the store.
-      await completeQuietly(deps, steps.ref, null);
+      await completeQuietly(deps, steps.ref, await steps.agentRow().catch(() => null));
       return;
     }
     if (final) {
