@@ -189,6 +189,49 @@ describe('two PATCHes on two instances, one of them with a slow link to Redis (2
     assert.deepEqual(broken, [], `${broken.length}/3 rounds enforce another limit than GET shows`);
   });
 
+  it('a PATCH committed first but written through last never undoes a suspend made on the other instance', async () => {
+    const t = await signupAndAdminKey(a.url);
+    const databaseUrl = a.databaseUrl as string;
+    const broken: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const name = `slow-patch-${round}`;
+      const created = await createAgent(a.url, t.adminKey, name, { month_micros: 50_000_000 });
+      const agentId = created.body.id as string;
+      redisProxy.delay(200);
+      // The PATCH commits on the slow instance (its row: active), and its write-through is on the slow link...
+      const slowPatch = api(slow.url, `/v1/agents/${name}`, {
+        method: 'PATCH',
+        key: t.adminKey,
+        body: { limits: { month_micros: HIGH } },
+      });
+      await waitFor(async () => {
+        const [row] = await sql<{ m: string }>(
+          databaseUrl,
+          'SELECT month_limit_micros AS m FROM agents WHERE id = $1',
+          [agentId],
+        );
+        return Number(row?.m) === HIGH;
+      });
+      // ...when a suspend commits on the fast one and is written through first.
+      const suspended = await api(a.url, `/v1/agents/${name}/suspend`, { key: t.adminKey, body: {} });
+      const late = await slowPatch;
+      redisProxy.resume();
+      assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
+      assert.ok([200, 503].includes(late.status), `slow PATCH answered ${late.status}`);
+      const store = await storeAgentState(a, t.customerId, agentId);
+      const next = [
+        await postEvent(a.url, t.adminKey, { agent: name, cost_micros: 0 }),
+        await postEvent(slow.url, t.adminKey, { agent: name, cost_micros: 0 }),
+      ];
+      if (store?.status !== 'suspended' || next.some((r) => r.body?.error?.code !== 'agent_suspended')) {
+        broken.push(
+          `round ${round}: store ${store?.status}, next events ${next.map((r) => r.status).join('/')}`,
+        );
+      }
+    }
+    assert.deepEqual(broken, [], `${broken.length}/3 rounds lost the suspend`);
+  });
+
   it('the customer limit PostgreSQL ordered last is the one both instances enforce', async () => {
     const t = await signupAndAdminKey(a.url);
     const databaseUrl = a.databaseUrl as string;
