@@ -71,7 +71,11 @@ export async function findAgentByName(
 }
 
 /** The agent's row as the spend store's state, or null (another customer's, or gone). */
-export async function findAgentState(q: Queryable, customerId: string, id: string): Promise<AgentState | null> {
+export async function findAgentState(
+  q: Queryable,
+  customerId: string,
+  id: string,
+): Promise<AgentState | null> {
   const row = await findAgentById(q, customerId, id);
   return row ? rowToState(row) : null;
 }

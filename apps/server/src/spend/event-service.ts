@@ -1,8 +1,8 @@
 // POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store (idempotent-request.ts)
 // → group commit to PostgreSQL and complete-or-undo (money-pipeline.ts) → answer, publishing the spend for dashboards.
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
-import { findAgentState } from '../agents/repository.js';
 import { customerChannel } from '../agents/live-channel.js';
+import { findAgentState } from '../agents/repository.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';

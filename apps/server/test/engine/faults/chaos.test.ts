@@ -307,8 +307,7 @@ describe('chaos: two instances, random faults on every link, last-dollar spendin
       const final = log.answers.at(-1);
       const acked = log.answers.filter((a) => a.status === 201);
       if (acked.length > 0) {
-        if (!row || row.status !== 'accepted')
-          violations.push(`${key}: answered 201, PostgreSQL ${row?.status}`);
+        if (row?.status !== 'accepted') violations.push(`${key}: answered 201, PostgreSQL ${row?.status}`);
         for (const a of acked)
           if (row && a.eventId !== row.id) violations.push(`${key}: 201 with ${a.eventId}, stored ${row.id}`);
       }
