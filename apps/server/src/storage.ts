@@ -4,13 +4,23 @@ import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createPgliteDb } from './db/pglite.js';
 import { createPostgresDb } from './db/postgres.js';
-import type { Db } from './db/types.js';
+import { type Db, int8Of } from './db/types.js';
 import { connectRedis } from './redis.js';
+import { CLOCK_SKEW_MS } from './spend/bounds.js';
 
 export interface Storage {
   db: Db;
   redis: Redis | undefined;
   close(): Promise<void>;
+}
+
+/** This machine's clock minus PostgreSQL's, in ms (PostgreSQL refuses rows decided too long ago by its clock). */
+async function clockSkewMs(db: Db): Promise<number> {
+  const before = Date.now();
+  const { rows } = await db.query<{ ms: unknown }>(
+    'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
+  );
+  return (before + Date.now()) / 2 - int8Of(rows[0]?.ms);
 }
 
 export async function openStorage(config: Config, say: (line: string) => void = () => {}): Promise<Storage> {
@@ -25,6 +35,13 @@ export async function openStorage(config: Config, say: (line: string) => void = 
   try {
     const applied = await migrate(db);
     if (applied.length > 0) say(`applied migrations: ${applied.join(', ')}`);
+    const skew = await clockSkewMs(db);
+    if (Math.abs(skew) > CLOCK_SKEW_MS) {
+      say(
+        `warning: this machine's clock is ${(Math.abs(skew) / 1000).toFixed(1)} s ${skew > 0 ? 'ahead of' : 'behind'} ` +
+          `PostgreSQL's; events decided here may be refused as too old (keep both on NTP; ${CLOCK_SKEW_MS / 1000} s are allowed for)`,
+      );
+    }
   } catch (error) {
     await db.close().catch(() => {});
     redis?.disconnect();

@@ -52,6 +52,7 @@ describe('instances whose clocks differ', { timeout: 90_000 }, () => {
       month_usd: 100,
       velocity: { window_seconds: 60, max_usd: 5 },
     });
+    assert.doesNotMatch(fast.output(), /clock is/, '2 s of skew are within what is allowed for: no warning');
     const first = await postEvent(fast.url, t.adminKey, { agent: 'skew-bot', cost_micros: 3 * USD });
     assert.equal(first.status, 201, JSON.stringify(first.body));
     const second = await postEvent(server.url, t.adminKey, { agent: 'skew-bot', cost_micros: 3 * USD });
@@ -62,5 +63,20 @@ describe('instances whose clocks differ', { timeout: 90_000 }, () => {
       spent.events <= 5 * USD && worst <= 5 * USD,
       `${spent.events / USD} USD accepted within ~1 s on a 5 USD / 60 s velocity limit (second event: ${second.status}, budget velocity ${second.body?.budget?.agent?.velocity?.spent_micros})`,
     );
+  });
+
+  it('a server whose clock is 6 s off PostgreSQL says so at start (its events would be refused as too old)', async () => {
+    const off = await startServerProcess(
+      { SPENDGUARD_DATABASE_URL: database.url, SG_TEST_CLOCK_OFFSET_MS: '-6000' },
+      ['--import', CLOCK_OFFSET_PRELOAD],
+    );
+    try {
+      assert.match(
+        off.output(),
+        /warning: this machine's clock is 6\.\d s behind PostgreSQL's; events decided here may be refused/,
+      );
+    } finally {
+      await off.kill();
+    }
   });
 });

@@ -160,6 +160,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** SIGKILL (kill -9) and wait until it is gone. */
   kill(): Promise<void>;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
 }
 
 /** Starts apps/server/src/main.ts as its own process (as crash.test.ts does) and waits for "listening on". */
@@ -195,6 +197,7 @@ export function startServerProcess(
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
             await exited;
           },
+          output: () => out,
         });
       }
     };
