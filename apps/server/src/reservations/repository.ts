@@ -5,6 +5,7 @@ import { COMMIT_AGE_LIMIT_MS, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';
 
 export { COMMIT_CLAIM_STALE_MS };
 
+import type { OpenHold } from '../spend/store.js';
 import type { PersistResult } from '../spend/writer.js';
 import { epochMs, epochMsOrNull, isoOrNull } from '../time.js';
 
@@ -82,6 +83,39 @@ function fromDb(row: DbRow): ReservationRow {
     commitRequestHash: row.commit_request_hash,
     commitClaimedAt: epochMsOrNull(row.commit_claimed_at),
   };
+}
+
+/**
+ * The customer's open holds (held, not yet expired at `now`) — what a rebuild loads into the store and the
+ * reconciler compares it with; `commitClaimedAt`: when a commit last claimed it.
+ */
+export async function openHolds(
+  db: Queryable,
+  customerId: string,
+  now: number,
+): Promise<Array<OpenHold & { commitClaimedAt: number | null }>> {
+  const { rows } = await db.query<{
+    id: string;
+    agent_id: string;
+    run_id: string | null;
+    amount_micros: unknown;
+    expires_at: unknown;
+    created_at: unknown;
+    commit_claimed_at: unknown;
+  }>(
+    `SELECT id, agent_id, run_id, amount_micros, expires_at, created_at, commit_claimed_at
+       FROM reservations WHERE customer_id = $1 AND status = 'held' AND expires_at > $2`,
+    [customerId, isoOrNull(now)],
+  );
+  return rows.map((row) => ({
+    holdId: row.id,
+    agentId: row.agent_id,
+    runId: row.run_id,
+    amountMicros: int8Of(row.amount_micros),
+    expiresAt: epochMs(row.expires_at),
+    createdAt: epochMs(row.created_at),
+    commitClaimedAt: epochMsOrNull(row.commit_claimed_at),
+  }));
 }
 
 /** The reservation whose `r.id` or `r.idempotency_key` is `value`, within the customer (another's is absent). */

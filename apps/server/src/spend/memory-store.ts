@@ -8,6 +8,7 @@ import {
   applyAccept,
   checkClaim,
   EXPIRE_BATCH,
+  type Flip,
   IN_FLIGHT_TTL_SECONDS,
   judge,
   judgeAfterCommit,
@@ -187,6 +188,12 @@ function addTo(map: Map<string, number>, key: string, delta: number): void {
   else map.set(key, total);
 }
 
+/** A decline's provisional flip (lua/store.lua place_flip), with the decline a re-run of commitHold answers again. */
+function placeFlip(record: AgentRecord, token: string, flip: Flip, decline: Decline, now: number): void {
+  record.provisional = { kind: 'flip', token, reason: flip.reason, at: now, periodKey: flip.periodKey };
+  record.flipDecline = decline;
+}
+
 /** The state of `incoming` where its versions are newer, of `stored` where not (compare-and-set per part). */
 export function newerState(stored: AgentState, incoming: AgentState): AgentState {
   const limits = incoming.limitsVersion > stored.limitsVersion ? incoming : stored;
@@ -252,16 +259,7 @@ export class MemorySpendStore implements SpendStore {
     };
     if (verdict.kind === 'decline') {
       // judge() only flips an agent nothing suspends, so a mark still here is a lapsed day/month flip: replaced.
-      if (verdict.flip) {
-        record.provisional = {
-          kind: 'flip',
-          token,
-          reason: verdict.flip.reason,
-          at: now,
-          periodKey: verdict.flip.periodKey,
-        };
-        record.flipDecline = verdict.decline;
-      }
+      if (verdict.flip) placeFlip(record, token, verdict.flip, verdict.decline, now);
       return { outcome: 'declined', decline: verdict.decline, spend: snapshot(view), statusVersion, limits };
     }
     if (request.hold) {
@@ -323,16 +321,8 @@ export class MemorySpendStore implements SpendStore {
       const agent: StoredAgent = { state: record.state!, provisional: record.provisional };
       const verdict = judgeAfterCommit({ agent, view: before.view, actual: actualMicros, periods, now });
       this.count(customerId, record.state!, runId, token, actualMicros, periods, now);
-      if (verdict.kind === 'decline' && verdict.flip) {
-        record.provisional = {
-          kind: 'flip',
-          token,
-          reason: verdict.flip.reason,
-          at: now,
-          periodKey: verdict.flip.periodKey,
-        };
-        record.flipDecline = verdict.decline;
-      }
+      if (verdict.kind === 'decline' && verdict.flip)
+        placeFlip(record, token, verdict.flip, verdict.decline, now);
     }
     // Read again rather than re-deriving: what the counters and holds now say is the answer (a re-run answers the
     // same way, having counted nothing).

@@ -7,7 +7,7 @@
 import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
 import { monthStart, velocityWindow } from '../budget/periods.js';
 import { int8Of, type Queryable } from '../db/types.js';
-import { epochMs } from '../time.js';
+import { openHolds } from '../reservations/repository.js';
 import { periodKeys } from './decide.js';
 import type { CounterLoad, CustomerState, SpendStore } from './store.js';
 
@@ -92,18 +92,7 @@ export async function loadCounterState(
     run = { runId, micros: int8Of(runSum.rows[0]?.micros ?? 0) };
   }
 
-  const holdRows = await db.query<{
-    id: string;
-    agent_id: string;
-    run_id: string | null;
-    amount_micros: unknown;
-    expires_at: unknown;
-    created_at: unknown;
-  }>(
-    `SELECT id, agent_id, run_id, amount_micros, expires_at, created_at
-       FROM reservations WHERE customer_id = $1 AND status = 'held' AND expires_at > $2`,
-    [customerId, new Date(now)],
-  );
+  const holds = await openHolds(db, customerId, now);
 
   return {
     customerId,
@@ -116,14 +105,7 @@ export async function loadCounterState(
     agentDayMicros: int8Of(sumRow?.agent_day ?? 0),
     velocityBuckets,
     run,
-    holds: holdRows.rows.map((row) => ({
-      holdId: row.id,
-      agentId: row.agent_id,
-      runId: row.run_id,
-      amountMicros: int8Of(row.amount_micros),
-      expiresAt: epochMs(row.expires_at),
-      createdAt: epochMs(row.created_at),
-    })),
+    holds: holds.map(({ commitClaimedAt: _, ...hold }) => hold),
   };
 }
 

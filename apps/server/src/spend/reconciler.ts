@@ -14,7 +14,8 @@
 import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
 import { dayKey, dayStart, monthKey, monthStart, velocityWindow } from '../budget/periods.js';
 import { type Db, int8Of } from '../db/types.js';
-import { epochMs, isoOrNull } from '../time.js';
+import { openHolds } from '../reservations/repository.js';
+import { isoOrNull } from '../time.js';
 import { COMMIT_CLAIM_STALE_MS, LATE_COMMIT_MS, RECONCILE_INTERVAL_MS, STALE_AFTER_MS } from './bounds.js';
 import type { AgentRepair, RedisSpendStore } from './redis-store.js';
 import type { SpendStore } from './store.js';
@@ -135,20 +136,7 @@ export function createReconciler(deps: {
     );
     const customer = rows[0];
     if (!customer) return;
-    const holds = await db.query<{
-      id: string;
-      agent_id: string;
-      run_id: string | null;
-      amount_micros: unknown;
-      expires_at: unknown;
-      created_at: unknown;
-      claimed: boolean;
-    }>(
-      `SELECT id, agent_id, run_id, amount_micros, expires_at, created_at,
-              coalesce(commit_claimed_at > $3, false) AS claimed
-         FROM reservations WHERE customer_id = $1 AND status = 'held' AND expires_at > $2`,
-      [customerId, isoOrNull(now), isoOrNull(now - COMMIT_CLAIM_STALE_MS)],
-    );
+    const holds = await openHolds(db, customerId, now);
     const repaired = await store!.reconcileCustomer({
       customerId,
       state: {
@@ -161,14 +149,9 @@ export function createReconciler(deps: {
       cutSecond: cutMs / 1000,
       spentBeforeCut: int8Of(customer.before_cut),
       now,
-      holds: holds.rows.map((h) => ({
-        holdId: h.id,
-        agentId: h.agent_id,
-        runId: h.run_id,
-        amountMicros: int8Of(h.amount_micros),
-        expiresAt: epochMs(h.expires_at),
-        createdAt: epochMs(h.created_at),
-        claimed: h.claimed,
+      holds: holds.map(({ commitClaimedAt, ...hold }) => ({
+        ...hold,
+        claimed: commitClaimedAt !== null && commitClaimedAt > now - COMMIT_CLAIM_STALE_MS,
       })),
     });
     if (repaired.monthMicros !== 0) {

@@ -39,6 +39,7 @@ import type {
   CustomerState,
   Decision,
   Decline,
+  OpenHold,
   Period,
   Scope,
   SpendReads,
@@ -231,15 +232,7 @@ export interface CustomerRepair {
   spentBeforeCut: number | null;
   now: number;
   /** Open holds (held, not expired); `claimed`: a commit of it is in progress. */
-  holds: Array<{
-    holdId: string;
-    agentId: string;
-    runId: string | null;
-    amountMicros: number;
-    expiresAt: number;
-    createdAt: number;
-    claimed: boolean;
-  }>;
+  holds: Array<OpenHold & { claimed: boolean }>;
 }
 
 /** PostgreSQL's values for one agent, as of the same cut. */

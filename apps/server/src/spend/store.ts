@@ -261,12 +261,15 @@ export interface CounterLoad {
   velocityBuckets: Array<{ bucket: number; micros: number }>;
   run: { runId: string; micros: number } | null;
   /** Open holds of the whole customer (status held, not expired). */
-  holds: Array<{
-    holdId: string;
-    agentId: string;
-    runId: string | null;
-    amountMicros: number;
-    expiresAt: number;
-    createdAt: number;
-  }>;
+  holds: OpenHold[];
+}
+
+/** A held reservation as PostgreSQL holds it (the store's hold with the same id). */
+export interface OpenHold {
+  holdId: string;
+  agentId: string;
+  runId: string | null;
+  amountMicros: number;
+  expiresAt: number;
+  createdAt: number;
 }

@@ -3,13 +3,11 @@
 // every key must never charge anything twice, and after the reconciler's two scans the live counters must equal
 // PostgreSQL's truth again (a decision counted in Redis whose commit died with the process is taken back).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createPostgresDb } from '../../src/db/postgres.js';
 import { connectRedis } from '../../src/redis.js';
 import { createEpochHistory } from '../../src/spend/epochs.js';
@@ -23,39 +21,13 @@ import {
   signupAndAdminKey,
   type TestDatabase,
 } from '../harness.js';
+import { type ServerProcess, startServerProcess } from './faults/fault-helpers.js';
 import { createAgent, postEvent, sql } from './helpers.js';
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const KEYS = 800;
 const amountOf = (i: number) => 1_000 + (i % 7);
 
-interface Running {
-  url: string;
-  child: ChildProcess;
-}
-
-function startServerProcess(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1] as string, child });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-}
+type Running = ServerProcess;
 
 describe('kill -9 during load', () => {
   let database: TestDatabase;

@@ -9,9 +9,10 @@ if bad then return bad end
 local k = agent_keys()
 local token, hash = ARGV[10], ARGV[11]
 if hash ~= '' then
-  local stored = redis.call('GET', k.claim)
-  local mine = stored and string.sub(stored, 1, 1) == 'f' and split(string.sub(stored, 2), '|')[2] == token
-  if (not stored) or mine then redis.call('SET', k.claim, 'c' .. hash, 'EX', C.KEY_TTL) end
+  local claim = read_claim(k.claim)
+  if (not claim) or (not claim.completed and claim.token == token) then
+    redis.call('SET', k.claim, 'c' .. hash, 'EX', C.KEY_TTL)
+  end
 end
 confirm_entry(k, token)
 clear_flip(k, token)

@@ -12,12 +12,11 @@ local token, hash, amount, hold_expires = ARGV[10], ARGV[11], tonumber(ARGV[12])
 
 -- 1. Idempotency: a known key answers without reading anything else — unless the claim is this very request's
 --    (its reply was lost, or it decides again after a rebuild): then its earlier decision is replaced.
-local stored = redis.call('GET', k.claim)
-if stored then
-  local f = split(string.sub(stored, 2), '|')
-  if f[1] ~= hash then return { 'reused' } end
-  if string.sub(stored, 1, 1) == 'c' then return { 'replay' } end
-  if f[2] ~= token then return { 'in_flight' } end
+local claim = read_claim(k.claim)
+if claim then
+  if claim.hash ~= hash then return { 'reused' } end
+  if claim.completed then return { 'replay' } end
+  if claim.token ~= token then return { 'in_flight' } end
   take_back(k, token)
 end
 

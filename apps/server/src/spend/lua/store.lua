@@ -32,6 +32,14 @@ local function epoch_mismatch(key, expected)
   return nil
 end
 
+-- A claim: "f<hash digest>|<token>" (in flight) or "c<hash digest>" (completed); nil when absent.
+local function read_claim(key)
+  local stored = redis.call('GET', key)
+  if not stored then return nil end
+  local f = split(string.sub(stored, 2), '|')
+  return { completed = string.sub(stored, 1, 1) == 'c', hash = f[1], token = f[2] }
+end
+
 -- pv = "kind|token|reason|at|period|period key|limit|spent|resets": a provisional flip (f, with the decline that
 -- placed it) or a person's provisional suspend (s).
 local function parse_provisional(pv)

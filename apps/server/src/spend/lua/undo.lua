@@ -7,10 +7,9 @@ if bad then return bad end
 local k = agent_keys()
 local token, hash = ARGV[10], ARGV[11]
 if hash ~= '' then
-  local stored = redis.call('GET', k.claim)
-  if stored and string.sub(stored, 1, 1) == 'f' then
-    local f = split(string.sub(stored, 2), '|')
-    if f[1] == hash and f[2] == token then redis.call('DEL', k.claim) end
+  local claim = read_claim(k.claim)
+  if claim and not claim.completed and claim.hash == hash and claim.token == token then
+    redis.call('DEL', k.claim)
   end
 end
 take_back(k, token)

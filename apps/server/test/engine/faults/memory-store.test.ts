@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createMemorySpendStore } from '../../../src/spend/memory-store.js';
 import type { SpendRequest } from '../../../src/spend/store.js';
+import { activeAgent } from '../../spend/fixtures.js';
 import { memoryClaimCap, memoryClaimsHeld } from './probe.js';
 
 describe('embedded (in-process) store', { timeout: 60_000 }, () => {
@@ -20,17 +21,12 @@ describe('embedded (in-process) store', { timeout: 60_000 }, () => {
         agentId,
         now,
         customer: { customerId, version: 1, monthLimitMicros: null },
-        agent: {
-          agentId,
-          customerId,
-          limitsVersion: 1,
-          statusVersion: 1,
-          status: 'active',
-          suspendedReason: null,
-          suspendedAt: null,
-          suspendedPeriod: null,
-          limits: { monthMicros: null, dayMicros: null, runMicros: null, velocity: null },
-        },
+        agent: activeAgent(customerId, agentId, {
+          monthMicros: null,
+          dayMicros: null,
+          runMicros: null,
+          velocity: null,
+        }),
         customerMonthMicros: 0,
         agentMonthMicros: 0,
         agentDayMicros: 0,
