@@ -309,6 +309,9 @@ export class RedisSpendStore implements SpendStore {
     const epoch = { id: String(reply[1]), since: Number(reply[2]) };
     if (reply[0] === 'created' || reply[0] === 'bumped') {
       await this.history.record(this.prefix, epoch.id, epoch.since);
+    } else {
+      // Again on every connect (idempotent): had the first record failed, a later flush would look like a first start.
+      await this.history.record(this.prefix, epoch.id, epoch.since).catch(() => {});
     }
     this.epoch = epoch;
     return epoch;
@@ -330,23 +333,29 @@ export class RedisSpendStore implements SpendStore {
    * (another instance began a new one, or the key vanished) re-establishes it and runs once more.
    */
   async run(name: ScriptName, build: (epoch: Epoch) => ScriptCall): Promise<Reply> {
+    return (await this.runInEpoch(name, build)).reply;
+  }
+
+  /** run(), and the epoch the script ran under. */
+  private async runInEpoch(
+    name: ScriptName,
+    build: (epoch: Epoch) => ScriptCall,
+  ): Promise<{ reply: Reply; epoch: Epoch }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const epoch = await this.currentEpoch();
       const reply = await this.call(name, build(epoch));
-      if (reply[0] !== 'epoch') return reply;
+      if (reply[0] !== 'epoch') return { reply, epoch };
       if (this.epoch?.id === epoch.id) this.epoch = null;
     }
     throw new EpochChangedError();
   }
 
-  /** A 'missing' reply, or 'recovering' while requests decided before a data loss may still commit. */
-  private missingOrRecovering(reply: Reply):
-    | { outcome: 'missing'; what: string[] }
-    | {
-        outcome: 'recovering';
-        retryAfterMs: number;
-      } {
-    const loadableAt = (this.epoch?.since ?? 0) + LATE_COMMIT_MS;
+  /** A 'missing' reply, or 'recovering' while requests decided before its epoch's loss may still commit. */
+  private missingOrRecovering(
+    reply: Reply,
+    epoch: Epoch,
+  ): { outcome: 'missing'; what: string[] } | { outcome: 'recovering'; retryAfterMs: number } {
+    const loadableAt = epoch.since + LATE_COMMIT_MS;
     const wait = loadableAt - Date.now();
     if (wait > 0) return { outcome: 'recovering', retryAfterMs: wait };
     return { outcome: 'missing', what: reply.slice(1).map(String) };
@@ -397,7 +406,7 @@ export class RedisSpendStore implements SpendStore {
   }
 
   async decide(request: SpendRequest): Promise<Decision> {
-    const reply = await this.run('decide', (epoch) =>
+    const { reply, epoch } = await this.runInEpoch('decide', (epoch) =>
       this.agentCall(epoch, request, request.idempotencyKey, [
         request.token,
         shortDigest(request.requestHash),
@@ -408,7 +417,7 @@ export class RedisSpendStore implements SpendStore {
     );
     const outcome = String(reply[0]);
     if (outcome === 'replay' || outcome === 'in_flight' || outcome === 'reused') return { outcome };
-    if (outcome === 'missing') return this.missingOrRecovering(reply);
+    if (outcome === 'missing') return this.missingOrRecovering(reply, epoch);
     const statusVersion = Number(reply[1]);
     const limits = parseLimits(reply, 2);
     const view = parseView(reply, 8);
@@ -443,10 +452,10 @@ export class RedisSpendStore implements SpendStore {
   }
 
   async commitHold(input: CommitHoldInput): Promise<CommitHoldResult> {
-    const reply = await this.run('commitHold', (epoch) =>
+    const { reply, epoch } = await this.runInEpoch('commitHold', (epoch) =>
       this.agentCall(epoch, input, null, [input.holdId, input.token, input.actualMicros]),
     );
-    if (reply[0] === 'missing') return this.missingOrRecovering(reply);
+    if (reply[0] === 'missing') return this.missingOrRecovering(reply, epoch);
     return {
       outcome: 'counted',
       statusVersion: Number(reply[1]),
