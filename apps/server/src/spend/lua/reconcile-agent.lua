@@ -11,7 +11,11 @@
 --         buckets raised}
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
-if redis.call('EXISTS', KEYS[2]) == 0 then return { 'ok', '0', '0', '', '', '0' } end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  -- Nothing stored (expired, or never loaded in this epoch): no mark can be left either.
+  redis.call('SREM', KEYS[5], ARGV[2])
+  return { 'ok', '0', '0', '', '', '0' }
+end
 local agent_key, cut_s, cut_ms = KEYS[2], tonumber(ARGV[7]), tonumber(ARGV[8])
 
 local state_changed = ''
