@@ -1,5 +1,5 @@
 // The agent object of SPEC §7, built from a row and its live spend.
-import { dayKey, monthKey } from '../budget/periods.js';
+import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
 import type { SuspendReason } from '../spend/store.js';
 import { columnIsoOrNull } from '../time.js';
 import { type LimitsJson, limitsToJson } from './limits.js';
@@ -20,24 +20,17 @@ export interface AgentJson {
   last_event_at: string | null;
 }
 
-/**
- * A budget_exceeded suspension lifts by itself when the period that caused it has passed (SPEC §5 rule 4). The
- * store applies that at the next decision; reads apply the same rule so the dashboard never shows a stale switch.
- */
-export function suspensionLapsed(reason: SuspendReason | null, period: string | null, now: number): boolean {
-  if (reason !== 'budget_exceeded' || period === null) return false;
-  const current = period.length === 7 ? monthKey(now) : dayKey(now);
-  return period < current;
-}
-
 export function agentToJson(
   row: AgentRow,
   spend: AgentSpend | undefined,
   now: number,
   lastEventAt: string | null = null,
 ): AgentJson {
+  // A budget_exceeded suspension lifts by itself when its period has passed (SPEC §5 rule 4): the same rule the
+  // decisions apply (spend/decide.ts), so the dashboard never shows another switch than the next decision uses.
   const lapsed =
-    row.status === 'suspended' && suspensionLapsed(row.suspended_reason, row.suspended_period, now);
+    row.status === 'suspended' &&
+    budgetPeriodOver(row.suspended_reason, row.suspended_period, periodKeys(now));
   const suspended = row.status === 'suspended' && !lapsed;
   return {
     id: row.id,

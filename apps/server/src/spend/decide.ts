@@ -139,8 +139,7 @@ export function applyAccept(view: SpendView, amount: number, hold: boolean): Spe
 }
 
 /**
- * A budget_exceeded suspension lifts by itself once the period that caused it is over, i.e. its period key is
- * neither the current month nor the current day. The rule is applied where the state is read (here, the Lua
+ * A budget_exceeded suspension lifts by itself once the period that caused it is over (budgetPeriodOver). The rule is applied where the state is read (here, the Lua
  * scripts, agents/present.ts): nothing has to write the lift, so nothing can race it.
  */
 export function suspensionLapsed(state: AgentState, periods: PeriodKeys): boolean {
@@ -149,18 +148,18 @@ export function suspensionLapsed(state: AgentState, periods: PeriodKeys): boolea
   );
 }
 
-/** A budget_exceeded suspension (or provisional flip) for `periodKey` is over when that period is. */
-function budgetPeriodOver(
+/**
+ * A budget_exceeded suspension (or provisional flip) for `periodKey` is over when that period is: its month or day
+ * key is before the current one (keys compare as strings). A key ahead of the current one (written by an instance
+ * whose clock runs ahead) is not over: when in doubt, suspended. The one rule for decisions and reads (GET).
+ */
+export function budgetPeriodOver(
   reason: SuspendReason | null,
   periodKey: string | null,
   periods: PeriodKeys,
 ): boolean {
-  return (
-    reason === 'budget_exceeded' &&
-    periodKey !== null &&
-    periodKey !== periods.monthKey &&
-    periodKey !== periods.dayKey
-  );
+  if (reason !== 'budget_exceeded' || periodKey === null) return false;
+  return periodKey < (periodKey.length === 7 ? periods.monthKey : periods.dayKey);
 }
 
 /**

@@ -1038,6 +1038,26 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         await store.loadCounters(emptyLoad(t, nextDay, row, null));
         assert.equal(declineOf(await store.decide(request(t, 1, { now: nextDay }))).code, 'agent_suspended');
       });
+
+      it('a budget suspension for a period ahead of the deciding clock stays in force (written by a clock ahead)', async () => {
+        // The same rule as GET (agents/present.ts): only a period before the current one is over.
+        for (const [limits, period] of [
+          [{ monthMicros: 10 }, '2026-12'],
+          [{ dayMicros: 10 }, '2026-11-26'],
+        ] as const) {
+          const t = await seed(store, { limits });
+          await store.putAgentState(
+            agentState(t, limits, {
+              statusVersion: 2,
+              status: 'suspended',
+              suspendedReason: 'budget_exceeded',
+              suspendedAt: T0,
+              suspendedPeriod: period,
+            }),
+          );
+          assert.equal(declineOf(await store.decide(request(t, 1))).code, 'agent_suspended', period);
+        }
+      });
     });
 
     describe('rebuild from PostgreSQL', () => {

@@ -42,9 +42,12 @@ local function vwindow(now, window_seconds)
   return w, math.floor(second / w), math.floor((second - window_seconds) / w)
 end
 
--- decide.ts budgetPeriodOver: a budget_exceeded suspension (or flip) whose period (month or day key) is over.
+-- decide.ts budgetPeriodOver: a budget_exceeded suspension (or flip) whose period (month or day key) is before the
+-- current one (a key ahead of it is not over).
 local function period_over(reason, key, month_key, day_key)
-  return reason == 'budget_exceeded' and key ~= nil and key ~= '' and key ~= month_key and key ~= day_key
+  if reason ~= 'budget_exceeded' or key == nil or key == '' then return false end
+  if string.len(key) == 7 then return key < month_key end
+  return key < day_key
 end
 
 -- decide.ts effectiveSuspension: the row's suspension unless lapsed, else a provisional flip or suspend (a flip of

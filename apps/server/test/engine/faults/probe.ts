@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { spendFromDb } from '../../../src/agents/live-spend.js';
 import { AGENT_COLUMNS, type AgentRow } from '../../../src/agents/repository.js';
-import { effectiveSuspension, periodKeys } from '../../../src/spend/decide.js';
+import { budgetPeriodOver, effectiveSuspension, periodKeys } from '../../../src/spend/decide.js';
 import { MAX_COMPLETED_CLAIMS, type MemorySpendStore } from '../../../src/spend/memory-store.js';
 import { customerKeys } from '../../../src/spend/redis-keys.js';
 import {
@@ -15,7 +15,7 @@ import {
   type ScriptName,
   scriptSource,
 } from '../../../src/spend/redis-store.js';
-import type { AgentLimits, SpendStore } from '../../../src/spend/store.js';
+import type { AgentLimits, SpendStore, SuspendReason } from '../../../src/spend/store.js';
 import type { TestServer } from '../../harness.js';
 import { sql } from '../helpers.js';
 
@@ -136,13 +136,11 @@ export async function dbAgentState(
     [customerId, agentId],
   );
   if (!row) return null;
-  const periods = periodKeys(Date.now());
-  const period = row.suspended_period as string | null;
-  const lapsed =
-    row.suspended_reason === 'budget_exceeded' &&
-    period !== null &&
-    period !== periods.monthKey &&
-    period !== periods.dayKey;
+  const lapsed = budgetPeriodOver(
+    row.suspended_reason as SuspendReason | null,
+    row.suspended_period as string | null,
+    periodKeys(Date.now()),
+  );
   const status = row.status === 'suspended' && !lapsed ? 'suspended' : 'active';
   const window = num(row.velocity_window_seconds);
   const max = num(row.velocity_max_micros);
