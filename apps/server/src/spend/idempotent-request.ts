@@ -187,18 +187,40 @@ const UNDO_RETRY_MS = [200, 1_000, 5_000];
  * the count stays high (the safe side) until the reconciler settles the entry from PostgreSQL's answer.
  */
 export async function undoQuietly(deps: DecisionDeps, ref: Parameters<SpendStore['undo']>[0]): Promise<void> {
+  await retryQuietly(
+    deps,
+    'undo',
+    UNDO_RETRY_MS,
+    () => deps.store.undo(ref),
+    (error) =>
+      deps.log.warn(
+        { err: error, token: ref.token },
+        'undo did not reach the spend store; the reconciler settles it',
+      ),
+  );
+}
+
+/**
+ * Calls the store until it answers, waiting `scheduleMs[i]` after the i-th failure (each counted in store_errors);
+ * never throws. After the last wait, or once the app is closing, it gives up (`gaveUp` hears the last error): for
+ * undo and complete, giving up only delays — the reconciler settles what they left from PostgreSQL's answer.
+ */
+export async function retryQuietly(
+  deps: DecisionDeps,
+  operation: 'undo' | 'complete',
+  scheduleMs: readonly number[],
+  call: () => Promise<unknown>,
+  gaveUp: (error: unknown) => void = () => {},
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await deps.store.undo(ref);
+      await call();
       return;
     } catch (error) {
-      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'undo' });
-      const wait = UNDO_RETRY_MS[attempt];
+      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation });
+      const wait = scheduleMs[attempt];
       if (wait === undefined || deps.closing.aborted) {
-        deps.log.warn(
-          { err: error, token: ref.token },
-          'undo did not reach the spend store; the reconciler settles it',
-        );
+        gaveUp(error);
         return;
       }
       await sleep(wait);

@@ -10,7 +10,7 @@
 // Every path ends the same way whether or not the client is still waiting (the deadline may have answered it).
 import { ApiError, notConfirmed, unavailable } from '../http/errors.js';
 import { LATE_COMMIT_MS } from './bounds.js';
-import { type DecisionDeps, sleep, undoQuietly } from './idempotent-request.js';
+import { type DecisionDeps, retryQuietly, sleep, undoQuietly } from './idempotent-request.js';
 import type { AgentState, TokenRef } from './store.js';
 import { type PersistResult, RowRefusedError, WriterClosedError } from './writer.js';
 
@@ -90,17 +90,7 @@ export async function completeQuietly(
   ref: TokenRef,
   agentState: AgentState | null,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await deps.store.complete({ ...ref, agentState });
-      return;
-    } catch {
-      deps.metrics.storeErrors.inc({ store: deps.store.kind, operation: 'complete' });
-      const wait = COMPLETE_RETRY_MS[attempt];
-      if (wait === undefined || deps.closing.aborted) return;
-      await sleep(wait);
-    }
-  }
+  await retryQuietly(deps, 'complete', COMPLETE_RETRY_MS, () => deps.store.complete({ ...ref, agentState }));
 }
 
 /**
