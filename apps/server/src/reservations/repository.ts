@@ -1,7 +1,7 @@
 // PostgreSQL side of reservations (SPEC §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
 // loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
 import { type Db, int8Of, type Queryable } from '../db/types.js';
-import { COMMIT_AGE_LIMIT_MS, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';
+import { COMMIT_AGE_LIMIT_INTERVAL, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';
 
 export { COMMIT_CLAIM_STALE_MS };
 
@@ -175,7 +175,7 @@ export async function insertReservation(db: Db, row: NewReservation): Promise<Pe
       isoOrNull(row.expiresAt),
       isoOrNull(row.createdAt),
       row.status === 'declined' ? isoOrNull(row.createdAt) : null,
-      `${COMMIT_AGE_LIMIT_MS} milliseconds`,
+      COMMIT_AGE_LIMIT_INTERVAL,
     ],
   );
   const result = rows[0];

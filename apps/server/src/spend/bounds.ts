@@ -9,6 +9,8 @@
  * above any live request (the deadline is 1.8 s); a batch stalled longer on the network is refused, not recorded.
  */
 export const COMMIT_AGE_LIMIT_MS = 10_000;
+/** COMMIT_AGE_LIMIT_MS as the PostgreSQL interval the insert statements compare against. */
+export const COMMIT_AGE_LIMIT_INTERVAL = `${COMMIT_AGE_LIMIT_MS} milliseconds`;
 
 /** Server-side bounds of a statement and of a client that stops talking inside a transaction (db/postgres.ts). */
 export const STATEMENT_TIMEOUT_MS = 5_000;

@@ -18,7 +18,7 @@ import { isUnavailableError } from '../db/errors.js';
 import type { Db, PreparedSql, Queryable } from '../db/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isoOrNull } from '../time.js';
-import { COMMIT_AGE_LIMIT_MS, STATEMENT_TIMEOUT_MS } from './bounds.js';
+import { COMMIT_AGE_LIMIT_INTERVAL, COMMIT_AGE_LIMIT_MS, STATEMENT_TIMEOUT_MS } from './bounds.js';
 import { confirmFlip, type FlipCandidate } from './flips.js';
 import type { AgentState } from './store.js';
 
@@ -150,8 +150,6 @@ UNION ALL
 SELECT id, false FROM input WHERE NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.id = input.id)`,
 };
 
-const AGE_LIMIT = `${COMMIT_AGE_LIMIT_MS} milliseconds`;
-
 function batchParams(items: PersistItem[], shard: number): unknown[] {
   const cols: unknown[][] = Array.from({ length: 16 }, () => []);
   for (const { event: e } of items) {
@@ -175,7 +173,7 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
     ];
     for (const [i, v] of values.entries()) cols[i]?.push(v);
   }
-  return [...cols, shard, AGE_LIMIT];
+  return [...cols, shard, COMMIT_AGE_LIMIT_INTERVAL];
 }
 
 async function applyReservationCommit(
