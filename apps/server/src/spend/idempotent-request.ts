@@ -278,8 +278,9 @@ export function replayOf(responseStatus: number, responseBody: unknown): MoneyOu
 
 /**
  * raceDeadline plus the decisions metric for one kind of money request. What is not an ApiError is logged and
- * answered 503 (fail closed). `progress()` tells, when the deadline wins, whether the commit was already under way:
- * then the 503 says the outcome is not confirmed (it may still be recorded), never that nothing was recorded.
+ * answered 503 (fail closed). `progress.committing` (set by `work`) tells, when the deadline wins, whether the commit
+ * was already under way: then the 503 says the outcome is not confirmed (it may still be recorded), never that
+ * nothing was recorded.
  */
 export async function answerWithinDeadline<T extends MoneyOutcome>(
   deps: DecisionDeps,
