@@ -16,6 +16,9 @@ import { connectRedis } from '../src/redis.js';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The ports of the two servers, for a TCP proxy (tcp-proxy.ts) placed in front of either. */
+export const PG_PORT = Number(new URL(PG_ADMIN_URL).port || 5432);
+export const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
 
 /** A TCP port nothing listens on right now (for servers a test starts as child processes). */
 export function freePort(): Promise<number> {

@@ -6,10 +6,9 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../src/redis.js';
-import { newRedisPrefix, REDIS_URL } from './harness.js';
+import { newRedisPrefix, REDIS_PORT, REDIS_URL } from './harness.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One RESP command as bytes. */

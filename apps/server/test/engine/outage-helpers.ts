@@ -4,15 +4,14 @@ import {
   type ApiResponse,
   createTestDatabase,
   newRedisPrefix,
+  PG_PORT,
+  REDIS_PORT,
   startTestServer,
   type TestDatabase,
   type TestServer,
 } from '../harness.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import type { Json } from './helpers.js';
-
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
-const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
 
 export interface ProxiedServer {
   server: TestServer;

@@ -18,6 +18,8 @@ import {
   api,
   createTestDatabase,
   newRedisPrefix,
+  PG_PORT,
+  REDIS_PORT,
   signupAndAdminKey,
   startTestServer,
   type Tenant,
@@ -35,8 +37,6 @@ const AGENTS = ['alpha', 'beta', 'gamma'];
 /** The month limit alternates between these (PATCH); accepted spend must stay within the higher one. */
 const LOW = 300_000;
 const HIGH = 600_000;
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
-const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
 
 /** mulberry32: a small seeded PRNG, so a run replays from its seed. */
 function prng(seed: number) {

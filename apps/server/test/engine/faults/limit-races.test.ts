@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   api,
+  REDIS_PORT,
   signupAndAdminKey,
   startSecondInstance,
   startTestServer,
@@ -19,7 +20,6 @@ import { reconcile, storeAgentState, storeCustomerMonthLimit } from './probe.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROUNDS = 30;
-const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
 const LOW = 1_000_000; // 1 USD
 const HIGH = 100_000_000; // 100 USD
 const EVENT = 600_000; // two of these break 1 USD, four never break 100 USD

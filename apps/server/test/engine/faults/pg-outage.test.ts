@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   createTestDatabase,
   newRedisPrefix,
+  PG_PORT,
   REDIS_URL,
   signupAndAdminKey,
   startTestServer,
@@ -30,7 +31,6 @@ import {
 import { forgetClaim, isEventBatch, reconcile, storeAgentState } from './probe.js';
 
 const SMALL = 10_000; // $0.01
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
 
 /**
  * SPEC §7 "GET shows what the next decision will use": GET's status equals PostgreSQL's, and the next small event

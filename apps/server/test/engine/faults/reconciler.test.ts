@@ -7,6 +7,7 @@ import {
   api,
   createTestDatabase,
   newRedisPrefix,
+  PG_PORT,
   REDIS_URL,
   signupAndAdminKey,
   startTestServer,
@@ -30,8 +31,6 @@ import {
   within,
 } from './fault-helpers.js';
 import { dbSpendOf, isEventBatch, reconcile, shiftStoreSpend, storeSpend } from './probe.js';
-
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
 
 /** Month and day as the store holds them vs. PostgreSQL (velocity is compared where a test is about it). */
 async function monthDay(server: TestServer, customerId: string, agentId: string) {

@@ -4,12 +4,11 @@
 // arrives and B caches the old value. Deterministic: B's proxy holds PostgreSQL's replies until A's PATCH answered.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, signupAndAdminKey, startTestServer, type TestServer } from '../../harness.js';
+import { api, PG_PORT, signupAndAdminKey, startTestServer, type TestServer } from '../../harness.js';
 import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
 import { createAgent, postEvent, sql } from '../helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const PG_PORT = Number(new URL(process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
 
 describe('settings caches refilled right after an invalidation', () => {
   let a: TestServer;
