@@ -6,7 +6,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ApiResponse, api, startTestServer, type TestServer } from '../../harness.js';
+import {
+  type ApiResponse,
+  api,
+  createTestDatabase,
+  newRedisPrefix,
+  PG_PORT,
+  REDIS_URL,
+  startTestServer,
+  type TestDatabase,
+  type TestServer,
+} from '../../harness.js';
+import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
 import { type Json, postEvent, sql } from '../helpers.js';
 import { type ProxiedServer, startBehindProxies } from '../outage-helpers.js';
 
@@ -50,6 +61,46 @@ export async function startDeployment(): Promise<Deployment> {
       await proxied.close();
     },
   };
+}
+
+/**
+ * Two instances of one deployment (one database, one Redis prefix): `child`, a real server process reaching
+ * PostgreSQL through `pgProxy` (a test cuts or stalls that link, or kills the process), and `server`, an in-process
+ * instance reaching PostgreSQL directly — the one that survives.
+ */
+export interface ProcessAndSurvivor {
+  database: TestDatabase;
+  pgProxy: TcpProxy;
+  child: ServerProcess;
+  server: TestServer;
+  close(): Promise<void>;
+}
+
+export async function startProcessAndSurvivor(): Promise<ProcessAndSurvivor> {
+  const database = await createTestDatabase();
+  const pgProxy = await startTcpProxy(PG_PORT);
+  const prefix = newRedisPrefix();
+  let child: ServerProcess | undefined;
+  let server: TestServer | undefined;
+  const close = async () => {
+    pgProxy.resume();
+    await child?.kill();
+    await server?.close();
+    await pgProxy.close();
+    await database.drop();
+  };
+  try {
+    child = await startServerProcess({
+      SPENDGUARD_DATABASE_URL: pgProxy.url('postgres', new URL(database.url).pathname),
+      SPENDGUARD_REDIS_URL: REDIS_URL,
+      SPENDGUARD_REDIS_PREFIX: prefix,
+    });
+    server = await startTestServer({ databaseUrl: database.url, redisPrefix: prefix });
+    return { database, pgProxy, child, server, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** The client's retry loop (SPEC §4: 503 and 409 in flight are safe to retry with the same key), bounded in time. */

@@ -3,17 +3,8 @@
 // GET must show exactly the state the next decision uses.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  createTestDatabase,
-  newRedisPrefix,
-  PG_PORT,
-  REDIS_URL,
-  signupAndAdminKey,
-  startTestServer,
-  type TestDatabase,
-  type TestServer,
-} from '../../harness.js';
-import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
+import { signupAndAdminKey, type TestServer } from '../../harness.js';
+import type { TcpProxy } from '../../tcp-proxy.js';
 import { createAgent, dbSpend, postEvent } from '../helpers.js';
 import { type ProxiedServer, startBehindProxies } from '../outage-helpers.js';
 import {
@@ -21,10 +12,10 @@ import {
   dbAgentStatus,
   getAgent,
   newKey,
+  type ProcessAndSurvivor,
   retrying,
-  type ServerProcess,
   sleep,
-  startServerProcess,
+  startProcessAndSurvivor,
   USD,
   within,
 } from './fault-helpers.js';
@@ -149,31 +140,18 @@ describe('PostgreSQL outages and the kill switch', { timeout: 150_000 }, () => {
 });
 
 describe('PostgreSQL outage outlived by the instance that decided', { timeout: 120_000 }, () => {
-  let database: TestDatabase;
-  let pgProxy: TcpProxy;
-  let child: ServerProcess | undefined;
-  let server: TestServer | undefined;
-  const prefix = newRedisPrefix();
+  // Instance A (`child`) is a real process reaching PostgreSQL through the proxy; S (`server`) is another instance,
+  // reaching it directly.
+  let d: ProcessAndSurvivor;
   before(async () => {
-    database = await createTestDatabase();
-    pgProxy = await startTcpProxy(PG_PORT);
+    d = await startProcessAndSurvivor();
   });
   after(async () => {
-    pgProxy.resume();
-    await child?.kill();
-    await server?.close();
-    await pgProxy.close();
-    await database.drop();
+    await d.close();
   });
 
   it('6b: the instance that counted (and flipped) dies while PostgreSQL is down — GET shows what the next decision uses', async () => {
-    // Instance A is a real process reaching PostgreSQL through the proxy; S is another instance, reaching it directly.
-    child = await startServerProcess({
-      SPENDGUARD_DATABASE_URL: pgProxy.url('postgres', new URL(database.url).pathname),
-      SPENDGUARD_REDIS_URL: REDIS_URL,
-      SPENDGUARD_REDIS_PREFIX: prefix,
-    });
-    server = await startTestServer({ databaseUrl: database.url, redisPrefix: prefix });
+    const { database, pgProxy, child, server } = d;
     const a = child.url;
     const t = await signupAndAdminKey(server.url);
     await createAgent(server.url, t.adminKey, 'orphan-bot', { month_usd: 10 });

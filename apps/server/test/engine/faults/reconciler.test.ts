@@ -3,18 +3,7 @@
 // that was already spent (velocity) or take back the same drift twice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  api,
-  createTestDatabase,
-  newRedisPrefix,
-  PG_PORT,
-  REDIS_URL,
-  signupAndAdminKey,
-  startTestServer,
-  type TestDatabase,
-  type TestServer,
-} from '../../harness.js';
-import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
+import { api, signupAndAdminKey, startTestServer, type TestServer } from '../../harness.js';
 import { createAgent, dbSpend, postEvent } from '../helpers.js';
 import {
   agentIdOf,
@@ -22,11 +11,11 @@ import {
   fillToLimit,
   maxWindowSpend,
   newKey,
+  type ProcessAndSurvivor,
   retrying,
-  type ServerProcess,
   sleep,
   startDeployment,
-  startServerProcess,
+  startProcessAndSurvivor,
   USD,
   within,
 } from './fault-helpers.js';
@@ -43,31 +32,16 @@ async function monthDay(server: TestServer, customerId: string, agentId: string)
 }
 
 describe('reconciler: a repair never lowers velocity', { timeout: 120_000 }, () => {
-  let database: TestDatabase;
-  let pgProxy: TcpProxy;
-  let child: ServerProcess | undefined;
-  let server: TestServer | undefined;
-  const prefix = newRedisPrefix();
+  let d: ProcessAndSurvivor;
   before(async () => {
-    database = await createTestDatabase();
-    pgProxy = await startTcpProxy(PG_PORT);
+    d = await startProcessAndSurvivor();
   });
   after(async () => {
-    pgProxy.resume();
-    await child?.kill();
-    await server?.close();
-    await pgProxy.close();
-    await database.drop();
+    await d.close();
   });
 
   it('7: a stale over-count repaired off the current velocity bucket never lets more than 5 USD through in 60 s', async () => {
-    child = await startServerProcess({
-      SPENDGUARD_DATABASE_URL: pgProxy.url('postgres', new URL(database.url).pathname),
-      SPENDGUARD_REDIS_URL: REDIS_URL,
-      SPENDGUARD_REDIS_PREFIX: prefix,
-    });
-    server = await startTestServer({ databaseUrl: database.url, redisPrefix: prefix });
-    const s = server;
+    const { database, pgProxy, child, server: s } = d;
     const t = await signupAndAdminKey(s.url);
     await createAgent(s.url, t.adminKey, 'vel-bot', { month_usd: 100 });
 
