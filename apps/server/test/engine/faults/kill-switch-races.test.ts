@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../../harness.js';
 import { createAgent, postEvent } from '../helpers.js';
+import { sleep } from './fault-helpers.js';
 import { dbAgentState, storeAgentState } from './probe.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROUNDS = 30;
 const VELOCITY_OFFSETS = [-1, -2, -3, -1, -2, -4, 0, 1];
 

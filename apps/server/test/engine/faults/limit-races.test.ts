@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  type ApiResponse,
   api,
   REDIS_PORT,
   signupAndAdminKey,
@@ -14,11 +15,12 @@ import {
   type TestServer,
 } from '../../harness.js';
 import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
-import { createAgent, dbSpend, postEvent, sql } from '../helpers.js';
+import { createAgent, dbSpend, type Json, postEvent, sql } from '../helpers.js';
+
 import { type ProxiedServer, retryUntilSettled, startBehindProxies } from '../outage-helpers.js';
+import { sleep } from './fault-helpers.js';
 import { reconcile, storeAgentState, storeCustomerMonthLimit } from './probe.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROUNDS = 30;
 const LOW = 1_000_000; // 1 USD
 const HIGH = 100_000_000; // 100 USD
@@ -274,6 +276,24 @@ describe('two PATCHes on two instances, one of them with a slow link to Redis (2
   });
 });
 
+/**
+ * PATCHes `path`'s month limit down to LOW while the instance's Redis link is cut (the write-through after the
+ * PostgreSQL commit is lost), then ends the fault: the instance reconnects and one reconciler pass runs.
+ */
+async function patchLowWithRedisCut(proxied: ProxiedServer, key: string, path: string) {
+  const { server, redisProxy } = proxied;
+  redisProxy.cut();
+  let patched: ApiResponse<Json>;
+  try {
+    patched = await api(server.url, path, { method: 'PATCH', key, body: { limits: { month_micros: LOW } } });
+  } finally {
+    redisProxy.resume();
+  }
+  await waitReady(server.url);
+  await reconcile(server);
+  return patched;
+}
+
 describe('a PATCH whose write-through is lost (Redis unreachable after the PostgreSQL commit)', () => {
   let proxied: ProxiedServer;
   before(async () => {
@@ -282,7 +302,7 @@ describe('a PATCH whose write-through is lost (Redis unreachable after the Postg
   after(() => proxied.close());
 
   it('after the fault ends and the reconciler ran, the agent limit enforced is the one GET shows', async () => {
-    const { server, redisProxy } = proxied;
+    const { server } = proxied;
     const t = await signupAndAdminKey(server.url);
     const created = await createAgent(server.url, t.adminKey, 'lost-write', { month_micros: HIGH });
     const agentId = created.body.id as string;
@@ -290,20 +310,8 @@ describe('a PATCH whose write-through is lost (Redis unreachable after the Postg
       (await postEvent(server.url, t.adminKey, { agent: 'lost-write', cost_micros: 1 })).status,
       201,
     );
-    redisProxy.cut();
-    let patched: { status: number; body: unknown };
-    try {
-      patched = await api(server.url, '/v1/agents/lost-write', {
-        method: 'PATCH',
-        key: t.adminKey,
-        body: { limits: { month_micros: LOW } },
-      });
-    } finally {
-      redisProxy.resume();
-    }
+    const patched = await patchLowWithRedisCut(proxied, t.adminKey, '/v1/agents/lost-write');
     assert.ok([200, 503].includes(patched.status), `PATCH answered ${patched.status}`);
-    await waitReady(server.url);
-    await reconcile(server);
     const shown = (await api(server.url, '/v1/agents/lost-write', { key: t.adminKey })).body.limits
       .month_micros;
     const store = await storeAgentState(server, t.customerId, agentId);
@@ -320,7 +328,7 @@ describe('a PATCH whose write-through is lost (Redis unreachable after the Postg
   });
 
   it('after the fault ends and the reconciler ran, the customer limit enforced is the one GET shows', async () => {
-    const { server, redisProxy } = proxied;
+    const { server } = proxied;
     const t = await signupAndAdminKey(server.url);
     const set = await api(server.url, '/v1/customer', {
       method: 'PATCH',
@@ -333,20 +341,8 @@ describe('a PATCH whose write-through is lost (Redis unreachable after the Postg
       (await postEvent(server.url, t.adminKey, { agent: 'lost-cust', cost_micros: 1 })).status,
       201,
     );
-    redisProxy.cut();
-    let patched: { status: number; body: unknown };
-    try {
-      patched = await api(server.url, '/v1/customer', {
-        method: 'PATCH',
-        key: t.adminKey,
-        body: { limits: { month_micros: LOW } },
-      });
-    } finally {
-      redisProxy.resume();
-    }
+    const patched = await patchLowWithRedisCut(proxied, t.adminKey, '/v1/customer');
     assert.ok([200, 503].includes(patched.status), `PATCH answered ${patched.status}`);
-    await waitReady(server.url);
-    await reconcile(server);
     const shown = (await api(server.url, '/v1/customer', { key: t.adminKey })).body.limits.month_micros;
     const store = await storeCustomerMonthLimit(server, t.customerId);
     for (let i = 0; i < 4; i++)

@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { api, PG_PORT, signupAndAdminKey, startTestServer, type TestServer } from '../../harness.js';
 import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
 import { createAgent, postEvent, sql } from '../helpers.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './fault-helpers.js';
 
 describe('settings caches refilled right after an invalidation', () => {
   let a: TestServer;

@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { api, signupAndAdminKey } from '../../harness.js';
 import { createAgent, dbSpend, type Json, postEvent, sql } from '../helpers.js';
 import { type ProxiedServer, retryUntilSettled, startBehindProxies } from '../outage-helpers.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './fault-helpers.js';
 
 describe('a commit slower than the request deadline', () => {
   let proxied: ProxiedServer;
