@@ -57,6 +57,17 @@ function suspendedState(t: Tenant, limits: Partial<AgentLimits>, version: number
   });
 }
 
+/** A budget_exceeded flip for `period` as PostgreSQL writes it (status version 2, at T0): what a commit confirms. */
+function flippedState(t: Tenant, limits: Partial<AgentLimits>, period: string): AgentState {
+  return agentState(t, limits, {
+    statusVersion: 2,
+    status: 'suspended',
+    suspendedReason: 'budget_exceeded',
+    suspendedAt: T0,
+    suspendedPeriod: period,
+  });
+}
+
 function emptyLoad(t: Tenant, now: number, agent: AgentState, customerLimit: number | null): CounterLoad {
   return {
     customerId: t.customerId,
@@ -707,17 +718,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const t = await seed(store, { limits: { monthMicros: 10 } });
         const confirmedReq = request(t, 11);
         declineOf(await store.decide(confirmedReq));
-        const flipped = agentState(
-          t,
-          { monthMicros: 10 },
-          {
-            statusVersion: 2,
-            status: 'suspended',
-            suspendedReason: 'budget_exceeded',
-            suspendedAt: T0,
-            suspendedPeriod: '2026-11',
-          },
-        );
+        const flipped = flippedState(t, { monthMicros: 10 }, '2026-11');
         await complete(store, confirmedReq, flipped);
         assert.equal(declineOf(await store.decide(request(t, 0))).code, 'agent_suspended');
         assert.equal((await store.readAgent(t.customerId, t.agentId))?.provisional, null);
@@ -974,17 +975,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const flipping = request(t, 1);
         const d = declineOf(await store.decide(flipping));
         assert.equal(d.code === 'budget_exceeded' && d.suspended?.period, '2026-11-25');
-        const row = agentState(
-          t,
-          { dayMicros: 100_000 },
-          {
-            statusVersion: 2,
-            status: 'suspended',
-            suspendedReason: 'budget_exceeded',
-            suspendedAt: T0,
-            suspendedPeriod: '2026-11-25',
-          },
-        );
+        const row = flippedState(t, { dayMicros: 100_000 }, '2026-11-25');
         await complete(store, flipping, row);
         declineOf(await store.decide(request(t, 1, { now: T0 + 13 * 3600 * SECOND }))); // 23:00 same day
         const nextDay = T0 + DAY;
@@ -1022,17 +1013,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         const t = await seed(store, { limits: { monthMicros: 10 } });
         const flipping = request(t, 11);
         declineOf(await store.decide(flipping));
-        const row = agentState(
-          t,
-          { monthMicros: 10 },
-          {
-            statusVersion: 2,
-            status: 'suspended',
-            suspendedReason: 'budget_exceeded',
-            suspendedAt: T0,
-            suspendedPeriod: '2026-11',
-          },
-        );
+        const row = flippedState(t, { monthMicros: 10 }, '2026-11');
         await complete(store, flipping, row);
         const nextDay = T0 + DAY;
         await store.loadCounters(emptyLoad(t, nextDay, row, null));
@@ -1046,15 +1027,7 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
           [{ dayMicros: 10 }, '2026-11-26'],
         ] as const) {
           const t = await seed(store, { limits });
-          await store.putAgentState(
-            agentState(t, limits, {
-              statusVersion: 2,
-              status: 'suspended',
-              suspendedReason: 'budget_exceeded',
-              suspendedAt: T0,
-              suspendedPeriod: period,
-            }),
-          );
+          await store.putAgentState(flippedState(t, limits, period));
           assert.equal(declineOf(await store.decide(request(t, 1))).code, 'agent_suspended', period);
         }
       });
