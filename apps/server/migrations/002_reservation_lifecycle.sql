@@ -1,4 +1,4 @@
--- Reservations (SPEC §6), beyond the v1 table:
+-- Reservations (docs/api.md §6), beyond the v1 table:
 -- * a declined reservation request is kept (status 'declined', its 403 in response_body) so the same
 --   Idempotency-Key replays that 403, as a declined event does;
 -- * a commit first claims the row (commit_claimed_at + the hash of its body), so concurrent or retried commits of

@@ -8,7 +8,7 @@ ALTER TABLE agents ADD COLUMN limits_version bigint NOT NULL DEFAULT 1;
 ALTER TABLE agents ADD COLUMN status_version bigint NOT NULL DEFAULT 1;
 ALTER TABLE customers ADD COLUMN state_version bigint NOT NULL DEFAULT 1;
 
--- * Key scopes: an idempotency key is the client's own namespace (SPEC §5). A reservation's commit event was stored
+-- * Key scopes: an idempotency key is the client's own namespace (docs/api.md §5). A reservation's commit event was stored
 --   under the key 'rsv:<id>:commit' in the same namespace, so a client event with that key blocked the commit.
 --   Commit events now live in scope 1; the unique index covers (customer, scope, key).
 ALTER TABLE events ADD COLUMN key_scope smallint NOT NULL DEFAULT 0;

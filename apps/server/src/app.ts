@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
       info: {
         title: 'Spendguard API',
         version: '1.0.0',
-        description: 'A hard spend ceiling for AI agents. See SPEC.md for the contract.',
+        description: 'A hard spend ceiling for AI agents. See docs/api.md for the contract.',
       },
       components: {
         securitySchemes: {

@@ -1,4 +1,4 @@
-// The audit log (SPEC §7): every change to limits, kill switch, keys and customer settings — who, what,
+// The audit log (docs/api.md §7): every change to limits, kill switch, keys and customer settings — who, what,
 // before/after, when. Call it inside the same transaction as the change so the log can never disagree with it.
 import type { Principal } from './auth/types.js';
 import type { Queryable } from './db/types.js';

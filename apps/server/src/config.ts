@@ -1,4 +1,4 @@
-// Configuration: one TypeBox schema → one inferred Config type, parsed once at start (SPEC §11).
+// Configuration: one TypeBox schema → one inferred Config type, parsed once at start (docs/api.md §11).
 // Invalid values stop the process with one message naming every bad variable and never echo a value.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -19,7 +19,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('configuration', () => {
-  it('applies the SPEC defaults', () => {
+  it('applies the documented defaults (docs/api.md §11)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sg-cfg-'));
     const config = parseConfig({ SPENDGUARD_DATA_DIR: dataDir });
     assert.equal(config.host, '127.0.0.1');

@@ -1,4 +1,4 @@
-// Typed errors for every failure the Spendguard API can report (SPEC §4), so agent code can
+// Typed errors for every failure the Spendguard API can report (docs/api.md §4), so agent code can
 // branch with `instanceof` instead of string-matching codes.
 
 /** The JSON object under `error` in a Spendguard error body. */

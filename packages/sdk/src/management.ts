@@ -1,4 +1,4 @@
-// Management API (SPEC §7–§8): agents, kill switch and API keys. Needs an `admin` key
+// Management API (docs/api.md §7–§8): agents, kill switch and API keys. Needs an `admin` key
 // (reading one agent also works with an `ingest` key).
 
 import type { Transport } from './transport.js';
@@ -98,7 +98,7 @@ export class ApiKeysApi {
       query: { limit: params.limit, cursor: params.cursor },
       retry: 'idempotent',
     });
-    // SPEC §8 leaves the list's envelope open; accept a bare array as one complete page.
+    // docs/api.md §8 leaves the list's envelope open; accept a bare array as one complete page.
     return Array.isArray(body) ? { data: body, next_cursor: null } : body;
   }
 

@@ -1,5 +1,5 @@
 // Public types. Inputs are camelCase (the SDK converts them to the API's snake_case);
-// responses are the API's JSON bodies exactly as SPEC.md describes them, so what you read in
+// responses are the API's JSON bodies exactly as docs/api.md describes them, so what you read in
 // the API reference is what you get here.
 
 import type { UnavailableError } from './errors.js';
@@ -96,7 +96,7 @@ export interface CreateApiKeyParams {
   agent?: string | undefined;
 }
 
-// ---- Response bodies (SPEC §5–§8) ----
+// ---- Response bodies (docs/api.md §5–§8) ----
 
 export interface BudgetPeriodState {
   limit_micros: number | null;

@@ -7,7 +7,7 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-/** An error answer of the API, carrying the SPEC §4 envelope's code and message. */
+/** An error answer of the API, carrying the docs/api.md §4 envelope's code and message. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -1,4 +1,4 @@
-// Response shapes of the Spendguard API (SPEC.md §5–§9) as far as the dashboard reads them.
+// Response shapes of the Spendguard API (docs/api.md §5–§9) as far as the dashboard reads them.
 // Fields the server may add are tolerated; optional ones are marked so.
 
 export interface VelocityLimit {

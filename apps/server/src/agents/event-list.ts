@@ -1,4 +1,4 @@
-// GET /v1/events (SPEC §9): newest first, keyset pagination on (recorded_at, id) — stable under concurrent inserts
+// GET /v1/events (docs/api.md §9): newest first, keyset pagination on (recorded_at, id) — stable under concurrent inserts
 // and as fast on page 1,000 as on page 1 (index events_customer_recorded / events_agent_recorded).
 import { formatUsd } from '../budget/money.js';
 import type { Db } from '../db/types.js';

@@ -1,4 +1,4 @@
-// Agent limits as the API speaks them (SPEC §7): `*_usd` or `*_micros` per period, `null` = no limit, a left-out
+// Agent limits as the API speaks them (docs/api.md §7): `*_usd` or `*_micros` per period, `null` = no limit, a left-out
 // field = "keep what it was" (PATCH) or "the customer's default" (create). Shared by agents and customer defaults.
 import { Type } from '@sinclair/typebox';
 import { type FieldProblem, MAX_LIMIT_MICROS, parseAmount } from '../budget/money.js';

@@ -1,4 +1,4 @@
-// The agent object of SPEC §7, built from a row and its live spend.
+// The agent object of docs/api.md §7, built from a row and its live spend.
 import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
 import type { SuspendReason } from '../spend/store.js';
 import { columnIsoOrNull } from '../time.js';
@@ -26,7 +26,7 @@ export function agentToJson(
   now: number,
   lastEventAt: string | null = null,
 ): AgentJson {
-  // A budget_exceeded suspension lifts by itself when its period has passed (SPEC §5 rule 4): the same rule the
+  // A budget_exceeded suspension lifts by itself when its period has passed (docs/api.md §5 rule 4): the same rule the
   // decisions apply (spend/decide.ts), so the dashboard never shows another switch than the next decision uses.
   const lapsed =
     row.status === 'suspended' &&

@@ -1,4 +1,4 @@
-// Agents and the kill switch (SPEC §7). Every change: one PostgreSQL transaction holding the change and its audit
+// Agents and the kill switch (docs/api.md §7). Every change: one PostgreSQL transaction holding the change and its audit
 // entry (which bumps the row's limits or status version) → write-through of the whole row to the spend store, which
 // keeps the newer version of each part (so no older write can undo a newer one, whatever the interleaving) → bus
 // message for dashboards. A suspend places a provisional suspension in the store FIRST, so the kill switch bites at

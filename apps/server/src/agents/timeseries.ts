@@ -1,4 +1,4 @@
-// GET /v1/agents/{name}/timeseries (SPEC §9): accepted spend per minute/hour/day bucket (UTC), at most 1,000
+// GET /v1/agents/{name}/timeseries (docs/api.md §9): accepted spend per minute/hour/day bucket (UTC), at most 1,000
 // buckets per response. Empty buckets are left out (the client knows the range and the granularity).
 import type { Db } from '../db/types.js';
 import { invalidRequest } from '../http/errors.js';

@@ -1,4 +1,4 @@
-// An agent-bound ingest key may act on its own agent only (SPEC §3); everything else passes.
+// An agent-bound ingest key may act on its own agent only (docs/api.md §3); everything else passes.
 import { forbidden } from '../http/errors.js';
 import type { Principal } from './types.js';
 

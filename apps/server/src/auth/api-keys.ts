@@ -15,7 +15,7 @@ export type KeyKind = 'ingest' | 'admin';
 export type ApiKeyPrincipal = Extract<Principal, { type: 'api_key' }>;
 
 const KEY_RANDOM_CHARS = 40;
-/** What a presented key must look like before we spend a lookup on it (SPEC: >= 32 base62 chars). */
+/** What a presented key must look like before we spend a lookup on it (docs/api.md: >= 32 base62 chars). */
 const KEY_PATTERN = /^sg_(ingest|admin)_[0-9A-Za-z]{32,128}$/;
 const CACHE_TTL_SECONDS = 300;
 const LAST_USED_EVERY_MS = 60_000;

@@ -1,4 +1,4 @@
-// The brute-force policy (SPEC §8): at most 10 failed logins per 15 minutes per email and per client address;
+// The brute-force policy (docs/api.md §8): at most 10 failed logins per 15 minutes per email and per client address;
 // at most 10 signups per 15 minutes per client address. Over the limit → 429 rate_limited with Retry-After.
 import { rateLimited } from '../http/errors.js';
 import { type Admission, type AttemptCounter, admit } from './rate-limit.js';

@@ -1,4 +1,4 @@
-// Money parsing and formatting (SPEC §2). Every amount inside Spendguard is an integer number of
+// Money parsing and formatting (docs/api.md §2). Every amount inside Spendguard is an integer number of
 // micro-dollars held in a JS number that is a safe integer. Parsing works on decimal *text* with
 // integer arithmetic only: `x * 1e6` on a float is never done, because 0.0000005 * 1e6 and friends
 // land on the wrong side of a rounding boundary.
@@ -16,7 +16,7 @@
 // - Micros: a JSON integer that is a safe integer, >= 0 and <= the maximum. Strings are rejected.
 
 export const MICROS_PER_USD = 1_000_000;
-/** At most 1,000,000 USD for one event (SPEC §2). */
+/** At most 1,000,000 USD for one event (docs/api.md §2). */
 export const MAX_EVENT_MICROS = 1_000_000 * MICROS_PER_USD;
 /** Sanity cap for configured limits: 1,000,000,000 USD. */
 export const MAX_LIMIT_MICROS = 1_000_000_000 * MICROS_PER_USD;

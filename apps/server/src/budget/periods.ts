@@ -1,4 +1,4 @@
-// UTC calendar periods (month, day) and the rolling velocity window (SPEC §1, §5).
+// UTC calendar periods (month, day) and the rolling velocity window (docs/api.md §1, §5).
 // All inputs are epoch milliseconds. JS time has no leap seconds, so a UTC day is always
 // exactly 86,400,000 ms and day arithmetic can be plain integer division.
 

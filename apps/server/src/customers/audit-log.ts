@@ -1,4 +1,4 @@
-// GET /v1/audit-log (SPEC §7): the customer's audit entries, newest first, keyset pagination on id.
+// GET /v1/audit-log (docs/api.md §7): the customer's audit entries, newest first, keyset pagination on id.
 
 import type { Db } from '../db/types.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';

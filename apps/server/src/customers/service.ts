@@ -1,4 +1,4 @@
-// GET/PATCH /v1/customer (SPEC §8): the customer's monthly limit, the defaults new agents get, and whether unknown
+// GET/PATCH /v1/customer (docs/api.md §8): the customer's monthly limit, the defaults new agents get, and whether unknown
 // agents are created on their first event. A PATCH is one transaction with its audit entry (bumping the customer's
 // state_version), then written through to the spend store, which keeps the newest version: the very next decision on
 // every instance uses the new monthly limit, and no older write can bring the old one back.

@@ -1,4 +1,4 @@
-// Opaque keyset-pagination cursors (SPEC: `next_cursor`): base64url JSON of the last row's sort key. A cursor that
+// Opaque keyset-pagination cursors (docs/api.md: `next_cursor`): base64url JSON of the last row's sort key. A cursor that
 // does not decode to the expected shape is a 400 on the `cursor` field, never a 500.
 import { invalidRequest } from './errors.js';
 

@@ -1,4 +1,4 @@
-// One place turns every thrown thing into the SPEC §4 envelope. 5xx bodies never carry internals.
+// One place turns every thrown thing into the docs/api.md §4 envelope. 5xx bodies never carry internals.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { isUnavailableError } from '../db/errors.js';
 import { ApiError, type ErrorDetail, invalidRequest, notFound, storageUnavailable } from './errors.js';

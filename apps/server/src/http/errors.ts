@@ -1,4 +1,4 @@
-// The one error module: every error body is {"error": {"code", "message", ...extra}} (SPEC §4).
+// The one error module: every error body is {"error": {"code", "message", ...extra}} (docs/api.md §4).
 // Each code maps to exactly one HTTP status; routes throw ApiError and the error handler renders it.
 
 export const ERROR_STATUS = {

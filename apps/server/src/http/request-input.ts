@@ -8,7 +8,7 @@ import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/mone
 import type { AppContext } from '../context.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
-/** The body limit of a money request (SPEC §4: events 16 KiB; reservations and commits are held to the same). */
+/** The body limit of a money request (docs/api.md §4: events 16 KiB; reservations and commits are held to the same). */
 export const MONEY_BODY_LIMIT = 16 * 1024;
 /** The body field idempotency_key: the keys IDEMPOTENCY_KEY accepts. */
 export const IdempotencyKeyField = Type.Optional(

@@ -1,4 +1,4 @@
-// Every string the API stores is valid Unicode without NUL (SPEC §5): a `\u0000` or a lone surrogate anywhere in a
+// Every string the API stores is valid Unicode without NUL (docs/api.md §5): a `\u0000` or a lone surrogate anywhere in a
 // body, a query or a path parameter is `400 invalid_request` before any handler runs. PostgreSQL refuses both (text
 // and jsonb cannot hold NUL; a lone surrogate is not valid UTF-8), and a refused row used to fail a whole batch of
 // other customers' events — now nothing reaches the stores that they cannot take.

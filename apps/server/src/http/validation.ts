@@ -60,7 +60,7 @@ function foldUnionTypeErrors(issues: ValidationIssue[]): ValidationIssue[] {
   return rest;
 }
 
-/** Turns Ajv errors into SPEC §4 `details`: one {field, problem} per issue, field as a dotted path. */
+/** Turns Ajv errors into docs/api.md §4 `details`: one {field, problem} per issue, field as a dotted path. */
 export function validationDetails(issues: ValidationIssue[], part: string | undefined) {
   return foldUnionTypeErrors(issues).map((issue) => {
     let field = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');

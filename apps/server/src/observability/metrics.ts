@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §10). One registry per app so tests and two in-process instances don't collide.
+// Prometheus metrics (docs/api.md §10). One registry per app so tests and two in-process instances don't collide.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetrics() {

@@ -1,4 +1,4 @@
-// POST /v1/reservations/{id}/commit (SPEC §6): the real cost is always recorded — above the estimate, after the
+// POST /v1/reservations/{id}/commit (docs/api.md §6): the real cost is always recorded — above the estimate, after the
 // agent was suspended meanwhile, and after the hold expired (the hold is gone but the money was spent). Exactly once:
 //   1. claim the reservation row in PostgreSQL (one committer at a time, on any instance; repository.claimCommit);
 //   2. store.commitHold: drop the hold, count the cost everywhere, flip the kill switch if a limit is now exceeded;

@@ -1,4 +1,4 @@
-// POST /v1/reservations behind the route (SPEC §6): the same atomic decision as an event (spend/idempotent-request.ts:
+// POST /v1/reservations behind the route (docs/api.md §6): the same atomic decision as an event (spend/idempotent-request.ts:
 // claim the key, rebuild on a miss, wait for an in-flight twin, deadline), except that an accepted amount is
 // HELD in the store rather than counted. The decided request — held or declined — is written to PostgreSQL's
 // `reservations` row before the answer: a restart rebuilds open holds from there, and the same Idempotency-Key
@@ -49,7 +49,7 @@ function holdRequestHash(input: HoldInput): string {
   );
 }
 
-/** The 403 of SPEC §5 for a reservation: the same fields, with the declined reservation instead of an event. */
+/** The 403 of docs/api.md §5 for a reservation: the same fields, with the declined reservation instead of an event. */
 function reservationDeclineBody(decline: Decline, reservation: unknown) {
   const { event: _event, ...error } = declineBody(decline, null).error;
   const message =
@@ -133,7 +133,7 @@ export function createHoldService(deps: ReservationDeps) {
       row.responseBody = reservationDeclineBody(decision.decline, reservation);
     }
 
-    // A reservation declined for a limit never flips the kill switch (SPEC §6): an estimate is not spend.
+    // A reservation declined for a limit never flips the kill switch (docs/api.md §6): an estimate is not spend.
     return persistDecided(deps, {
       ref: tokenRefOf(request),
       decidedAt: now,

@@ -1,4 +1,4 @@
-// The reservation object of SPEC §6 as clients see it. A held reservation past its expires_at reads as `expired`:
+// The reservation object of docs/api.md §6 as clients see it. A held reservation past its expires_at reads as `expired`:
 // the spend store dropped the hold by itself at that moment, and the row is not rewritten for it.
 import { formatUsd } from '../budget/money.js';
 import { isoOrNull } from '../time.js';

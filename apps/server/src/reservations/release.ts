@@ -1,4 +1,4 @@
-// POST /v1/reservations/{id}/release (SPEC §6) and the reads (GET /v1/reservations[/{id}]).
+// POST /v1/reservations/{id}/release (docs/api.md §6) and the reads (GET /v1/reservations[/{id}]).
 // Release order: the store drops the hold first, then PostgreSQL's row turns `released`. Either step failing is a
 // 503 that a retry completes (dropping a hold twice is a no-op), and no state is left that under-counts: a row
 // still `held` in PostgreSQL whose hold the store already dropped can only bring the hold back (a rebuild), the

@@ -1,4 +1,4 @@
-// PostgreSQL side of reservations (SPEC §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
+// PostgreSQL side of reservations (docs/api.md §6): the row is the truth a restart rebuilds holds from (spend/rebuild.ts
 // loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
 import { type Db, int8Of, type Queryable } from '../db/types.js';
 import { COMMIT_AGE_LIMIT_INTERVAL, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';

@@ -1,4 +1,4 @@
-// The reservation services (SPEC §6), built from the app's budget engine (spend/services.ts): hold, commit,
+// The reservation services (docs/api.md §6), built from the app's budget engine (spend/services.ts): hold, commit,
 // release and reads share its store, group-commit writer, agent directory and bus.
 import type { AppContext } from '../context.js';
 import { createCommitService } from './commit.js';

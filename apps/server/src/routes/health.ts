@@ -1,4 +1,4 @@
-// Liveness and readiness (SPEC §10): /healthz is the process; /readyz asks PostgreSQL and Redis, bounded in time.
+// Liveness and readiness (docs/api.md §10): /healthz is the process; /readyz asks PostgreSQL and Redis, bounded in time.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';

@@ -1,4 +1,4 @@
-// GET /metrics (SPEC §10): Prometheus text, never open by default. With no SPENDGUARD_METRICS_TOKEN the route
+// GET /metrics (docs/api.md §10): Prometheus text, never open by default. With no SPENDGUARD_METRICS_TOKEN the route
 // is not registered at all, so it answers exactly like any absent path (404 not_found). With a token, callers
 // must send `Authorization: Bearer <token>`; the comparison is constant-time so the token can't be guessed byte
 // by byte from response timings.

@@ -1,4 +1,4 @@
-// The budget decision rules of SPEC §5/§6 as pure functions over already-read state. The memory store calls
+// The budget decision rules of docs/api.md §5/§6 as pure functions over already-read state. The memory store calls
 // them directly; lua/rules.lua mirrors them function for function, and test/spend/parity.test.ts feeds the same
 // random cases to both (through EVAL) so the two copies cannot drift. No I/O and no clock: `now` comes in.
 import { dayKey, dayResetsAt, monthKey, monthResetsAt, velocityWindow } from '../budget/periods.js';
@@ -52,7 +52,7 @@ export type MissingPart =
 export type ClaimCheck = 'claim' | 'in_flight' | 'replay' | 'reused' | 'rerun';
 
 /**
- * What a known key tells a new request with `requestHash` and `token` (SPEC §5 idempotency). `rerun`: the claim is
+ * What a known key tells a new request with `requestHash` and `token` (docs/api.md §5 idempotency). `rerun`: the claim is
  * this very request's (its reply was lost, or it is deciding again after a rebuild): replace its earlier decision.
  */
 export function checkClaim(
@@ -99,7 +99,7 @@ export interface SpendView {
 }
 
 /**
- * Holds count toward every period (SPEC §6: "a held amount counts against every limit of the agent and
+ * Holds count toward every period (docs/api.md §6: "a held amount counts against every limit of the agent and
  * customer while held"), velocity included: a hold is money the agent is about to spend now, so an open one
  * uses up the rate as well. Same meaning as agents/live-spend.ts spendFromDb, the PostgreSQL fallback.
  */
@@ -210,8 +210,8 @@ export function velocityInWindow(
 const committed = (counter: number, pending: number) => Math.max(0, counter - pending);
 
 /**
- * Steps 1–4 of SPEC §5 (and §6 for a hold). Landing exactly on a limit is accepted; null limits never decline.
- * An agent-limit decline of an event (not a hold, SPEC §6) flips the kill switch only when the agent's committed
+ * Steps 1–4 of docs/api.md §5 (and §6 for a hold). Landing exactly on a limit is accepted; null limits never decline.
+ * An agent-limit decline of an event (not a hold, docs/api.md §6) flips the kill switch only when the agent's committed
  * spend with this amount breaks the limit: uncommitted spend (other requests still in flight) may decline an event
  * but never flip the switch (a request that then fails would have suspended the agent for nothing).
  */
@@ -262,7 +262,7 @@ export function judge(input: {
     return over('agent', 'day', limits.dayMicros, agentDay, periods.dayResetsAt, flip);
   }
   if (limits.velocity !== null) {
-    // The agent's open holds count here too (SPEC §6), not only in month/day/run: otherwise a loop could
+    // The agent's open holds count here too (docs/api.md §6), not only in month/day/run: otherwise a loop could
     // keep reserving past the rate limit and only be stopped once its commits land in the window.
     const velocity = (view.velocity ?? 0) + view.held.agent;
     if (velocity + amount > limits.velocity.maxMicros) {
@@ -299,7 +299,7 @@ function over(
 }
 
 /**
- * After a reservation commit counts its actual cost (SPEC §6: "if the limit is now exceeded the kill switch flips
+ * After a reservation commit counts its actual cost (docs/api.md §6: "if the limit is now exceeded the kill switch flips
  * for what comes next"): the switch flips when the agent's committed month, day or velocity-window spend with the
  * actual cost is above its limit — other open holds and unconfirmed spend do not trigger it. Only an agent that is
  * not suspended (nor provisionally) is flipped. `view` is the view BEFORE the cost was counted.

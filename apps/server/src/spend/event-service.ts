@@ -86,7 +86,7 @@ function period(limit: number | null, spent: number, resetsAt: number | null): P
   };
 }
 
-/** The `budget` object of SPEC §5: spend as the decision saw it (holds included) against the limits it applied. */
+/** The `budget` object of docs/api.md §5: spend as the decision saw it (holds included) against the limits it applied. */
 export function budgetJson(limits: AppliedLimits, spend: SpendSnapshot, now: number) {
   return {
     agent: {

@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { rebuildOnce } from './rebuild.js';
 import type { Decision, SpendRequest, SpendStore } from './store.js';
 
-/** The whole request must answer within this (SPEC: 503 fast, never a hang). */
+/** The whole request must answer within this (docs/api.md: 503 fast, never a hang). */
 export const DEADLINE_MS = 1_800;
 const MAX_REBUILDS = 2;
 /** How often one store call is tried when its reply is lost (the same token: running it twice counts once). */

@@ -48,7 +48,7 @@ export interface CustomerState {
 
 /**
  * Spend as the decision saw it right after (accepted: including this amount). Open holds are included in
- * every period, velocity too (SPEC §6), exactly as the decision counted them.
+ * every period, velocity too (docs/api.md §6), exactly as the decision counted them.
  */
 export interface SpendSnapshot {
   agent: { monthMicros: number; dayMicros: number; velocityMicros: number; runMicros: number | null };
@@ -177,7 +177,7 @@ export interface SpendStore {
   readonly kind: 'redis' | 'memory';
 
   /**
-   * The atomic decision of SPEC §5 (and §6 for holds): claim the idempotency key, then in order
+   * The atomic decision of docs/api.md §5 (and §6 for holds): claim the idempotency key, then in order
    * suspended → customer month → run → agent month/day/velocity → accept, counting the amount in every period (or
    * holding it) under the request's token — all or nothing. Expired holds are dropped first; the open ones count
    * against every limit, velocity included, as if spent. Declines claim the key too (a declined request replays

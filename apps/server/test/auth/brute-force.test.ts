@@ -1,4 +1,4 @@
-// Brute-force limits (SPEC §8): failed logins per email and per client address, signups per address, 429 with
+// Brute-force limits (docs/api.md §8): failed logins per email and per client address, signups per address, 429 with
 // Retry-After; identical bodies and similar timing for a wrong email and a wrong password.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

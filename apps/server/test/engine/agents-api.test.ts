@@ -1,4 +1,4 @@
-// Agents, the kill switch and the management API (SPEC §7, §8, §9): suspension seen at once on another instance,
+// Agents, the kill switch and the management API (docs/api.md §7, §8, §9): suspension seen at once on another instance,
 // limits in usd/micros/null/defaults, 409 on a taken name, tenant isolation, bound ingest keys, audit log, SSE.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// No race lets two concurrent events both spend the last dollar (SPEC §5): exactness under concurrency, for the
+// No race lets two concurrent events both spend the last dollar (docs/api.md §5): exactness under concurrency, for the
 // agent limit and the customer limit, on the Redis-backed server, the embedded server, and two instances sharing
 // PostgreSQL + Redis.
 import assert from 'node:assert/strict';

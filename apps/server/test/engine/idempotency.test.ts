@@ -1,4 +1,4 @@
-// Idempotency of POST /v1/events (SPEC §5): same key + same body → one count, replayed answer (also of a 403);
+// Idempotency of POST /v1/events (docs/api.md §5): same key + same body → one count, replayed answer (also of a 403);
 // same key + other body → 422; concurrent copies → one count, one event id.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

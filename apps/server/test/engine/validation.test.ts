@@ -1,4 +1,4 @@
-// Every bad input of SPEC §2/§5 is a 400 with details, and nothing is counted or stored; a 400'd key is free to
+// Every bad input of docs/api.md §2/§5 is a 400 with details, and nothing is counted or stored; a 400'd key is free to
 // be used afresh.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

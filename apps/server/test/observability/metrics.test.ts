@@ -1,4 +1,4 @@
-// GET /metrics (SPEC §10): off unless a token is configured, token-checked, and its counters move with traffic.
+// GET /metrics (docs/api.md §10): off unless a token is configured, token-checked, and its counters move with traffic.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

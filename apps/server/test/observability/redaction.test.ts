@@ -1,4 +1,4 @@
-// Logs never carry credentials (SPEC §11): a server logging at `trace` into memory is driven with API keys,
+// Logs never carry credentials (docs/api.md §11): a server logging at `trace` into memory is driven with API keys,
 // session cookies, CSRF tokens and passwords in headers and bodies — on success paths and error paths — and the
 // captured log text must contain none of them, while still containing the per-request lines operators need.
 import assert from 'node:assert/strict';

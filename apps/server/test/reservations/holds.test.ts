@@ -1,4 +1,4 @@
-// Acceptance: reservations (SPEC §6) over HTTP, against PostgreSQL + Redis and against the embedded default.
+// Acceptance: reservations (docs/api.md §6) over HTTP, against PostgreSQL + Redis and against the embedded default.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, signupAndAdminKey, type Tenant, type TestServer } from '../harness.js';

@@ -1,5 +1,5 @@
-// Acceptance: run caps and runaway (velocity) detection over HTTP (SPEC §5 steps 3–4, §7), and a restart that wipes
-// the counter cache still counting an open hold (SPEC §6 + DESIGN §2) — on both backends.
+// Acceptance: run caps and runaway (velocity) detection over HTTP (docs/api.md §5 steps 3–4, §7), and a restart that wipes
+// the counter cache still counting an open hold (docs/api.md §6 + DESIGN §2) — on both backends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, signupAndAdminKey, type TestServer } from '../harness.js';
@@ -117,7 +117,7 @@ for (const backend of BACKENDS) {
       assert.equal(back.status, 201);
     });
 
-    it('a $0.06 hold is declined by velocity $0.05 per 2 s but does not flip the kill switch (SPEC §6)', async () => {
+    it('a $0.06 hold is declined by velocity $0.05 per 2 s but does not flip the kill switch (docs/api.md §6)', async () => {
       const t = await signupAndAdminKey(server.url);
       await api(server.url, '/v1/agents', {
         key: t.adminKey,

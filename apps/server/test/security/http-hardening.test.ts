@@ -1,5 +1,5 @@
 // Adversarial: what any route must survive before a handler runs — oversized, malformed, mistyped and poisoned
-// bodies, and header injection. Every case asserts the exact SPEC §4 status and code, and that nothing was stored.
+// bodies, and header injection. Every case asserts the exact docs/api.md §4 status and code, and that nothing was stored.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, startTestServer, type TestServer, uniqueSuffix } from '../harness.js';

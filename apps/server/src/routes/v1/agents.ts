@@ -1,4 +1,4 @@
-// Agents and the kill switch (SPEC §7) and an agent's spend over time (SPEC §9). Handlers are thin: schema in,
+// Agents and the kill switch (docs/api.md §7) and an agent's spend over time (docs/api.md §9). Handlers are thin: schema in,
 // service call, object out. Names that cannot be agent names answer 404 like any unknown agent.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

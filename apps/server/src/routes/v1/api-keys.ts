@@ -1,4 +1,4 @@
-// API keys (SPEC §3, §8): create (the only time the key is shown), list (no secrets), revoke.
+// API keys (docs/api.md §3, §8): create (the only time the key is shown), list (no secrets), revoke.
 // Revocation commits in PostgreSQL, then tombstones the key in the shared cache before answering, so the very next
 // request with that key fails on every instance.
 import { type Static, Type } from '@sinclair/typebox';

@@ -1,4 +1,4 @@
-// GET /v1/audit-log (SPEC §7): who changed limits, kill switches, keys and settings — newest first.
+// GET /v1/audit-log (docs/api.md §7): who changed limits, kill switches, keys and settings — newest first.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../auth/plugin.js';

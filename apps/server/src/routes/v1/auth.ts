@@ -1,4 +1,4 @@
-// Accounts and dashboard sessions (SPEC §8): signup, login, logout, me.
+// Accounts and dashboard sessions (docs/api.md §8): signup, login, logout, me.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../../audit.js';

@@ -1,4 +1,4 @@
-// GET/PATCH /v1/customer (SPEC §8): monthly limit, default limits of new agents, auto-creation of agents.
+// GET/PATCH /v1/customer (docs/api.md §8): monthly limit, default limits of new agents, auto-creation of agents.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LimitsInputSchema, parseLimitsInput } from '../../agents/limits.js';

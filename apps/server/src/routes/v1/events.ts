@@ -1,4 +1,4 @@
-// POST /v1/events (SPEC §5, the hot path) and GET /v1/events (SPEC §9). Thin: validate, call the event service,
+// POST /v1/events (docs/api.md §5, the hot path) and GET /v1/events (docs/api.md §9). Thin: validate, call the event service,
 // send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-// Reservations (SPEC §6): POST /v1/reservations (hold), POST /v1/reservations/{id}/commit and /release,
+// Reservations (docs/api.md §6): POST /v1/reservations (hold), POST /v1/reservations/{id}/commit and /release,
 // GET /v1/reservations and GET /v1/reservations/{id}. Thin: validate, call reservations/*, send what it decided.
 // Access 'ingest' (any API key or a session); an agent-bound ingest key acts on and sees its own agent only.
 // Another customer's reservation id is 404 everywhere.

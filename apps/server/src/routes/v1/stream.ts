@@ -1,4 +1,4 @@
-// GET /v1/stream (SPEC §9): Server-Sent Events for the dashboard — `spend`, `agent`, `declined` — from the bus
+// GET /v1/stream (docs/api.md §9): Server-Sent Events for the dashboard — `spend`, `agent`, `declined` — from the bus
 // channel of the caller's customer only. Any instance's change reaches every stream through the bus (Redis
 // pub/sub with Redis configured). A comment line every 15 s keeps proxies from closing an idle stream.
 import type { FastifyInstance } from 'fastify';

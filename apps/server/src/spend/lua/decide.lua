@@ -1,5 +1,5 @@
 #!lua
--- SpendStore.decide (SPEC §5/§6), one atomic step. Mirrors memory-store.ts decide() + decide.ts judge().
+-- SpendStore.decide (docs/api.md §5/§6), one atomic step. Mirrors memory-store.ts decide() + decide.ts judge().
 -- KEYS, ARGV 1-9: store.lua header. ARGV 10 token, 11 request hash digest, 12 amount, 13 hold expires at|'',
 -- 14 idempotency key digest.
 -- Reply: {'epoch', ...} | {'replay'|'in_flight'|'reused'} | {'missing', part...}

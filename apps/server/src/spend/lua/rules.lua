@@ -104,7 +104,7 @@ local function judge(a, climit, v, amount, run_id, hold, p, now)
     return over('agent', 'day', a.ld, agent_day, p.dr, '', '')
   end
   if a.vw then
-    -- Open holds count against velocity as against every other limit (SPEC §6).
+    -- Open holds count against velocity as against every other limit (docs/api.md §6).
     local velocity = (v.velocity or 0) + v.held_a
     if velocity + amount > a.vm then
       if may_flip(v.velocity or 0, a.vm) then

@@ -1,4 +1,4 @@
-// Bad input is the client's alone (SPEC §5): a `\u0000` or a lone surrogate anywhere in a body PostgreSQL would store
+// Bad input is the client's alone (docs/api.md §5): a `\u0000` or a lone surrogate anywhere in a body PostgreSQL would store
 // is `400 invalid_request`, nothing is recorded, a retry with the same key is 400 again (not "retry" forever), and
 // it never makes another request — of another tenant least of all — fail. JSON.stringify writes these characters as
 // the escapes `\u0000` / `\ud800`, exactly as a client's JSON would carry them.

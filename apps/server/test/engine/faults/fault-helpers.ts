@@ -103,7 +103,7 @@ export async function startProcessAndSurvivor(): Promise<ProcessAndSurvivor> {
   }
 }
 
-/** The client's retry loop (SPEC §4: 503 and 409 in flight are safe to retry with the same key), bounded in time. */
+/** The client's retry loop (docs/api.md §4: 503 and 409 in flight are safe to retry with the same key), bounded in time. */
 export async function retrying(
   send: () => Promise<ApiResponse<Json>>,
   maxMs = 10_000,

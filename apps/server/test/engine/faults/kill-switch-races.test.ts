@@ -1,4 +1,4 @@
-// The kill switch under interleavings on ONE instance, no fault needed (SPEC §7 "Consistency"): a suspend that
+// The kill switch under interleavings on ONE instance, no fault needed (docs/api.md §7 "Consistency"): a suspend that
 // answered 200 stays in force until a resume, a decision's flip is not undone by an unrelated PATCH, and GET shows
 // what the next decision uses. Each round uses a fresh agent; the timing between the racing requests is varied.
 import assert from 'node:assert/strict';

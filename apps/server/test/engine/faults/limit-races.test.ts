@@ -1,4 +1,4 @@
-// Limits under concurrent changes and a lost write-through (SPEC §7 "Consistency": PATCH "takes effect for the very
+// Limits under concurrent changes and a lost write-through (docs/api.md §7 "Consistency": PATCH "takes effect for the very
 // next event on every instance", and GET shows what the next decision uses). Two instances on the same stores
 // PATCH one limit at once; afterwards both must enforce exactly what GET shows: PostgreSQL's accepted spend never
 // above it. A PATCH that answers 503 after its PostgreSQL commit must not leave the store on the old limit once

@@ -24,7 +24,7 @@ import { forgetClaim, isEventBatch, reconcile, storeAgentState } from './probe.j
 const SMALL = 10_000; // $0.01
 
 /**
- * SPEC §7 "GET shows what the next decision will use": GET's status equals PostgreSQL's, and the next small event
+ * docs/api.md §7 "GET shows what the next decision will use": GET's status equals PostgreSQL's, and the next small event
  * answers exactly what GET predicts — agent_suspended if suspended, budget_exceeded if GET's spend leaves no room,
  * else 201.
  */

@@ -27,7 +27,7 @@ export interface Spend {
   velocity: number;
 }
 
-/** Limits in the API's JSON shape (SPEC §7, micros only), so the views compare with deepEqual. */
+/** Limits in the API's JSON shape (docs/api.md §7, micros only), so the views compare with deepEqual. */
 export interface LimitsView {
   month_micros: number | null;
   day_micros: number | null;

@@ -1,4 +1,4 @@
-// Idempotency keys are the client's own namespace (SPEC §5): `rsv:<id>:commit` is an ordinary key and never collides
+// Idempotency keys are the client's own namespace (docs/api.md §5): `rsv:<id>:commit` is an ordinary key and never collides
 // with what Spendguard records internally for a reservation's commit — before or after that commit.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

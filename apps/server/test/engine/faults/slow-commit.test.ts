@@ -1,4 +1,4 @@
-// A commit slower than the request deadline (SPEC §4, §5): PostgreSQL stalls while an event's batch is on its way, so
+// A commit slower than the request deadline (docs/api.md §4, §5): PostgreSQL stalls while an event's batch is on its way, so
 // POST /v1/events answers 503 at the deadline — and the commit lands afterwards. The 503 must not claim "nothing was
 // recorded" (it is not known), and the retry with the same key replays the committed 201; PostgreSQL holds the
 // event exactly once.
