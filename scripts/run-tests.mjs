@@ -42,6 +42,6 @@ const result = spawnSync(
     '--test-reporter=spec',
     ...files,
   ],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', SPENDGUARD_CHECK_RESPONSES: '1' } },
 );
 process.exit(result.status ?? 1);

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { registerAuth } from './auth/plugin.js';
@@ -13,10 +11,11 @@ import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import type { Db } from './db/types.js';
 import { registerErrorHandling } from './http/errors-plugin.js';
+import { registerOpenApi } from './http/openapi.js';
 import type { LogFields } from './http/request-input.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerStoredTextCheck } from './http/stored-text.js';
-import { validatorCompiler } from './http/validation.js';
+import { checkDeclaredStatuses, serializerCompiler, validatorCompiler } from './http/validation.js';
 import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
 import { observeHttpRequests } from './observability/http-metrics.js';
 import { loggerOptions } from './observability/logger.js';
@@ -63,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler(deps.config.checkResponses));
+  if (deps.config.checkResponses) checkDeclaredStatuses(app);
   // JSON only: Fastify's built-in text/plain parser would hand a string to the schema (a 400) where the
   // contract says 415 unsupported_media_type.
   app.removeContentTypeParser('text/plain');
@@ -113,31 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   registerSecurityHeaders(app);
   registerStoredTextCheck(app);
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Spendguard API',
-        version: '1.0.0',
-        description: 'A hard spend ceiling for AI agents. See docs/api.md for the contract.',
-      },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'sg_ingest_... or sg_admin_... key' },
-          session: { type: 'apiKey', in: 'cookie', name: 'sg_session' },
-        },
-      },
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await registerOpenApi(app);
 
   registerAuth(app, ctx);
 
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => metricsRoutes(scope, ctx));
-  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
-    app.swagger(),
-  );
   for (const routes of [
     authRoutes,
     apiKeyRoutes,

@@ -3,12 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
 
-const LogLevel = Type.Union(
-  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LogLevel = Type.Unsafe<(typeof LOG_LEVELS)[number]>(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))));
 
 const EnvSchema = Type.Object({
   NODE_ENV: Type.Optional(Type.String()),
@@ -23,6 +22,7 @@ const EnvSchema = Type.Object({
   SPENDGUARD_LOG_LEVEL: Type.Optional(LogLevel),
   SPENDGUARD_ALLOW_EMBEDDED: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  SPENDGUARD_CHECK_RESPONSES: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
 });
 
 export interface Config {
@@ -38,6 +38,8 @@ export interface Config {
   metricsToken: string | undefined;
   logLevel: Static<typeof LogLevel>;
   trustProxy: boolean;
+  /** Check every response against its declared schema (the test suites turn it on; a mismatch answers 500). */
+  checkResponses: boolean;
 }
 
 export class ConfigError extends Error {
@@ -76,7 +78,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const problems = new Set<string>();
   for (const error of Value.Errors(EnvSchema, relevant)) {
-    problems.add(describeProblem(error.path.replace(/^\//, '').split('/')[0] ?? ''));
+    problems.add(describeProblem(error.instancePath.replace(/^\//, '').split('/')[0] ?? ''));
   }
   const e = relevant as Static<typeof EnvSchema>;
   const production = e.NODE_ENV === 'production';
@@ -110,6 +112,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     metricsToken: e.SPENDGUARD_METRICS_TOKEN,
     logLevel: e.SPENDGUARD_LOG_LEVEL ?? 'info',
     trustProxy: e.SPENDGUARD_TRUST_PROXY === '1',
+    checkResponses: e.SPENDGUARD_CHECK_RESPONSES === '1',
   };
 }
 

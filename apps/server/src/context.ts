@@ -1,14 +1,31 @@
-// Everything a route or service needs, built once per app by buildApp(). Subsystems own their part:
-// auth/services.ts builds `auth`, spend/services.ts builds `spend`. Order matters: auth first, spend second.
+// The composition root: every service of the app, built once per app by buildApp(), in dependency order, in this one
+// place. Close order is the reverse of onClose registration: reconciler → writer drained → directory → store, so a
+// graceful shutdown commits every event already acknowledged or about to be.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type AuthServices, createAuthServices } from './auth/services.js';
+import { type AgentDirectory, createAgentDirectory } from './agents/directory.js';
+import { type AgentService, createAgentService } from './agents/service.js';
+import { type AccountService, createAccountService } from './auth/accounts.js';
+import { type ApiKeyService, createApiKeyService } from './auth/api-key-service.js';
+import { type ApiKeyResolver, createApiKeyResolver } from './auth/api-keys.js';
+import { type BruteForceGuard, createBruteForceGuard } from './auth/brute-force.js';
+import { createMemoryAttemptCounter, createRedisAttemptCounter } from './auth/rate-limit.js';
+import { createSessionStore, type SessionStore } from './auth/sessions.js';
 import type { Config } from './config.js';
+import { type CustomerService, createCustomerService } from './customers/service.js';
 import type { Db } from './db/types.js';
 import type { Bus } from './live/bus.js';
 import type { Metrics } from './observability/metrics.js';
-import { createSpendServices, type SpendServices } from './spend/services.js';
+import { createReservationServices, type ReservationServices } from './reservations/service.js';
+import { createEpochHistory } from './spend/epochs.js';
+import { createEventService, type EventService, type MoneyPathDeps } from './spend/event-service.js';
+import { createMemorySpendStore } from './spend/memory-store.js';
+import { createReconciler, type Reconciler } from './spend/reconciler.js';
+import { createRedisSpendStore } from './spend/redis-store.js';
+import type { SpendStore } from './spend/store.js';
+import { createEventWriter, type EventWriter } from './spend/writer.js';
 
+/** What the app is given: configuration, connections, the bus, the logger and metrics. */
 export interface BaseContext {
   config: Config;
   db: Db;
@@ -20,13 +37,87 @@ export interface BaseContext {
   onClose(fn: () => Promise<void>): void;
 }
 
+export interface AuthServices {
+  sessions: SessionStore;
+  /** Resolves a presented key to its principal, with the revocation-safe shared cache. */
+  apiKeys: ApiKeyResolver;
+  bruteForce: BruteForceGuard;
+  accounts: AccountService;
+  keys: ApiKeyService;
+}
+
+export interface SpendServices {
+  store: SpendStore;
+  writer: EventWriter;
+  directory: AgentDirectory;
+  agents: AgentService;
+  customers: CustomerService;
+  events: EventService;
+  reservations: ReservationServices;
+  reconciler: Reconciler;
+  /** What every money request needs (the reservation services are built from it too). */
+  moneyPath: MoneyPathDeps;
+}
+
 export interface AppContext extends BaseContext {
   auth: AuthServices;
   spend: SpendServices;
 }
 
+function createAuthServices(base: BaseContext): AuthServices {
+  const { db, redis, config, log } = base;
+  const counter = redis
+    ? createRedisAttemptCounter(redis, `${config.redisPrefix}:rl`, log)
+    : createMemoryAttemptCounter();
+  const sessions = createSessionStore(db);
+  const apiKeys = createApiKeyResolver({ db, redis, redisPrefix: config.redisPrefix, log });
+  const bruteForce = createBruteForceGuard(counter);
+  return {
+    sessions,
+    apiKeys,
+    bruteForce,
+    accounts: createAccountService({ db, sessions, bruteForce }),
+    keys: createApiKeyService({ db, resolver: apiKeys, log }),
+  };
+}
+
+async function createSpendServices(base: BaseContext): Promise<SpendServices> {
+  const { db, redis, config, bus, metrics, log } = base;
+  const store = redis
+    ? createRedisSpendStore(redis, config.redisPrefix, createEpochHistory(db))
+    : createMemorySpendStore();
+  base.onClose(() => store.close());
+  const directory = await createAgentDirectory({ db, bus });
+  base.onClose(() => directory.close());
+  const writer = createEventWriter({ db, metrics, log });
+  base.onClose(() => writer.close());
+  // Background settling of uncertain commits stops at shutdown (after the writer drained): the reconciler of any
+  // instance finishes what it left, from PostgreSQL's answer.
+  const closing = new AbortController();
+  base.onClose(async () => closing.abort());
+
+  const agents = createAgentService({ db, store, bus, metrics, directory });
+  const customers = createCustomerService({ db, store, directory });
+  const moneyPath: MoneyPathDeps = {
+    db,
+    store,
+    writer,
+    directory,
+    bus,
+    metrics,
+    log,
+    closing: closing.signal,
+    announceAgent: agents.announce,
+  };
+  const events = createEventService(moneyPath);
+  const reservations = createReservationServices(moneyPath);
+  const reconciler = createReconciler({ db, store, log });
+  base.onClose(() => reconciler.close());
+  return { store, writer, directory, agents, customers, events, reservations, reconciler, moneyPath };
+}
+
 export async function createContext(base: BaseContext): Promise<AppContext> {
-  const auth = await createAuthServices(base);
-  const spend = await createSpendServices({ ...base, auth });
+  const auth = createAuthServices(base);
+  const spend = await createSpendServices(base);
   return { ...base, auth, spend };
 }

@@ -130,6 +130,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         ? createHash('sha256').update(`session:${databaseUrl}`).digest('hex')
         : randomBytes(32).toString('hex')),
     SPENDGUARD_LOG_LEVEL: 'silent',
+    // Every answer of every suite is checked against the route's declared response schema.
+    SPENDGUARD_CHECK_RESPONSES: '1',
     ...(databaseUrl ? { SPENDGUARD_DATABASE_URL: databaseUrl } : {}),
     ...(useRedis ? { SPENDGUARD_REDIS_URL: redisUrl, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),
     ...options.env,

@@ -1,6 +1,6 @@
 // Agent limits as the API speaks them (docs/api.md §7): `*_usd` or `*_micros` per period, `null` = no limit, a left-out
 // field = "keep what it was" (PATCH) or "the customer's default" (create). Shared by agents and customer defaults.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { type FieldProblem, MAX_LIMIT_MICROS, parseAmount } from '../budget/money.js';
 import { invalidRequest } from '../http/errors.js';
 import type { AgentLimits } from '../spend/store.js';

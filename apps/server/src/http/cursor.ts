@@ -14,6 +14,10 @@ export const isTimeIdCursor = (v: unknown): v is [string, string] =>
   typeof v[1] === 'string' &&
   !Number.isNaN(Date.parse(v[0]));
 
+/** The 400 for a cursor this API did not return (or, for a list whose cursor names a row, not to this caller). */
+export const invalidCursor = () =>
+  invalidRequest([{ field: 'cursor', problem: 'is not a cursor this API returned' }]);
+
 export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | null {
   if (cursor === undefined || cursor === '') return null;
   try {
@@ -22,5 +26,5 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) 
   } catch {
     // fall through to the 400 below
   }
-  throw invalidRequest([{ field: 'cursor', problem: 'is not a cursor this API returned' }]);
+  throw invalidCursor();
 }

@@ -1,21 +1,15 @@
 // Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
 // the Idempotency-Key, the metadata bounds, the agent filter of a list an agent-bound key may read, and the answer.
-import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/money.js';
 import type { AppContext } from '../context.js';
+import { invalidRequest } from './errors.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 /** The body limit of a money request (docs/api.md §4: events 16 KiB; reservations and commits are held to the same). */
 export const MONEY_BODY_LIMIT = 16 * 1024;
-/** The body field idempotency_key: the keys IDEMPOTENCY_KEY accepts. */
-export const IdempotencyKeyField = Type.Optional(
-  Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' }),
-);
-/** The Idempotency-Key header as the API document shows it; idempotencyKeyOf checks its value. */
-export const IdempotencyKeyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String()) });
 const MAX_METADATA_BYTES = 8 * 1024;
 const MAX_METADATA_KEYS = 64;
 
@@ -93,6 +87,14 @@ export async function agentFilter(
   const row = await ctx.spend.agents.row(principal.customerId, name);
   assertAgentAllowed(principal, row.id);
   return row.id;
+}
+
+/** An optional ISO 8601 time of a body or query as epoch ms; a 400 naming the field when it does not parse. */
+export function parseTime(value: string | undefined, field: string): number | null {
+  if (value === undefined) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalidRequest([{ field, problem: 'must be an ISO 8601 date-time' }]);
+  return ms;
 }
 
 /** What the request log line (app.ts onResponse) adds for a money request. */

@@ -1,30 +1,77 @@
-// Two Ajv instances: request bodies are validated with type coercion OFF (Fastify's default Ajv would turn "5" into
-// 5 and true into 1 — money must never be coerced), while querystrings/params, which are always strings on the
-// wire, are coerced to the declared scalar types. Unknown body fields are refused by each schema's
-// additionalProperties: false, never silently removed.
+// Schema compilers. Two Ajv instances validate requests: bodies with type coercion OFF (Fastify's default Ajv would
+// turn "5" into 5 and true into 1 — money must never be coerced), querystrings/params, which are always strings on
+// the wire, coerced to the declared scalar types. Unknown body fields are refused by each schema's
+// additionalProperties: false, never silently removed. Responses are written with JSON.stringify, not a
+// schema-driven serializer that would silently drop a field the schema forgot; with checking on (the test suites)
+// each response is first checked against its declared schema, so a schema and the code cannot drift apart unseen.
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
+import { COMPONENT_SCHEMAS } from '../schemas/index.js';
 
-function makeAjv(coerceTypes: boolean) {
+function makeAjv(options: { coerceTypes: boolean; useDefaults: boolean }) {
   const ajv = new Ajv.default({
-    coerceTypes,
+    ...options,
     allErrors: true,
     removeAdditional: false,
-    useDefaults: true,
     strict: false,
   });
   addFormats.default(ajv);
+  for (const schema of COMPONENT_SCHEMAS) ajv.addSchema(schema as object);
   return ajv;
 }
 
-const bodyAjv = makeAjv(false);
-const urlAjv = makeAjv(true);
+const bodyAjv = makeAjv({ coerceTypes: false, useDefaults: true });
+const urlAjv = makeAjv({ coerceTypes: true, useDefaults: true });
+const responseAjv = makeAjv({ coerceTypes: false, useDefaults: false });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? bodyAjv : urlAjv;
   return ajv.compile(schema as object);
 };
+
+/** A response that does not match its declared schema: a bug, answered 500 while checking is on. */
+export class ResponseSchemaError extends Error {
+  constructor(where: string, issues: unknown) {
+    super(`response of ${where} does not match its schema: ${JSON.stringify(issues)}`);
+    this.name = 'ResponseSchemaError';
+  }
+}
+
+export function serializerCompiler(check: boolean): FastifySerializerCompiler<unknown> {
+  return ({ schema, method, url, httpStatus }) => {
+    if (!check) return (data) => JSON.stringify(data);
+    const validate = responseAjv.compile(schema as object);
+    const where = `${method} ${url} ${httpStatus}`;
+    return (data) => {
+      // Checked on the JSON a client receives (dates as strings, undefined fields gone), not on the objects.
+      const json = JSON.stringify(data);
+      if (!validate(json === undefined ? undefined : JSON.parse(json))) {
+        const error = new ResponseSchemaError(where, validate.errors);
+        // Printed as well: the test that got the 500 may not show the server's log.
+        console.error(error.message);
+        throw error;
+      }
+      return json;
+    };
+  };
+}
+
+/**
+ * With checking on, a route that declares its responses may answer only a status it declares: the document lists
+ * every status a client can get. Another status becomes a 500 that names the route and the status.
+ */
+export function checkDeclaredStatuses(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    const declared = request.routeOptions.schema?.response as Record<string, unknown> | undefined;
+    if (declared === undefined || String(reply.statusCode) in declared) return payload;
+    const message = `${request.method} ${request.routeOptions.url} answered ${reply.statusCode}, which its schema does not declare`;
+    console.error(message);
+    reply.code(500);
+    return JSON.stringify({ error: { code: 'internal', message } });
+  });
+}
 
 export interface ValidationIssue {
   instancePath?: string;

@@ -25,8 +25,8 @@ export function reservationJson(
     amount_usd: formatUsd(row.amountMicros),
     status,
     ...(row.declineCode ? { decline_code: row.declineCode } : {}),
-    expires_at: isoOrNull(row.expiresAt),
-    created_at: isoOrNull(row.createdAt),
+    expires_at: new Date(row.expiresAt).toISOString(),
+    created_at: new Date(row.createdAt).toISOString(),
     finished_at: isoOrNull(row.finishedAt ?? (status === 'expired' ? row.expiresAt : null)),
     event_id: row.eventId ?? null,
   };

@@ -749,7 +749,11 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.equal(spend.monthMicros, 1_000_000);
         assert.equal(spend.velocityMicros, 1_000_000, 'holds count in velocity too');
         for (const d of result.declined) {
-          assert.equal(d.code === 'budget_exceeded' && d.suspended, null, 'a hold never flips (docs/api.md §6)');
+          assert.equal(
+            d.code === 'budget_exceeded' && d.suspended,
+            null,
+            'a hold never flips (docs/api.md §6)',
+          );
         }
       });
 

@@ -1,32 +1,19 @@
 // GET/PATCH /v1/customer (docs/api.md §8): monthly limit, default limits of new agents, auto-creation of agents.
-import { type Static, Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { LimitsInputSchema, parseLimitsInput } from '../../agents/limits.js';
+import type { Static } from 'typebox';
+import { parseLimitsInput } from '../../agents/limits.js';
 import { principalOf } from '../../auth/plugin.js';
 import { MAX_LIMIT_MICROS, parseAmount } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import type { CustomerPatch } from '../../customers/service.js';
 import { invalidRequest } from '../../http/errors.js';
+import { CustomerSchema, PatchCustomerBody } from '../../schemas/agents.js';
+import { errors, ref } from '../../schemas/common.js';
 
 const tags = ['customer'];
-const PatchBody = Type.Object(
-  {
-    limits: Type.Optional(
-      Type.Object(
-        {
-          month_usd: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
-          month_micros: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    default_agent_limits: Type.Optional(LimitsInputSchema),
-    auto_create_agents: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
 
-type PatchShape = Static<typeof PatchBody>;
+type PatchShape = Static<typeof PatchCustomerBody>;
 
 function monthLimit(limits: PatchShape['limits']): number | null | undefined {
   if (limits === undefined) return undefined;
@@ -45,21 +32,37 @@ function monthLimit(limits: PatchShape['limits']): number | null | undefined {
   return parsed.micros;
 }
 
-export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function customerRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/v1/customer',
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Budget settings and month spend of the customer' },
+      schema: {
+        tags,
+        summary: 'Budget settings and month spend of the customer',
+        response: { 200: ref(CustomerSchema, 'the customer'), ...errors(401, 403, 404, 429, 500, 503) },
+      },
     },
     async (request) => ctx.spend.customers.get(principalOf(request).customerId),
   );
 
   app.patch(
     '/v1/customer',
-    { config: { access: 'admin' }, schema: { tags, summary: 'Change budget settings', body: PatchBody } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Change budget settings; in force for the very next event on every instance',
+        body: PatchCustomerBody,
+        response: {
+          200: ref(CustomerSchema, 'the customer with its new settings'),
+          ...errors(400, 401, 403, 404, 413, 415, 429, 500, 503),
+        },
+      },
+    },
     async (request) => {
-      const body = request.body as PatchShape;
+      const body = request.body;
       const patch: CustomerPatch = {};
       const month = monthLimit(body.limits);
       if (month !== undefined) patch.monthLimitMicros = month;

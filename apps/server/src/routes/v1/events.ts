@@ -1,63 +1,28 @@
-// POST /v1/events (docs/api.md §5, the hot path) and GET /v1/events (docs/api.md §9). Thin: validate, call the event service,
-// send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
-import { type Static, Type } from '@sinclair/typebox';
+// POST /v1/events (docs/api.md §5, the hot path) and GET /v1/events (docs/api.md §9). Thin: validate, call the event
+// service, send what it decided. Validation failures save nothing, so a retry with the same key is processed afresh.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEvents } from '../../agents/event-list.js';
-import { NAME_PATTERN } from '../../agents/service.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
-  IdempotencyKeyField,
-  IdempotencyKeyHeaders,
   idempotencyKeyOf,
   logAgentOf,
   MONEY_BODY_LIMIT,
   metadataProblems,
+  parseTime,
   requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
+import { errors, IdempotencyKeyHeaders, ref } from '../../schemas/common.js';
+import { EventBody, EventCreatedSchema, EventListQuery, EventPageSchema } from '../../schemas/spend.js';
 
-const EventBody = Type.Object(
-  {
-    agent: Type.String({
-      pattern: NAME_PATTERN.source,
-      description: 'agent name; created on the fly if allowed',
-    }),
-    cost_usd: Type.Optional(
-      Type.Union([Type.Number(), Type.String()], { description: 'USD as a JSON number or a decimal string' }),
-    ),
-    cost_micros: Type.Optional(Type.Integer({ description: 'integer micro-dollars (1 USD = 1,000,000)' })),
-    run: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
-    occurred_at: Type.Optional(Type.String({ format: 'date-time' })),
-    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    idempotency_key: IdempotencyKeyField,
-  },
-  { additionalProperties: false },
-);
+export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-const ListQuery = Type.Object(
-  {
-    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
-    status: Type.Optional(Type.Union([Type.Literal('accepted'), Type.Literal('declined')])),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
-  },
-  { additionalProperties: false },
-);
-
-function parseTime(value: string | undefined, field: string): number | null {
-  if (value === undefined) return null;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidRequest([{ field, problem: 'must be an ISO 8601 date-time' }]);
-  return ms;
-}
-
-export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post(
     '/v1/events',
     {
@@ -66,13 +31,22 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['events'],
         summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',
+        description:
+          'Decided atomically for the agent and its customer, in this order: agent suspended → customer month ' +
+          'limit → run limit → agent month/day/velocity limits (the last flips the kill switch). Accepted events ' +
+          'are stored in PostgreSQL before the 201. A replay (same key, same body) answers the first status and ' +
+          'body with Idempotent-Replayed: true — a first 403 included.',
         headers: IdempotencyKeyHeaders,
         body: EventBody,
+        response: {
+          201: ref(EventCreatedSchema, 'accepted: counted in every period and stored in PostgreSQL'),
+          ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
+        },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as Static<typeof EventBody>;
+      const body = request.body;
       const problems: FieldProblem[] = [];
       const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
@@ -104,12 +78,17 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['events'],
         summary: 'Events of the customer, newest first (keyset pagination)',
-        querystring: ListQuery,
+        description: 'An agent-bound ingest key sees its own agent only.',
+        querystring: EventListQuery,
+        response: {
+          200: ref(EventPageSchema, 'one page, newest first'),
+          ...errors(400, 401, 403, 404, 429, 500, 503),
+        },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as Static<typeof ListQuery>;
+      const q = request.query;
       const agentId = await agentFilter(ctx, principal, q.agent);
       return listEvents(ctx.db, {
         customerId: principal.customerId,

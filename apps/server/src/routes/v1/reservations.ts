@@ -2,17 +2,14 @@
 // GET /v1/reservations and GET /v1/reservations/{id}. Thin: validate, call reservations/*, send what it decided.
 // Access 'ingest' (any API key or a session); an agent-bound ingest key acts on and sees its own agent only.
 // Another customer's reservation id is 404 everywhere.
-import { type Static, Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { NAME_PATTERN } from '../../agents/service.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { FieldProblem } from '../../budget/money.js';
 import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
-  IdempotencyKeyField,
-  IdempotencyKeyHeaders,
   idempotencyKeyOf,
   logAgentOf,
   MONEY_BODY_LIMIT,
@@ -20,71 +17,24 @@ import {
   requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
-import { createReservationServices } from '../../reservations/service.js';
+import { errors, IdempotencyKeyHeaders, ref } from '../../schemas/common.js';
+import {
+  CommitBody,
+  EventCreatedSchema,
+  ReservationCreatedSchema,
+  ReservationEnvelopeSchema,
+  ReservationIdParams,
+  ReservationListQuery,
+  ReservationPageSchema,
+  ReserveBody,
+} from '../../schemas/spend.js';
 
 const DEFAULT_TTL_SECONDS = 300;
-const ID_PATTERN = '^rsv_[A-Za-z0-9]{1,64}$';
+const tags = ['reservations'];
 
-const ReserveBody = Type.Object(
-  {
-    agent: Type.String({
-      pattern: NAME_PATTERN.source,
-      description: 'agent name; created on the fly if allowed',
-    }),
-    amount_usd: Type.Optional(
-      Type.Union([Type.Number(), Type.String()], {
-        description: 'the estimate in USD, a JSON number or a decimal string',
-      }),
-    ),
-    amount_micros: Type.Optional(Type.Integer({ description: 'the estimate in integer micro-dollars' })),
-    ttl_seconds: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 3600,
-        description: 'seconds until the hold expires (default 300)',
-      }),
-    ),
-    run: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
-    idempotency_key: IdempotencyKeyField,
-  },
-  { additionalProperties: false },
-);
-
-const CommitBody = Type.Object(
-  {
-    cost_usd: Type.Optional(
-      Type.Union([Type.Number(), Type.String()], {
-        description: 'the real cost in USD (number or decimal string)',
-      }),
-    ),
-    cost_micros: Type.Optional(Type.Integer({ description: 'the real cost in integer micro-dollars' })),
-    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  },
-  { additionalProperties: false },
-);
-
-const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) });
-
-const ListQuery = Type.Object(
-  {
-    agent: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
-    status: Type.Optional(
-      Type.Union([
-        Type.Literal('held'),
-        Type.Literal('committed'),
-        Type.Literal('released'),
-        Type.Literal('expired'),
-        Type.Literal('declined'),
-      ]),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
-  },
-  { additionalProperties: false },
-);
-
-export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const reservations = createReservationServices(ctx);
+export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const reservations = ctx.spend.reservations;
 
   app.post(
     '/v1/reservations',
@@ -92,15 +42,22 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
-        tags: ['reservations'],
+        tags,
         summary: 'Hold an estimate against every budget of the agent; declined with 403 as an event would be',
+        description:
+          'A hold counts against every limit of the agent and customer until it is committed, released or ' +
+          'expires. A hold declined for a limit does not flip the kill switch (an estimate is not spend).',
         headers: IdempotencyKeyHeaders,
         body: ReserveBody,
+        response: {
+          201: ref(ReservationCreatedSchema, 'held until committed, released or expired'),
+          ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
+        },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as Static<typeof ReserveBody>;
+      const body = request.body;
       const problems: FieldProblem[] = [];
       const amountMicros = requiredAmountOf(body, 'amount_usd', 'amount_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
@@ -127,26 +84,31 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
-        tags: ['reservations'],
-        summary:
-          'Record the real cost (always: the money is spent); 201 with the event as POST /v1/events. ' +
-          'Idempotent per reservation: a repeat replays the first answer; another cost is 422',
-        headers: IdempotencyKeyHeaders,
-        params: IdParams,
+        tags,
+        summary: 'Record the real cost; 201 with the event as POST /v1/events answers',
+        description:
+          'Always recorded (the money is spent), even above the estimate or after the agent was suspended; if a ' +
+          'limit is now exceeded the kill switch flips for what comes next. Idempotent per reservation: a repeat ' +
+          'replays the first answer; another cost is 422; a released or expired reservation is 409. No ' +
+          'Idempotency-Key is needed: the reservation id is the key.',
+        params: ReservationIdParams,
         body: CommitBody,
+        response: {
+          201: ref(EventCreatedSchema, 'the real cost, recorded as an event'),
+          ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
+        },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as Static<typeof CommitBody>;
-      const { id } = request.params as { id: string };
+      const body = request.body;
       const problems: FieldProblem[] = [];
       const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       metadataProblems(body.metadata, problems);
       if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       const result = await reservations.commit(
         principal,
-        id,
+        request.params.id,
         { costMicros, metadata: body.metadata ?? null },
         Date.now() - reply.elapsedTime,
       );
@@ -160,15 +122,18 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       bodyLimit: MONEY_BODY_LIMIT,
       config: { access: 'ingest' },
       schema: {
-        tags: ['reservations'],
+        tags,
         summary: 'Give the held amount back; 200 again for a repeat, 409 once committed',
-        headers: IdempotencyKeyHeaders,
-        params: IdParams,
+        description: 'The body is empty or {}. Idempotent per reservation: no Idempotency-Key is needed.',
+        params: ReservationIdParams,
         // No body schema: a release may come with no body at all (curl) or with `{}` (the SDK).
+        response: {
+          200: ref(ReservationEnvelopeSchema, 'released (or already released or expired)'),
+          ...errors(400, 401, 403, 404, 409, 413, 415, 429, 500, 503),
+        },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
       const body = request.body;
       if (
         body !== undefined &&
@@ -177,7 +142,7 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
       ) {
         throw invalidRequest([{ field: 'body', problem: 'must be empty or {}' }]);
       }
-      const result = await reservations.release(principalOf(request), id);
+      const result = await reservations.release(principalOf(request), request.params.id);
       return sendOutcome(request, reply, result);
     },
   );
@@ -187,15 +152,19 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     {
       config: { access: 'ingest' },
       schema: {
-        tags: ['reservations'],
+        tags,
         summary:
           'Reservations of the customer, newest first (keyset pagination); held past expires_at reads expired',
-        querystring: ListQuery,
+        querystring: ReservationListQuery,
+        response: {
+          200: ref(ReservationPageSchema, 'one page, newest first'),
+          ...errors(400, 401, 403, 404, 429, 500, 503),
+        },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as Static<typeof ListQuery>;
+      const q = request.query;
       return reservations.list(principal, {
         agentId: await agentFilter(ctx, principal, q.agent),
         status: q.status ?? null,
@@ -209,8 +178,16 @@ export async function reservationRoutes(app: FastifyInstance, ctx: AppContext): 
     '/v1/reservations/:id',
     {
       config: { access: 'ingest' },
-      schema: { tags: ['reservations'], summary: 'One reservation', params: IdParams },
+      schema: {
+        tags,
+        summary: 'One reservation',
+        params: ReservationIdParams,
+        response: {
+          200: ref(ReservationEnvelopeSchema, 'the reservation'),
+          ...errors(400, 401, 403, 404, 429, 500, 503),
+        },
+      },
     },
-    async (request) => reservations.get(principalOf(request), (request.params as { id: string }).id),
+    async (request) => reservations.get(principalOf(request), request.params.id),
   );
 }

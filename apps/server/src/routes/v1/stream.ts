@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { customerChannel } from '../../agents/live-channel.js';
 import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
+import { errors } from '../../schemas/common.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -13,7 +14,21 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/stream',
     {
       config: { access: 'admin' },
-      schema: { tags: ['stream'], summary: 'Live spend, agent changes and declines (text/event-stream)' },
+      schema: {
+        tags: ['stream'],
+        summary: 'Live spend, agent changes and declines (text/event-stream)',
+        description:
+          'Server-Sent Events of the caller’s customer: `spend` (agent and its spend after an event), `agent` ' +
+          '(status or limits changed: the agent object), `declined` (agent and error code). A change on any ' +
+          'instance reaches every stream within a second; a comment line every 15 s keeps proxies from closing it.',
+        response: {
+          200: {
+            description: 'the event stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...errors(401, 403, 429, 500, 503),
+        },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);

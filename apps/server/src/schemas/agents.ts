@@ -1,0 +1,201 @@
+// Wire shapes of agents, their limits and the customer's budget settings (docs/api.md §7, §8, §9).
+import { Type } from 'typebox';
+import { Cursor, Limit, Micros, Name, Nullable, Page, ref, Timestamp, UsdString } from './common.js';
+
+const UsdOrNull = Type.Union([Type.Number(), Type.String(), Type.Null()], {
+  description: 'USD as a number or decimal string; null = no limit',
+});
+const MicrosOrNull = Type.Union([Type.Integer(), Type.Null()], {
+  description: 'integer micro-dollars; null = no limit',
+});
+
+/** A limits object in a request: per limit `*_usd` or `*_micros` (not both); null = none; left out = unchanged. */
+export const LimitsInputSchema = Type.Object(
+  {
+    month_usd: Type.Optional(UsdOrNull),
+    month_micros: Type.Optional(MicrosOrNull),
+    day_usd: Type.Optional(UsdOrNull),
+    day_micros: Type.Optional(MicrosOrNull),
+    run_usd: Type.Optional(UsdOrNull),
+    run_micros: Type.Optional(MicrosOrNull),
+    velocity: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            window_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+            max_usd: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+            max_micros: Type.Optional(Type.Integer()),
+          },
+          { additionalProperties: false, description: 'at most max_* within any window_seconds' },
+        ),
+        Type.Null(),
+      ]),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'per limit give *_usd or *_micros, not both; null removes the limit; left out keeps it',
+  },
+);
+
+export const LimitsSchema = Type.Object(
+  {
+    month_micros: Nullable(Micros),
+    day_micros: Nullable(Micros),
+    run_micros: Nullable(Micros),
+    velocity: Nullable(
+      Type.Object({ window_seconds: Type.Integer(), max_micros: Micros }, { additionalProperties: false }),
+    ),
+  },
+  { $id: 'Limits', additionalProperties: false, description: 'null = no limit' },
+);
+
+export const SuspendReason = Type.Union(
+  [Type.Literal('manual'), Type.Literal('budget_exceeded'), Type.Literal('velocity_exceeded')],
+  { description: 'budget_exceeded lifts by itself when its period rolls over; the others only by resume' },
+);
+
+export const AgentSchema = Type.Object(
+  {
+    id: Type.String({ description: 'agt_…' }),
+    name: Type.String(),
+    status: Type.Union([Type.Literal('active'), Type.Literal('suspended')], {
+      description: 'the kill switch: a suspended agent’s events are declined',
+    }),
+    suspended_reason: Nullable(SuspendReason),
+    suspended_at: Nullable(Timestamp),
+    suspended_note: Nullable(Type.String()),
+    limits: ref(LimitsSchema),
+    spend: Type.Object(
+      { month_micros: Type.Integer(), day_micros: Type.Integer(), velocity_micros: Type.Integer() },
+      { additionalProperties: false, description: 'accepted spend plus live holds' },
+    ),
+    created_at: Timestamp,
+    last_event_at: Nullable(Timestamp),
+  },
+  { $id: 'Agent', additionalProperties: false },
+);
+
+export const AgentPageSchema = Type.Object(Page(ref(AgentSchema)).properties, {
+  $id: 'AgentPage',
+  additionalProperties: false,
+});
+
+export const AgentNameParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+export const AgentListQuery = Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false });
+
+export const CreateAgentBody = Type.Object(
+  {
+    name: Name('unique per customer'),
+    limits: Type.Optional(LimitsInputSchema),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        name: 'research-bot',
+        limits: { month_usd: '50', day_usd: '5', velocity: { window_seconds: 60, max_usd: '2' } },
+      },
+    ],
+  },
+);
+
+export const PatchAgentBody = Type.Object(
+  { limits: LimitsInputSchema },
+  { additionalProperties: false, examples: [{ limits: { day_usd: '10', run_micros: null } }] },
+);
+
+export const SuspendBody = Type.Union(
+  [
+    Type.Object(
+      { note: Type.Optional(Type.String({ maxLength: 1000, description: 'why; shown on the agent' })) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { examples: [{ note: 'looping on the same search' }] },
+);
+
+const Granularity = Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')]);
+
+export const TimeseriesQuery = Type.Object(
+  {
+    granularity: Type.Optional(Type.Union(Granularity.anyOf, { default: 'hour' })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TimeseriesSchema = Type.Object(
+  {
+    granularity: Granularity,
+    from: Timestamp,
+    to: Timestamp,
+    data: Type.Array(
+      Type.Object(
+        { bucket_start: Timestamp, spent_micros: Type.Integer(), event_count: Type.Integer() },
+        { additionalProperties: false },
+      ),
+      { description: 'buckets with accepted spend, oldest first; empty buckets are left out' },
+    ),
+  },
+  { $id: 'Timeseries', additionalProperties: false },
+);
+
+export const CustomerSchema = Type.Object(
+  {
+    id: Type.String({ description: 'cus_…' }),
+    name: Type.String(),
+    limits: Type.Object(
+      { month_micros: Nullable(Micros), month_usd: Nullable(UsdString) },
+      { additionalProperties: false },
+    ),
+    default_agent_limits: ref(LimitsSchema),
+    auto_create_agents: Type.Boolean(),
+    spend: Type.Object(
+      { month_micros: Type.Integer(), resets_at: Timestamp },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'Customer', additionalProperties: false },
+);
+
+export const PatchCustomerBody = Type.Object(
+  {
+    limits: Type.Optional(
+      Type.Object(
+        { month_usd: Type.Optional(UsdOrNull), month_micros: Type.Optional(MicrosOrNull) },
+        { additionalProperties: false },
+      ),
+    ),
+    default_agent_limits: Type.Optional(LimitsInputSchema),
+    auto_create_agents: Type.Optional(Type.Boolean()),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ limits: { month_usd: '500' }, default_agent_limits: { month_usd: '10' } }],
+  },
+);
+
+export const AuditEntrySchema = Type.Object(
+  {
+    id: Type.String(),
+    actor_type: Type.String({ description: 'user, api_key or system' }),
+    actor_id: Nullable(Type.String()),
+    action: Type.String({ description: 'e.g. agent.suspend, agent.limits, api_key.revoke' }),
+    target_type: Type.String(),
+    target_id: Nullable(Type.String()),
+    before: Type.Unknown(),
+    after: Type.Unknown(),
+    created_at: Timestamp,
+  },
+  { $id: 'AuditEntry', additionalProperties: false },
+);
+
+export const AuditPageSchema = Type.Object(Page(ref(AuditEntrySchema)).properties, {
+  $id: 'AuditPage',
+  additionalProperties: false,
+});
+
+export const AuditListQuery = Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false });

@@ -1,0 +1,60 @@
+// Every component schema of the API, registered once with Fastify (for the OpenAPI document) and with the Ajv
+// instances that validate requests and check responses (http/validation.ts). A schema used through ref() must be
+// listed here, before the schemas that point at it.
+import type { TSchema } from 'typebox';
+import {
+  ApiKeyPageSchema,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+  SessionCustomerSchema,
+  SessionSchema,
+  UserSchema,
+} from './accounts.js';
+import {
+  AgentPageSchema,
+  AgentSchema,
+  AuditEntrySchema,
+  AuditPageSchema,
+  CustomerSchema,
+  LimitsSchema,
+  TimeseriesSchema,
+} from './agents.js';
+import { ApiErrorSchema, BudgetPeriodSchema, BudgetSchema, ErrorBodySchema } from './common.js';
+import { ReadySchema } from './operations.js';
+import {
+  EventCreatedSchema,
+  EventPageSchema,
+  EventSchema,
+  ReservationCreatedSchema,
+  ReservationEnvelopeSchema,
+  ReservationPageSchema,
+  ReservationSchema,
+} from './spend.js';
+
+export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
+  ApiErrorSchema,
+  ErrorBodySchema,
+  BudgetPeriodSchema,
+  BudgetSchema,
+  EventSchema,
+  EventCreatedSchema,
+  EventPageSchema,
+  ReservationSchema,
+  ReservationCreatedSchema,
+  ReservationEnvelopeSchema,
+  ReservationPageSchema,
+  LimitsSchema,
+  AgentSchema,
+  AgentPageSchema,
+  TimeseriesSchema,
+  CustomerSchema,
+  AuditEntrySchema,
+  AuditPageSchema,
+  UserSchema,
+  SessionCustomerSchema,
+  SessionSchema,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+  ApiKeyPageSchema,
+  ReadySchema,
+];

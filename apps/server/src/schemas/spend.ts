@@ -1,0 +1,197 @@
+// Wire shapes of the money routes (docs/api.md §5, §6, §9): events, reservations and their request bodies.
+import { Type } from 'typebox';
+import {
+  BudgetSchema,
+  Cursor,
+  Limit,
+  Micros,
+  MicrosInput,
+  Name,
+  Nullable,
+  Page,
+  ref,
+  Timestamp,
+  UsdInput,
+  UsdString,
+} from './common.js';
+
+export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'any JSON object, at most 64 keys and 8 KiB serialized; kept with the event',
+});
+
+/** The body field alternative to the Idempotency-Key header. */
+export const IdempotencyKeyField = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[\\x20-\\x7E]+$',
+    description: 'instead of the Idempotency-Key header (equal if both are given)',
+  }),
+);
+
+const EventStatus = Type.Union([Type.Literal('accepted'), Type.Literal('declined')]);
+
+export const EventSchema = Type.Object(
+  {
+    id: Type.String({ description: 'evt_…' }),
+    agent: Type.String(),
+    cost_micros: Micros,
+    cost_usd: UsdString,
+    idempotency_key: Type.String(),
+    occurred_at: Timestamp,
+    recorded_at: Timestamp,
+    status: EventStatus,
+    decline_code: Type.Optional(
+      Nullable(Type.String({ description: 'why a declined event was declined (an error code)' })),
+    ),
+    run: Nullable(Type.String()),
+    metadata: Nullable(Metadata),
+    reservation_id: Type.Optional(
+      Nullable(Type.String({ description: 'the reservation it committed, if any' })),
+    ),
+  },
+  { $id: 'Event', additionalProperties: false },
+);
+
+export const EventCreatedSchema = Type.Object(
+  { event: ref(EventSchema), budget: ref(BudgetSchema) },
+  { $id: 'EventCreated', additionalProperties: false },
+);
+
+export const EventPageSchema = Type.Object(Page(ref(EventSchema)).properties, {
+  $id: 'EventPage',
+  additionalProperties: false,
+});
+
+export const EventBody = Type.Object(
+  {
+    agent: Name('agent name; created on its first event when the customer allows it'),
+    cost_usd: Type.Optional(UsdInput('the cost')),
+    cost_micros: Type.Optional(MicrosInput('the cost')),
+    run: Type.Optional(Name('one run/task/session of the agent; its run limit caps what the run may spend')),
+    occurred_at: Type.Optional(
+      Type.String({ format: 'date-time', description: 'informational; default now' }),
+    ),
+    metadata: Type.Optional(Metadata),
+    idempotency_key: IdempotencyKeyField,
+  },
+  {
+    additionalProperties: false,
+    description: 'exactly one of cost_usd / cost_micros',
+    examples: [
+      {
+        agent: 'research-bot',
+        cost_usd: '0.0123',
+        run: 'task-8812',
+        metadata: { model: 'gpt-4o', tokens: 1834 },
+      },
+      { agent: 'research-bot', cost_micros: 12300 },
+    ],
+  },
+);
+
+export const EventListQuery = Type.Object(
+  {
+    agent: Type.Optional(Name('only this agent')),
+    status: Type.Optional(EventStatus),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'recorded at or after' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'recorded before' })),
+    limit: Limit,
+    cursor: Cursor,
+  },
+  { additionalProperties: false },
+);
+
+export const RESERVATION_ID_PATTERN = '^rsv_[A-Za-z0-9]{1,64}$';
+export const ReservationStatus = Type.Union(
+  [
+    Type.Literal('held'),
+    Type.Literal('committed'),
+    Type.Literal('released'),
+    Type.Literal('expired'),
+    Type.Literal('declined'),
+  ],
+  { description: 'a held reservation past expires_at reads expired' },
+);
+
+export const ReservationSchema = Type.Object(
+  {
+    id: Type.String({ description: 'rsv_…' }),
+    agent: Type.String(),
+    run: Nullable(Type.String()),
+    amount_micros: Micros,
+    amount_usd: UsdString,
+    status: ReservationStatus,
+    decline_code: Type.Optional(Type.String()),
+    expires_at: Timestamp,
+    created_at: Timestamp,
+    finished_at: Nullable(Timestamp),
+    event_id: Nullable(Type.String({ description: 'the event its commit recorded' })),
+  },
+  { $id: 'Reservation', additionalProperties: false },
+);
+
+export const ReservationCreatedSchema = Type.Object(
+  { reservation: ref(ReservationSchema), budget: ref(BudgetSchema) },
+  { $id: 'ReservationCreated', additionalProperties: false },
+);
+
+/** One reservation: GET /v1/reservations/{id} and the answer of a release. */
+export const ReservationEnvelopeSchema = Type.Object(
+  { reservation: ref(ReservationSchema) },
+  { $id: 'ReservationEnvelope', additionalProperties: false },
+);
+
+export const ReservationPageSchema = Type.Object(Page(ref(ReservationSchema)).properties, {
+  $id: 'ReservationPage',
+  additionalProperties: false,
+});
+
+export const ReserveBody = Type.Object(
+  {
+    agent: Name('agent name; created on its first request when the customer allows it'),
+    amount_usd: Type.Optional(UsdInput('the estimate')),
+    amount_micros: Type.Optional(MicrosInput('the estimate')),
+    ttl_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3600,
+        description: 'seconds until the hold expires (default 300)',
+      }),
+    ),
+    run: Type.Optional(Name('one run of the agent')),
+    idempotency_key: IdempotencyKeyField,
+  },
+  {
+    additionalProperties: false,
+    description: 'exactly one of amount_usd / amount_micros',
+    examples: [{ agent: 'research-bot', amount_usd: '0.05', ttl_seconds: 120 }],
+  },
+);
+
+export const CommitBody = Type.Object(
+  {
+    cost_usd: Type.Optional(UsdInput('the real cost')),
+    cost_micros: Type.Optional(MicrosInput('the real cost')),
+    metadata: Type.Optional(Metadata),
+  },
+  {
+    additionalProperties: false,
+    description: 'exactly one of cost_usd / cost_micros; recorded even above the estimate',
+    examples: [{ cost_usd: '0.0312', metadata: { model: 'gpt-4o', tokens: 2210 } }],
+  },
+);
+
+export const ReservationIdParams = Type.Object({
+  id: Type.String({ pattern: RESERVATION_ID_PATTERN }),
+});
+
+export const ReservationListQuery = Type.Object(
+  {
+    agent: Type.Optional(Name('only this agent')),
+    status: Type.Optional(ReservationStatus),
+    limit: Limit,
+    cursor: Cursor,
+  },
+  { additionalProperties: false },
+);
