@@ -1,7 +1,15 @@
 // Typed errors for every failure the Spendguard API can report (docs/api.md §4), so agent code can
 // branch with `instanceof` instead of string-matching codes.
 
-/** The JSON object under `error` in a Spendguard error body. */
+import type { components } from './generated/openapi.js';
+
+/** The server's `error` object (generated from its OpenAPI document). */
+type ApiError = components['schemas']['ApiError'];
+
+/**
+ * The JSON object under `error` in a Spendguard error body, as read from any response: kept open (`code` a string,
+ * any extra field) so a code or field this SDK version does not know still reaches the caller.
+ */
 export interface ErrorEnvelope {
   code: string;
   message: string;
@@ -36,7 +44,7 @@ export class SpendguardError extends Error {
   }
 }
 
-export type SuspensionReason = 'manual' | 'budget_exceeded' | 'velocity_exceeded';
+export type SuspensionReason = NonNullable<ApiError['reason']>;
 
 /** 403 `agent_suspended`: the agent's kill switch is on. Stop the agent's work. */
 export class AgentSuspendedError extends SpendguardError {
@@ -51,8 +59,8 @@ export class AgentSuspendedError extends SpendguardError {
   }
 }
 
-export type BudgetScope = 'agent' | 'customer';
-export type BudgetPeriod = 'month' | 'day' | 'velocity' | 'run';
+export type BudgetScope = NonNullable<ApiError['scope']>;
+export type BudgetPeriod = NonNullable<ApiError['period']>;
 
 /** 403 `budget_exceeded`: the spend would break a limit; nothing was counted. */
 export class BudgetExceededError extends SpendguardError {
@@ -123,12 +131,8 @@ export class UnavailableError extends SpendguardError {
   }
 }
 
-export interface ValidationDetail {
-  field?: string;
-  problem?: string;
-  message?: string;
-  [extra: string]: unknown;
-}
+/** One problem of a `400 invalid_request`: the field (a dotted path, or `body`/`query`/a header) and what is wrong. */
+export type ValidationDetail = NonNullable<ApiError['details']>[number];
 
 /** 400 `invalid_request` (also 413 / 415): the request itself is wrong. */
 export class ValidationError extends SpendguardError {

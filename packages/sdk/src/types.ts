@@ -1,8 +1,9 @@
 // Public types. Inputs are camelCase (the SDK converts them to the API's snake_case);
-// responses are the API's JSON bodies exactly as docs/api.md describes them, so what you read in
-// the API reference is what you get here.
+// responses are the API's JSON bodies exactly as the server's OpenAPI document describes them
+// (generated into ./generated/openapi.ts), so what you read in the API reference is what you get here.
 
 import type { UnavailableError } from './errors.js';
+import type { components } from './generated/openapi.js';
 
 /** A USD amount: a number (`0.0123`) or an exact decimal string (`"0.0123"`). */
 export type Usd = number | string;
@@ -82,7 +83,7 @@ export interface ListParams {
   cursor?: string | undefined;
 }
 
-export type ReservationStatus = 'held' | 'committed' | 'released' | 'expired' | 'declined';
+export type ReservationStatus = components['schemas']['Reservation']['status'];
 
 export interface ListReservationsParams extends ListParams {
   agent?: string | undefined;
@@ -96,108 +97,44 @@ export interface CreateApiKeyParams {
   agent?: string | undefined;
 }
 
-// ---- Response bodies (docs/api.md §5–§8) ----
+// ---- Response bodies ----
+// Generated from the server's OpenAPI document (./generated/openapi.ts, `npm run generate:api-types`): exactly the
+// JSON the server sends, field for field. The names below are this package's public names for them.
 
-export interface BudgetPeriodState {
-  limit_micros: number | null;
-  spent_micros: number;
-  remaining_micros: number | null;
-  resets_at: string | null;
-  [extra: string]: unknown;
-}
+type Schemas = components['schemas'];
 
-export interface BudgetState {
-  agent: {
-    month?: BudgetPeriodState;
-    day?: BudgetPeriodState;
-    velocity?: BudgetPeriodState;
-    run?: BudgetPeriodState;
-    [period: string]: BudgetPeriodState | undefined;
-  };
-  customer: { month?: BudgetPeriodState; [period: string]: BudgetPeriodState | undefined };
-}
+/** One period of a `budget`: its limit (null = none), what is spent or held in it, and when it rolls over. */
+export type BudgetPeriodState = Schemas['BudgetPeriod'];
 
-export interface SpendEvent {
-  id: string;
-  agent: string;
-  cost_micros: number;
-  cost_usd: string;
-  idempotency_key: string;
-  occurred_at: string;
-  recorded_at: string;
-  status: 'accepted' | 'declined';
-  run?: string | null;
-  metadata?: Metadata | null;
-  [extra: string]: unknown;
-}
+/** The `budget` of a decision: spend as it saw it, against the limits it applied. */
+export type BudgetState = Schemas['Budget'];
+
+/** A recorded event (accepted or declined). */
+export type SpendEvent = Schemas['Event'];
 
 /** `201` body of `POST /v1/events` and of a reservation commit. */
-export interface TrackResponse {
-  event: SpendEvent;
-  budget: BudgetState;
-  [extra: string]: unknown;
-}
+export type TrackResponse = Schemas['EventCreated'];
 
-export interface ReservationRecord {
-  id: string;
-  agent: string;
-  amount_micros: number;
-  status: ReservationStatus;
-  expires_at: string;
-  run?: string | null;
-  amount_usd?: string;
-  [extra: string]: unknown;
-}
+export type ReservationRecord = Schemas['Reservation'];
 
-export interface ReserveResponse {
-  reservation: ReservationRecord;
-  budget: BudgetState;
-  [extra: string]: unknown;
-}
+/** `201` body of `POST /v1/reservations`. */
+export type ReserveResponse = Schemas['ReservationCreated'];
 
-export interface ReleaseResponse {
-  reservation: ReservationRecord;
-  [extra: string]: unknown;
-}
+/** `200` body of a release (and of `GET /v1/reservations/{id}`). */
+export type ReleaseResponse = Schemas['ReservationEnvelope'];
 
-export interface AgentRecord {
-  id: string;
-  name: string;
-  status: 'active' | 'suspended';
-  suspended_reason: 'manual' | 'budget_exceeded' | 'velocity_exceeded' | null;
-  suspended_at: string | null;
-  limits: {
-    month_micros: number | null;
-    day_micros: number | null;
-    run_micros: number | null;
-    velocity: { window_seconds: number; max_micros: number } | null;
-  };
-  spend: { month_micros: number; day_micros: number; velocity_micros: number; [extra: string]: unknown };
-  created_at: string;
-  [extra: string]: unknown;
-}
+export type AgentRecord = Schemas['Agent'];
 
+/** One page of a list; pass `next_cursor` as `cursor` for the next (null on the last page). */
 export interface Page<T> {
   data: T[];
-  next_cursor: string | null;
+  next_cursor: Schemas['AgentPage']['next_cursor'];
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  kind: 'ingest' | 'admin';
-  prefix: string;
-  /** The one agent an ingest key is bound to, or null. */
-  agent: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  [extra: string]: unknown;
-}
+export type ApiKeyRecord = Schemas['ApiKey'];
 
 /** `201` body of `POST /v1/api-keys`: the only time `key` (the secret) is shown. */
-export interface CreatedApiKey extends ApiKeyRecord {
-  key: string;
-}
+export type CreatedApiKey = Schemas['CreatedApiKey'];
 
 // ---- Fail-open results ----
 

@@ -26,7 +26,7 @@ export function EventFeed({ events, showAgent = false }: { events: SpendEvent[];
             {showAgent && <span class="mono">{event.agent}</span>}
             {event.run && <span class="muted small">run {event.run}</span>}
             <time class="muted small feed-time" dateTime={event.recorded_at}>
-              {formatTime(event.recorded_at ?? event.occurred_at)}
+              {formatTime(event.recorded_at)}
             </time>
           </div>
           {metadataText(event.metadata) && (

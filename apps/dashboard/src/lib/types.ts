@@ -1,139 +1,55 @@
-// Response shapes of the Spendguard API (docs/api.md §5–§9) as far as the dashboard reads them.
-// Fields the server may add are tolerated; optional ones are marked so.
+// Response shapes of the Spendguard API, generated from the server's OpenAPI document (./generated/openapi.ts,
+// `npm run generate:api-types`): exactly the JSON the server sends. The names below are the ones the pages import.
+import type { components } from './generated/openapi.js';
 
-export interface VelocityLimit {
-  window_seconds: number;
-  max_micros: number;
-}
+type Schemas = components['schemas'];
 
-export interface Limits {
-  month_micros: number | null;
-  day_micros: number | null;
-  run_micros: number | null;
-  velocity: VelocityLimit | null;
-}
+export type Limits = Schemas['Limits'];
+export type VelocityLimit = NonNullable<Limits['velocity']>;
 
-export interface Spend {
-  month_micros: number;
-  day_micros: number;
-  velocity_micros: number;
-}
+export type Agent = Schemas['Agent'];
+/** An agent's accepted spend plus live holds. */
+export type Spend = Agent['spend'];
+export type AgentStatus = Agent['status'];
 
-export type AgentStatus = 'active' | 'suspended';
+export type SpendEvent = Schemas['Event'];
 
-export interface Agent {
-  id: string;
-  name: string;
-  status: AgentStatus;
-  suspended_reason: string | null;
-  suspended_at: string | null;
-  limits: Limits;
-  spend: Spend;
-  created_at: string;
-  /** When its newest event was recorded; null before the first. */
-  last_event_at: string | null;
-}
+export type Reservation = Schemas['Reservation'];
 
-export interface SpendEvent {
-  id: string;
-  agent: string;
-  run: string | null;
-  cost_micros: number;
-  cost_usd: string;
-  status: 'accepted' | 'declined';
-  decline_code: string | null;
-  metadata: Record<string, unknown> | null;
-  occurred_at: string;
-  recorded_at: string;
-  idempotency_key: string;
-}
+export type Timeseries = Schemas['Timeseries'];
+export type TimeseriesPoint = Timeseries['data'][number];
+export type Granularity = Timeseries['granularity'];
 
-export interface Reservation {
-  id: string;
-  agent: string;
-  amount_micros: number;
-  status: string;
-  expires_at: string;
-  created_at?: string;
-}
-
-export interface TimeseriesPoint {
-  bucket_start: string;
-  spent_micros: number;
-  event_count: number;
-}
-
-export type Granularity = 'minute' | 'hour' | 'day';
-
-export interface Timeseries {
-  granularity: Granularity;
-  data: TimeseriesPoint[];
-}
-
+/** One page of a list (AgentPage, EventPage, …): pass `next_cursor` as `?cursor=` (null on the last page). */
 export interface Page<T> {
   data: T[];
-  next_cursor: string | null;
+  next_cursor: Schemas['AgentPage']['next_cursor'];
 }
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  kind: 'ingest' | 'admin';
-  agent?: string | null;
-  prefix: string;
-  created_at?: string;
-  last_used_at?: string | null;
-  revoked_at?: string | null;
-}
+export type ApiKey = Schemas['ApiKey'];
+export type CreatedApiKey = Schemas['CreatedApiKey'];
 
-export interface CreatedApiKey extends ApiKey {
-  key: string;
-}
+export type Customer = Schemas['Customer'];
 
-export interface Customer {
-  id: string;
-  name?: string;
-  company?: string;
-  limits: { month_micros: number | null };
-  default_agent_limits: Limits;
-  auto_create_agents: boolean;
-  spend?: { month_micros: number };
-}
+export type User = Schemas['User'];
+export type Session = Schemas['Session'];
 
-export interface User {
-  id: string;
-  email: string;
-}
+export type AuditEntry = Schemas['AuditEntry'];
 
-export interface Session {
-  user: User;
-  customer: Customer | { id: string; name?: string };
-  csrf_token: string;
-}
+// Payloads of the Server-Sent Events of GET /v1/stream. The stream is `text/event-stream`, so the OpenAPI document
+// does not describe its frames; they are built from the components they carry.
 
-/** One audit record; the dashboard shows unknown shapes generically, so most fields are optional. */
-export interface AuditEntry {
-  id: string;
-  action?: string;
-  actor?: unknown;
-  target?: unknown;
-  before?: unknown;
-  after?: unknown;
-  created_at?: string;
-  at?: string;
-  occurred_at?: string;
-  [field: string]: unknown;
-}
-
-/** Payloads of the Server-Sent Events of GET /v1/stream. */
+/** `spend`: an agent's spend after an accepted event or commit. */
 export interface StreamSpend {
-  agent: string;
+  agent: Agent['name'];
   spend: Spend;
-  event?: SpendEvent;
 }
 
+/** `declined`: a declined event (with the event) or a declined reservation (with the reservation). */
 export interface StreamDeclined {
-  agent: string;
-  code: string;
+  agent: Agent['name'];
+  /** The error code it was declined with (budget_exceeded, agent_suspended). */
+  code: Schemas['ApiError']['code'];
   event?: SpendEvent;
+  reservation?: Reservation;
 }

@@ -83,7 +83,8 @@ export function AgentDetailPage({ name }: { name: string }) {
         agent.setData((prev) => (prev ? { ...prev, ...message.data } : message.data));
       } else if (message.type === 'spend') {
         agent.setData((prev) => (prev ? { ...prev, spend: message.data.spend } : prev));
-        addEvent(message.data.event);
+        // A spend message carries the new spend, not the event: read the list again (debounced).
+        refetchEvents();
         refetchSide();
       } else {
         addEvent(message.data.event);

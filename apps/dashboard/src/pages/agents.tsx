@@ -60,7 +60,7 @@ export function AgentsPage() {
       if (message.type === 'agent') {
         update((agents) => replaceAgent(agents, message.data));
       } else if (message.type === 'spend') {
-        const { agent: name, spend, event } = message.data;
+        const { agent: name, spend } = message.data;
         const known = state.agents.some((a) => a.name === name);
         if (!known) {
           // Only the last page knows about new agents; while more pages remain, "Load more" finds it.
@@ -73,9 +73,9 @@ export function AgentsPage() {
               ? {
                   ...a,
                   spend,
-                  // A spend message without its event carries no event time; its arrival is within a second
-                  // of the event, close enough for this column.
-                  last_event_at: event?.recorded_at ?? new Date().toISOString(),
+                  // A spend message carries no event time; its arrival is within a second of the event, close
+                  // enough for this column.
+                  last_event_at: new Date().toISOString(),
                 }
               : a,
           ),

@@ -68,7 +68,6 @@ export function ApiKeysPage() {
 function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const revoked = Boolean(apiKey.revoked_at);
   async function revoke() {
     setError(null);
     try {
@@ -79,7 +78,7 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }
     }
   }
   return (
-    <tr class={revoked ? 'row-revoked' : ''}>
+    <tr>
       <td data-label="Name">{apiKey.name}</td>
       <td data-label="Kind">
         <div class="cell">
@@ -94,9 +93,7 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }
       <td data-label="Last used">{formatTime(apiKey.last_used_at)}</td>
       <td data-label="Revoke">
         <div class="cell">
-          {revoked ? (
-            <span class="muted">revoked {formatTime(apiKey.revoked_at)}</span>
-          ) : confirming ? (
+          {confirming ? (
             <span class="confirm">
               <button
                 type="button"

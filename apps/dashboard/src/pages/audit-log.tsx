@@ -4,27 +4,13 @@ import { formatTime } from '../lib/time';
 import type { AuditEntry, Page } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
 
-/** Actors and targets may be strings or objects depending on the record; show them as plain text. */
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object') {
-    const v = value as Record<string, unknown>;
-    const label = v.email ?? v.name ?? v.prefix ?? v.id;
-    const type = v.type ?? v.kind;
-    if (label !== undefined) return type ? `${String(type)} ${String(label)}` : String(label);
-  }
-  return JSON.stringify(value);
-}
-
-/** "agent agt_123" from the flat `*_type` / `*_id` columns; undefined when neither is there. */
-function joined(type: unknown, id: unknown): string | undefined {
-  const parts = [type, id].filter((v) => typeof v === 'string' && v !== '');
-  return parts.length > 0 ? parts.join(' ') : undefined;
+/** "agent agt_123" from an entry's `*_type` / `*_id` pair; just the type when there is no id (the system). */
+function joined(type: string, id: string | null): string {
+  return id ? `${type} ${id}` : type;
 }
 
 function json(value: unknown): string {
-  return value === undefined ? '' : JSON.stringify(value, null, 2);
+  return value === null ? '—' : JSON.stringify(value, null, 2);
 }
 
 export function AuditLogPage() {
@@ -46,20 +32,19 @@ export function AuditLogPage() {
       {log.data && log.data.data.length > 0 && (
         <ul class="audit" data-testid="audit-list">
           {log.data.data.map((entry) => {
-            const when = entry.created_at ?? entry.at ?? entry.occurred_at;
-            const actor = entry.actor ?? joined(entry.actor_type, entry.actor_id);
-            const target = entry.target ?? joined(entry.target_type, entry.target_id);
+            const actor = joined(entry.actor_type, entry.actor_id);
+            const target = joined(entry.target_type, entry.target_id);
             return (
               <li key={entry.id} class="card audit-item">
                 <div class="audit-head">
-                  <strong class="mono">{entry.action ?? 'change'}</strong>
-                  {target !== undefined && <span class="mono">{describe(target)}</span>}
-                  <time class="muted small" dateTime={typeof when === 'string' ? when : undefined}>
-                    {formatTime(typeof when === 'string' ? when : null)}
+                  <strong class="mono">{entry.action}</strong>
+                  <span class="mono">{target}</span>
+                  <time class="muted small" dateTime={entry.created_at}>
+                    {formatTime(entry.created_at)}
                   </time>
                 </div>
-                {actor !== undefined && <p class="muted small">by {describe(actor)}</p>}
-                {(entry.before !== undefined || entry.after !== undefined) && (
+                <p class="muted small">by {actor}</p>
+                {(entry.before !== null || entry.after !== null) && (
                   <details>
                     <summary>Before / after</summary>
                     <div class="diff">

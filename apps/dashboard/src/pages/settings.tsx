@@ -25,14 +25,14 @@ export function SettingsPage() {
 }
 
 function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (customer: Customer) => void }) {
-  const [month, setMonth] = useState(microsToInput(customer.limits?.month_micros));
+  const [month, setMonth] = useState(microsToInput(customer.limits.month_micros));
   const [defaults, setDefaults] = useState<LimitsDraft>(draftFromLimits(customer.default_agent_limits));
   const [autoCreate, setAutoCreate] = useState(customer.auto_create_agents);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
-    setMonth(microsToInput(customer.limits?.month_micros));
+    setMonth(microsToInput(customer.limits.month_micros));
     setDefaults(draftFromLimits(customer.default_agent_limits));
     setAutoCreate(customer.auto_create_agents);
   }, [customer]);
@@ -70,13 +70,11 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
     <form onSubmit={submit}>
       <section class="card" aria-labelledby="customer-limit-title">
         <h2 id="customer-limit-title">Company budget</h2>
-        {customer.spend && (
-          <SpendBar
-            label="Company month"
-            spentMicros={customer.spend.month_micros}
-            limitMicros={customer.limits?.month_micros ?? null}
-          />
-        )}
+        <SpendBar
+          label="Company month"
+          spentMicros={customer.spend.month_micros}
+          limitMicros={customer.limits.month_micros}
+        />
         <div class="field">
           <label for="customer-month">Month limit for all agents together (USD)</label>
           <div class="input-usd">
