@@ -1,13 +1,13 @@
-// Liveness and readiness (docs/api.md §10): /healthz is the process; /readyz asks PostgreSQL and Redis, bounded in time.
+// Liveness and readiness (docs/api.md §10): /healthz is the process; /readyz asks PostgreSQL and Redis (observability/readiness.ts).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { checkReadiness } from '../observability/readiness.js';
 import { ref } from '../schemas/common.js';
 import { LiveSchema, ReadySchema } from '../schemas/operations.js';
-import { withTimeout } from '../with-timeout.js';
 
-const READY_TIMEOUT_MS = 1_500;
-
-export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function healthRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/healthz',
     {
@@ -34,21 +34,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (_request, reply) => {
-      const [database, redis] = await Promise.all([
-        withTimeout(ctx.db.query('SELECT 1'), READY_TIMEOUT_MS).then(
-          () => 'ok' as const,
-          () => 'down' as const,
-        ),
-        ctx.redis
-          ? withTimeout(ctx.redis.ping(), READY_TIMEOUT_MS).then(
-              () => 'ok' as const,
-              () => 'down' as const,
-            )
-          : Promise.resolve('not_configured' as const),
-      ]);
-      const ready = database === 'ok' && redis !== 'down';
-      if (!ready) reply.code(503).header('Retry-After', '1');
-      return { status: ready ? ('ready' as const) : ('unavailable' as const), checks: { database, redis } };
+      const readiness = await checkReadiness(ctx.db, ctx.redis);
+      if (readiness.status !== 'ready') reply.code(503).header('Retry-After', '1');
+      return readiness;
     },
   );
 }
