@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from '../../server/test/chromium.js';
 import {
   api,
   signupAndAdminKey,
@@ -27,17 +28,6 @@ const screenshotDir =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? join(here, '..', '..', '..', 'docs', 'screenshots')
     : mkdtempSync(join(tmpdir(), 'sg-screenshots-'));
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
 let server: TestServer;
 let tenant: Tenant;
 let browser: Browser;
@@ -122,7 +112,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal((await postEvent({ agent: 'limited', cost_usd: '0.90' })).status, 201);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext();
     page = await newPage(1280);
   });

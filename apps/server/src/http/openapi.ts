@@ -97,7 +97,15 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       return { schema: { ...schema, headers: { ...headers, required } }, url };
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // /docs runs under the app's own strict CSP (security-headers.ts), so no staticCSP: swagger-ui's `staticCSP: true`
+  // replaced that header with a weaker one (`https:` styles and fonts, img from validator.swagger.io, framing by
+  // 'self', upgrade-insecure-requests). BaseLayout drops the StandaloneLayout top bar, whose inline SVG logo carries
+  // a <style> element that style-src 'self' blocks (a console error on every load) and whose URL box would load any
+  // other document; no validator badge (it fetches validator.swagger.io).
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { layout: 'BaseLayout', validatorUrl: null },
+  });
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),
   );
