@@ -12,6 +12,7 @@ import { ApiError, conflict, notFound, storageUnavailable, unavailable } from '.
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
+import { NAME_PATTERN } from '../schemas/common.js';
 import type { AgentLimits, SpendStore } from '../spend/store.js';
 import type { AgentDirectory } from './directory.js';
 import { applyLimits, type LimitsPatch, limitsToJson } from './limits.js';
@@ -31,8 +32,6 @@ import {
   updateAgentLimits,
   updateAgentStatus,
 } from './repository.js';
-
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
 export interface AgentPage {
   data: AgentJson[];
