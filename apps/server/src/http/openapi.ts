@@ -26,13 +26,13 @@ Spendguard repository.
 curl -sS http://127.0.0.1:8787/v1/events \\
   -H "Authorization: Bearer $SPENDGUARD_KEY" \\
   -H "Content-Type: application/json" \\
-  -H "Idempotency-Key: $(uuidgen)" \\
+  -H "Idempotency-Key: task-8812-call-1" \\
   -d '{"agent": "research-bot", "cost_usd": "0.0123"}'
 \`\`\`
 
 \`201\` with the recorded event and the budget it left; \`403 budget_exceeded\` or \`403 agent_suspended\` when it
 was refused (the declined event is kept for the record). Retrying with the same \`Idempotency-Key\` and body
-replays the first answer with \`Idempotent-Replayed: true\` — never a second count.
+replays the first answer with \`Idempotent-Replayed: true\` — never a second count: give each new event a new key.
 
 ## Money
 
