@@ -10,7 +10,7 @@ import { registerAuth } from './auth/plugin.js';
 import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import type { Db } from './db/types.js';
-import { registerErrorHandling } from './http/errors-plugin.js';
+import { frameworkErrors, registerErrorHandling } from './http/errors-plugin.js';
 import { registerOpenApi } from './http/openapi.js';
 import type { LogFields } from './http/request-input.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -31,8 +31,10 @@ import { customerRoutes } from './routes/v1/customer.js';
 import { eventRoutes } from './routes/v1/events.js';
 import { reservationRoutes } from './routes/v1/reservations.js';
 import { streamRoutes } from './routes/v1/stream.js';
+import { declareGenericErrors } from './schemas/common.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
+const MAX_PATH_SEGMENT = 3 * 128;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const DASHBOARD_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard', 'dist');
 
@@ -59,7 +61,10 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    // A path segment may be as long as the longest name (128 characters, up to three bytes each when
+    // percent-encoded); longer ones answer 404 through frameworkErrors, in the API's error envelope.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_SEGMENT },
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler(deps.config.checkResponses));
@@ -114,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   registerSecurityHeaders(app);
   registerStoredTextCheck(app);
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
+  app.addHook('onRoute', declareGenericErrors);
   await registerOpenApi(app);
 
   registerAuth(app, ctx);

@@ -1,5 +1,5 @@
 // One place turns every thrown thing into the docs/api.md §4 envelope. 5xx bodies never carry internals.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUnavailableError } from '../db/errors.js';
 import { ApiError, type ErrorDetail, invalidRequest, notFound, storageUnavailable } from './errors.js';
 import { type ValidationIssue, validationDetails } from './validation.js';
@@ -60,4 +60,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
     );
   });
   app.setNotFoundHandler((_request, reply) => sendApiError(reply, notFound('route')));
+}
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`), in the same envelope: a path
+ * segment longer than any name or id the API issues cannot name anything (404), a malformed URL is 400.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('X-Request-Id', request.id);
+  const apiError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? notFound()
+      : invalidRequest([{ field: 'url', problem: 'is malformed' }], 'The request URL is malformed.');
+  sendApiError(reply, apiError);
 }

@@ -81,7 +81,8 @@ export const AgentPageSchema = Type.Object(Page(ref(AgentSchema)).properties, {
   additionalProperties: false,
 });
 
-export const AgentNameParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+// Any string: a name that cannot be an agent's answers 404 like an unknown agent (agents/service.ts).
+export const AgentNameParams = Type.Object({ name: Type.String() });
 export const AgentListQuery = Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false });
 
 export const CreateAgentBody = Type.Object(

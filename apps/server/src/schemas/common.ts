@@ -131,8 +131,24 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
   return out;
 }
 
-/** 400/401/403/404/429/500/503: what any authenticated route may answer. */
-export const COMMON_ERRORS = [400, 401, 403, 404, 429, 500, 503] as const;
+/**
+ * The errors any route can answer whatever it does — 400 (a malformed URL, query or body, a NUL in any input), 500,
+ * and on the methods that carry a body 413 and 415 — added to every route that declares its responses (an onRoute
+ * hook in app.ts), so no route's document can forget them.
+ */
+export function declareGenericErrors(route: {
+  method: string | string[];
+  schema?: { response?: unknown };
+}): void {
+  const response = route.schema?.response as Record<string, unknown> | undefined;
+  if (response === undefined) return;
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const carriesBody = methods.some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(m));
+  const generic = carriesBody ? [400, 413, 415, 500] : [400, 500];
+  for (const [status, schema] of Object.entries(errors(...generic))) {
+    if (!(status in response)) response[status] = schema;
+  }
+}
 
 export const BudgetPeriodSchema = Type.Object(
   {

@@ -31,6 +31,24 @@ export interface paths {
             };
           };
         };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
       };
     };
     put?: never;
@@ -65,6 +83,24 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['Readiness'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
         /** @description not ready (Retry-After: 1) */
@@ -345,6 +381,15 @@ export interface paths {
           };
           content?: never;
         };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description unauthenticated: no or bad credentials */
         401: {
           headers: {
@@ -356,6 +401,24 @@ export interface paths {
         };
         /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
         403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -422,6 +485,15 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['Session'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
         /** @description unauthenticated: no or bad credentials */
@@ -717,6 +789,15 @@ export interface paths {
           };
           content?: never;
         };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description unauthenticated: no or bad credentials */
         401: {
           headers: {
@@ -737,6 +818,24 @@ export interface paths {
         };
         /** @description not_found: no such object for this customer */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -802,6 +901,15 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['Customer'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
         /** @description unauthenticated: no or bad credentials */
@@ -2393,7 +2501,7 @@ export interface paths {
     put?: never;
     /**
      * Record the real cost; 201 with the event as POST /v1/events answers
-     * @description Always recorded (the money is spent), even above the estimate or after the agent was suspended; if a limit is now exceeded the kill switch flips for what comes next. Idempotent per reservation: a repeat replays the first answer; another cost is 422; a released or expired reservation is 409. No Idempotency-Key is needed: the reservation id is the key.
+     * @description Always recorded (the money is spent), even above the estimate or after the agent was suspended; if a limit is now exceeded the kill switch flips for what comes next. Idempotent per reservation: a repeat replays the first answer; another cost is 422; a released or declined reservation is 409 (an expired one is still recorded: the money was spent). No Idempotency-Key is needed: the reservation id is the key.
      */
     post: {
       parameters: {
@@ -2899,6 +3007,15 @@ export interface paths {
           };
           content: {
             'text/event-stream': string;
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
           };
         };
         /** @description unauthenticated: no or bad credentials */

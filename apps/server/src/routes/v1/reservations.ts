@@ -89,8 +89,8 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
         description:
           'Always recorded (the money is spent), even above the estimate or after the agent was suspended; if a ' +
           'limit is now exceeded the kill switch flips for what comes next. Idempotent per reservation: a repeat ' +
-          'replays the first answer; another cost is 422; a released or expired reservation is 409. No ' +
-          'Idempotency-Key is needed: the reservation id is the key.',
+          'replays the first answer; another cost is 422; a released or declined reservation is 409 (an expired ' +
+          'one is still recorded: the money was spent). No Idempotency-Key is needed: the reservation id is the key.',
         params: ReservationIdParams,
         body: CommitBody,
         response: {
