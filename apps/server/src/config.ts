@@ -49,6 +49,58 @@ export class ConfigError extends Error {
   }
 }
 
+/** Switches: 1/0, true/false or yes/no (any case), read as '1' / '0' before the schema sees them. */
+const BOOLEAN_VARIABLES = new Set([
+  'SPENDGUARD_ALLOW_EMBEDDED',
+  'SPENDGUARD_TRUST_PROXY',
+  'SPENDGUARD_CHECK_RESPONSES',
+]);
+const TRUE_WORDS = new Set(['1', 'true', 'yes']);
+const FALSE_WORDS = new Set(['0', 'false', 'no']);
+
+function normaliseBoolean(value: string): string {
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return '1';
+  if (FALSE_WORDS.has(word)) return '0';
+  return value;
+}
+
+/** Names the clients read (the SDK's examples, curl in the docs), often set in the same shell: not the server's. */
+const CLIENT_VARIABLES = new Set(['SPENDGUARD_API_KEY', 'SPENDGUARD_KEY', 'SPENDGUARD_URL']);
+
+/** Edit distance (insertions, deletions, substitutions): how far a typo is from a real name. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * Warnings for SPENDGUARD_* names this server does not know — in the environment or a `.env` file — with the
+ * closest known name: a misspelt SPENDGUARD_DATABSE_URL would otherwise run the server embedded without a word.
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv): string[] {
+  const known = Object.keys(EnvSchema.properties).filter((k) => k.startsWith('SPENDGUARD_'));
+  return Object.keys(env)
+    .filter((name) => name.startsWith('SPENDGUARD_') && !known.includes(name) && !CLIENT_VARIABLES.has(name))
+    .sort()
+    .map((name) => {
+      const closest = known.map((k) => ({ k, d: editDistance(name, k) })).sort((x, y) => x.d - y.d)[0];
+      const hint = closest && closest.d <= 4 ? ` — did you mean ${closest.k}?` : '';
+      return `${name} is not a Spendguard setting and is ignored${hint}`;
+    });
+}
+
 /** Human text per variable; says what is wrong, never what the value was. */
 function describeProblem(variable: string): string {
   switch (variable) {
@@ -65,7 +117,9 @@ function describeProblem(variable: string): string {
     case 'SPENDGUARD_LOG_LEVEL':
       return 'SPENDGUARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent';
     default:
-      return `${variable} has an invalid value`;
+      return BOOLEAN_VARIABLES.has(variable)
+        ? `${variable} must be 1/0, true/false or yes/no`
+        : `${variable} has an invalid value`;
   }
 }
 
@@ -74,7 +128,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const relevant: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') relevant[key] = value;
+    if (value !== undefined && value !== '') {
+      relevant[key] = BOOLEAN_VARIABLES.has(key) ? normaliseBoolean(value) : value;
+    }
   }
   const problems = new Set<string>();
   for (const error of Value.Errors(EnvSchema, relevant)) {

@@ -1,6 +1,6 @@
 // Entry point: config → storage (+ migrations) → app → listen; graceful shutdown on SIGTERM/SIGINT.
 import { buildApp } from './app.js';
-import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { ConfigError, loadDotEnv, parseConfig, unknownSettings } from './config.js';
 import { openStorage } from './storage.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  for (const warning of unknownSettings(process.env)) say(`warning: ${warning}`);
   if (!config.databaseUrl) {
     say(
       `embedded mode: PGlite database in ${config.dataDir} (for trying Spendguard and small single-node use)`,

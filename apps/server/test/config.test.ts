@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { ConfigError, parseConfig, unknownSettings } from '../src/config.js';
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -95,3 +95,76 @@ describe('configuration', () => {
     assert.doesNotMatch(result.stderr, /ftp:\/\/x/);
   });
 });
+
+describe('configuration that helps', () => {
+  it('reads switches as 1/0, true/false or yes/no in any case, and names the accepted words otherwise', () => {
+    for (const [value, expected] of [
+      ['1', true],
+      ['true', true],
+      ['YES', true],
+      [' True ', true],
+      ['0', false],
+      ['false', false],
+      ['No', false],
+    ] as const) {
+      const config = parseConfig({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_TRUST_PROXY: value });
+      assert.equal(config.trustProxy, expected, value);
+    }
+    assert.deepEqual(problemsOf({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_TRUST_PROXY: 'maybe' }), [
+      'SPENDGUARD_TRUST_PROXY must be 1/0, true/false or yes/no',
+    ]);
+  });
+
+  it('warns of a SPENDGUARD_* name it does not know, with the closest real one', () => {
+    assert.deepEqual(
+      unknownSettings({
+        SPENDGUARD_DATABSE_URL: 'postgres://x',
+        SPENDGUARD_PORT: '1',
+        SPENDGUARD_API_KEY: 'sg_ingest_client_side',
+        SPENDGUARD_SOMETHING_ELSE_ENTIRELY: '1',
+        PATH: '/bin',
+      }),
+      [
+        'SPENDGUARD_DATABSE_URL is not a Spendguard setting and is ignored — did you mean SPENDGUARD_DATABASE_URL?',
+        'SPENDGUARD_SOMETHING_ELSE_ENTIRELY is not a Spendguard setting and is ignored',
+      ],
+    );
+  });
+
+  it('a misspelt name in .env is warned about at start, before the server runs embedded', async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, '.env'), 'SPENDGUARD_DATABSE_URL=postgres://127.0.0.1:1/x\nSPENDGUARD_PORT=0\n');
+    // Started in the directory that holds the .env (where the server reads it), so tsx is named by its path.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, SPENDGUARD_DATA_DIR: join(dir, 'data'), SPENDGUARD_LOG_LEVEL: 'silent' },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    try {
+      await waitFor(() => /listening on/.test(out), 30_000);
+      assert.match(
+        out,
+        /warning: SPENDGUARD_DATABSE_URL is not a Spendguard setting.*SPENDGUARD_DATABASE_URL\?/,
+      );
+      assert.ok(out.indexOf('warning:') < out.indexOf('embedded mode'), out);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+});
+
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sg-cfg-'));
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
