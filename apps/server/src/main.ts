@@ -1,7 +1,9 @@
 // Entry point: config → storage (+ migrations) → app → listen; graceful shutdown on SIGTERM/SIGINT.
+
+import { createServer } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadDotEnv, parseConfig, unknownSettings } from './config.js';
-import { openStorage } from './storage.js';
+import { openStorage, StartupError } from './storage.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
       `embedded mode: PGlite database in ${config.dataDir} (for trying Spendguard and small single-node use)`,
     );
   }
+  // Before the database is created or migrated: a taken port is the most common start-up failure.
+  await assertPortFree(config.host, config.port);
   const storage = await openStorage(config, say);
   const app = await buildApp({ config, db: storage.db, redis: storage.redis });
   await app.listen({ host: config.host, port: config.port });
@@ -57,9 +61,28 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new StartupError(
+              `port ${port} on ${host} is already in use (another Spendguard or another program); stop it or set SPENDGUARD_PORT`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 main().catch((error: unknown) => {
   // A start-up failure (database unreachable, port taken) is one clear line, not a stack trace.
   const err = error as NodeJS.ErrnoException;
-  process.stderr.write(`spendguard: failed to start: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+  const line =
+    error instanceof StartupError ? err.message : `${err.code ? `${err.code}: ` : ''}${err.message}`;
+  process.stderr.write(`spendguard: failed to start: ${line}\n`);
   process.exit(1);
 });

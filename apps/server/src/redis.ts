@@ -21,6 +21,12 @@ export async function connectRedis(url: string): Promise<Redis> {
   const redis = createRedis(url);
   // Without a listener an 'error' event (e.g. Redis restarting) would crash the process.
   redis.on('error', () => {});
-  await redis.connect();
+  try {
+    await redis.connect();
+  } catch (error) {
+    // No reconnecting in the background for a client nobody holds.
+    redis.disconnect();
+    throw error;
+  }
   return redis;
 }

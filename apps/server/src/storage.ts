@@ -23,6 +23,31 @@ async function clockSkewMs(db: Db): Promise<number> {
   return (before + Date.now()) / 2 - int8Of(rows[0]?.ms);
 }
 
+/** A start-up failure an operator can act on: printed as one line, no stack trace (main.ts). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** A store URL as it may be shown: the password replaced by `***`. */
+export function maskedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+function unreachable(store: string, variable: string, url: string, error: unknown): StartupError {
+  // pg reports a refused dual-stack connect as an AggregateError whose own message is empty.
+  const e = error as { code?: string; message?: string; errors?: Array<{ code?: string }> };
+  const reason = e.code || e.errors?.[0]?.code || e.message || 'no answer';
+  return new StartupError(`${store} at ${maskedUrl(url)} (${variable}) is unreachable: ${reason}`, {
+    cause: error,
+  });
+}
+
 export async function openStorage(config: Config, say: (line: string) => void = () => {}): Promise<Storage> {
   const db = config.databaseUrl
     ? createPostgresDb({ url: config.databaseUrl })
@@ -31,7 +56,21 @@ export async function openStorage(config: Config, say: (line: string) => void = 
         onFirstStart: () =>
           say(`first start: creating the embedded database in ${config.dataDir} (takes a few seconds)...`),
       });
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    await db.query('SELECT 1').catch(async (error: unknown) => {
+      await db.close().catch(() => {});
+      throw unreachable('PostgreSQL', 'SPENDGUARD_DATABASE_URL', url, error);
+    });
+  }
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    const url = config.redisUrl;
+    redis = await connectRedis(url).catch(async (error: unknown) => {
+      await db.close().catch(() => {});
+      throw unreachable('Redis', 'SPENDGUARD_REDIS_URL', url, error);
+    });
+  }
   try {
     const applied = await migrate(db);
     if (applied.length > 0) say(`applied migrations: ${applied.join(', ')}`);

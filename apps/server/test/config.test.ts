@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig, unknownSettings } from '../src/config.js';
+import { freePort } from './harness.js';
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -168,3 +170,66 @@ async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe('start-up failures an operator can act on', () => {
+  /** Starts the real server and returns its exit status and stderr (it is expected to stop by itself). */
+  function start(env: Record<string, string>) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { PATH: process.env.PATH, SPENDGUARD_LOG_LEVEL: 'silent', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  it('an unreachable Redis is named with its URL, the password masked', async () => {
+    const port = await freePort();
+    const { status, stderr } = start({
+      SPENDGUARD_DATA_DIR: dataDir(),
+      SPENDGUARD_PORT: '0',
+      SPENDGUARD_REDIS_URL: `redis://:hunter2-secret@127.0.0.1:${port}`,
+    });
+    assert.equal(status, 1);
+    assert.match(
+      stderr,
+      new RegExp(
+        `Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(SPENDGUARD_REDIS_URL\\) is unreachable`,
+      ),
+    );
+    assert.doesNotMatch(stderr, /hunter2/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('an unreachable PostgreSQL is named with its URL, the password masked', async () => {
+    const port = await freePort();
+    const { status, stderr } = start({
+      SPENDGUARD_DATA_DIR: dataDir(),
+      SPENDGUARD_PORT: '0',
+      SPENDGUARD_DATABASE_URL: `postgres://sg:hunter2-secret@127.0.0.1:${port}/spendguard`,
+    });
+    assert.equal(status, 1);
+    assert.match(
+      stderr,
+      new RegExp(
+        `PostgreSQL at postgres://sg:\\*\\*\\*@127\\.0\\.0\\.1:${port}/spendguard \\(SPENDGUARD_DATABASE_URL\\) is unreachable: ECONNREFUSED`,
+      ),
+    );
+    assert.doesNotMatch(stderr, /hunter2/);
+  });
+
+  it('a port in use is said plainly before any database is created', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const dir = dataDir();
+    try {
+      const { status, stderr } = start({ SPENDGUARD_DATA_DIR: dir, SPENDGUARD_PORT: String(port) });
+      assert.equal(status, 1);
+      assert.match(stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.equal(existsSync(join(dir, 'pgdata')), false, 'no embedded database was created');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
