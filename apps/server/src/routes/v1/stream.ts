@@ -10,6 +10,13 @@ import { errors } from '../../schemas/common.js';
 const HEARTBEAT_MS = 15_000;
 
 export async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Open streams never end by themselves, so the server's close would wait on them until the shutdown deadline:
+  // before it closes, each is ended (the dashboard's EventSource reconnects to another instance or on restart).
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
+
   app.get(
     '/v1/stream',
     {
@@ -57,9 +64,12 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       let closed = false;
+      const end = () => raw.end();
+      open.add(end);
       const cleanup = () => {
         if (closed) return;
         closed = true;
+        open.delete(end);
         clearInterval(heartbeat);
         ctx.metrics.sseClients.dec();
         void unsubscribe().catch(() => {});
