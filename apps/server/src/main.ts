@@ -3,7 +3,8 @@
 import { createServer } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadDotEnv, parseConfig, unknownSettings } from './config.js';
-import { openStorage, StartupError } from './storage.js';
+import { StartupError } from './startup-error.js';
+import { openStorage } from './storage.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 

@@ -1,12 +1,14 @@
 // Opens the configured stores: PostgreSQL server or embedded PGlite, and Redis when configured; applies migrations.
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrate.js';
 import { createPgliteDb } from './db/pglite.js';
 import { createPostgresDb } from './db/postgres.js';
 import { type Db, int8Of } from './db/types.js';
 import { connectRedis } from './redis.js';
 import { CLOCK_SKEW_MS } from './spend/bounds.js';
+import { StartupError } from './startup-error.js';
 
 export interface Storage {
   db: Db;
@@ -21,11 +23,6 @@ async function clockSkewMs(db: Db): Promise<number> {
     'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
   );
   return (before + Date.now()) / 2 - int8Of(rows[0]?.ms);
-}
-
-/** A start-up failure an operator can act on: printed as one line, no stack trace (main.ts). */
-export class StartupError extends Error {
-  override name = 'StartupError';
 }
 
 /** A store URL as it may be shown: the password replaced by `***`. */
@@ -49,6 +46,24 @@ function unreachable(store: string, variable: string, url: string, error: unknow
 }
 
 export async function openStorage(config: Config, say: (line: string) => void = () => {}): Promise<Storage> {
+  // One server per embedded data dir: two would each see only their own writes (PGlite is a single-process engine).
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
+  try {
+    const storage = await openStores(config, say);
+    return {
+      ...storage,
+      async close() {
+        await storage.close();
+        lock?.release();
+      },
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function openStores(config: Config, say: (line: string) => void): Promise<Storage> {
   const db = config.databaseUrl
     ? createPostgresDb({ url: config.databaseUrl })
     : await createPgliteDb({
