@@ -6,10 +6,11 @@ import type { AgentPageSchema, CustomerSchema, TimeseriesSchema } from '../../sr
 import { startTestServer, type TestServer } from '../harness.js';
 import {
   type AgentJson,
+  type Auth,
   type CustomerWithKeys,
   createAgent,
   createKey,
-  customerWithKeys,
+  customersWithKeys,
   expectError,
   expectInvalid,
   expectStatus,
@@ -17,20 +18,18 @@ import {
   idemKey,
   injectJson,
   postEvent,
-  type Session,
   unknownKey,
 } from './inject.js';
 
 type AgentPage = Static<typeof AgentPageSchema>;
 type Timeseries = Static<typeof TimeseriesSchema>;
 type CustomerJson = Static<typeof CustomerSchema>;
-type Auth = { key?: string; session?: Session; csrf?: string | false };
 
 let server: TestServer;
 let customers: CustomerWithKeys[];
 before(async () => {
   server = await startTestServer({ embedded: true });
-  customers = await Promise.all([1, 2, 3, 4].map(() => customerWithKeys(server.app)));
+  customers = await customersWithKeys(server.app, 4);
 });
 after(async () => {
   await server.close();

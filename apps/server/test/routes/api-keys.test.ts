@@ -6,27 +6,26 @@ import type { Static } from 'typebox';
 import type { ApiKeyPageSchema } from '../../src/schemas/accounts.js';
 import { startTestServer, type TestServer } from '../harness.js';
 import {
+  type Auth,
   type CreatedKeyJson,
   type CustomerWithKeys,
   createAgent,
   createKey,
-  customerWithKeys,
+  customersWithKeys,
   expectError,
   expectInvalid,
   expectStatus,
   injectJson,
-  type Session,
   unknownKey,
 } from './inject.js';
 
 type ApiKeyPage = Static<typeof ApiKeyPageSchema>;
-type Auth = { key?: string; session?: Session; csrf?: string | false };
 
 let server: TestServer;
 let customers: CustomerWithKeys[];
 before(async () => {
   server = await startTestServer({ embedded: true });
-  customers = await Promise.all([1, 2, 3, 4].map(() => customerWithKeys(server.app)));
+  customers = await customersWithKeys(server.app, 4);
 });
 after(async () => {
   await server.close();

@@ -6,9 +6,10 @@ import type { CustomerSchema } from '../../src/schemas/agents.js';
 import type { ReservationCreatedSchema } from '../../src/schemas/spend.js';
 import { startTestServer, type TestServer } from '../harness.js';
 import {
+  type Auth,
   type CustomerWithKeys,
   createAgent,
-  customerWithKeys,
+  customersWithKeys,
   expectError,
   expectInvalid,
   expectStatus,
@@ -17,19 +18,17 @@ import {
   injectJson,
   nextMonthStart,
   postEvent,
-  type Session,
   unknownKey,
 } from './inject.js';
 
 type CustomerJson = Static<typeof CustomerSchema>;
 type ReservationCreated = Static<typeof ReservationCreatedSchema>;
-type Auth = { key?: string; session?: Session; csrf?: string | false; headers?: Record<string, string> };
 
 let server: TestServer;
 let customers: CustomerWithKeys[];
 before(async () => {
   server = await startTestServer({ embedded: true });
-  customers = await Promise.all([1, 2, 3, 4].map(() => customerWithKeys(server.app)));
+  customers = await customersWithKeys(server.app, 4);
 });
 after(async () => {
   await server.close();

@@ -10,7 +10,7 @@ import {
   type CustomerWithKeys,
   createAgent,
   createKey,
-  customerWithKeys,
+  customersWithKeys,
   declinedEvent,
   type ErrorBody,
   type EventCreatedJson,
@@ -35,7 +35,7 @@ let server: TestServer;
 let customers: CustomerWithKeys[];
 before(async () => {
   server = await startTestServer({ embedded: true });
-  customers = await Promise.all([1, 2, 3, 4].map(() => customerWithKeys(server.app)));
+  customers = await customersWithKeys(server.app, 4);
 });
 after(async () => {
   await server.close();

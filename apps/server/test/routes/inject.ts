@@ -46,6 +46,9 @@ export interface InjectOptions {
   remoteAddress?: string;
 }
 
+/** Who a request comes from, as the route tests pass it to their small request helpers. */
+export type Auth = Pick<InjectOptions, 'key' | 'session' | 'csrf' | 'headers'>;
+
 export interface Injected<T> {
   status: number;
   headers: OutgoingHttpHeaders;
@@ -239,6 +242,11 @@ export async function customerWithKeys(app: SpendguardApp): Promise<CustomerWith
   const admin = await createKey(app, customer.session, { kind: 'admin' });
   const ingest = await createKey(app, customer.session, { kind: 'ingest' });
   return { ...customer, admin, ingest };
+}
+
+/** `count` customers with keys, signed up together: each signup costs one scrypt, so a file signs up once. */
+export function customersWithKeys(app: SpendguardApp, count: number): Promise<CustomerWithKeys[]> {
+  return Promise.all(Array.from({ length: count }, () => customerWithKeys(app)));
 }
 
 let keySequence = 0;

@@ -11,10 +11,11 @@ import type {
 } from '../../src/schemas/spend.js';
 import { startTestServer, type TestServer } from '../harness.js';
 import {
+  type Auth,
   type CustomerWithKeys,
   createAgent,
   createKey,
-  customerWithKeys,
+  customersWithKeys,
   declinedReservation,
   type EventCreatedJson,
   expectError,
@@ -27,7 +28,6 @@ import {
   injectJson,
   nextMonthStart,
   postEvent,
-  type Session,
   unknownKey,
 } from './inject.js';
 
@@ -35,13 +35,12 @@ type Created = Static<typeof ReservationCreatedSchema>;
 type Envelope = Static<typeof ReservationEnvelopeSchema>;
 type ReservationPage = Static<typeof ReservationPageSchema>;
 type EventPage = Static<typeof EventPageSchema>;
-type Auth = { key?: string; session?: Session; csrf?: string | false };
 
 let server: TestServer;
 let customers: CustomerWithKeys[];
 before(async () => {
   server = await startTestServer({ embedded: true });
-  customers = await Promise.all([1, 2, 3, 4].map(() => customerWithKeys(server.app)));
+  customers = await customersWithKeys(server.app, 4);
 });
 after(async () => {
   await server.close();
