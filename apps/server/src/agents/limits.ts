@@ -1,38 +1,10 @@
 // Agent limits as the API speaks them (docs/api.md §7): `*_usd` or `*_micros` per period, `null` = no limit, a left-out
 // field = "keep what it was" (PATCH) or "the customer's default" (create). Shared by agents and customer defaults.
-import { Type } from 'typebox';
+import type { Static } from 'typebox';
 import { type FieldProblem, MAX_LIMIT_MICROS, parseAmount } from '../budget/money.js';
 import { invalidRequest } from '../http/errors.js';
+import type { LimitsSchema } from '../schemas/agents.js';
 import type { AgentLimits } from '../spend/store.js';
-
-const UsdValue = Type.Union([Type.Number(), Type.String(), Type.Null()]);
-const MicrosValue = Type.Union([Type.Integer(), Type.Null()]);
-
-/** Body schema of a limits object. Money is validated by parseAmount (exactly one of usd/micros per limit). */
-export const LimitsInputSchema = Type.Object(
-  {
-    month_usd: Type.Optional(UsdValue),
-    month_micros: Type.Optional(MicrosValue),
-    day_usd: Type.Optional(UsdValue),
-    day_micros: Type.Optional(MicrosValue),
-    run_usd: Type.Optional(UsdValue),
-    run_micros: Type.Optional(MicrosValue),
-    velocity: Type.Optional(
-      Type.Union([
-        Type.Object(
-          {
-            window_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
-            max_usd: Type.Optional(Type.Union([Type.Number(), Type.String()])),
-            max_micros: Type.Optional(Type.Integer()),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Null(),
-      ]),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 export const NO_LIMITS: AgentLimits = { monthMicros: null, dayMicros: null, runMicros: null, velocity: null };
 
@@ -99,12 +71,8 @@ export function applyLimits(base: AgentLimits, patch: LimitsPatch): AgentLimits 
   };
 }
 
-export interface LimitsJson {
-  month_micros: number | null;
-  day_micros: number | null;
-  run_micros: number | null;
-  velocity: { window_seconds: number; max_micros: number } | null;
-}
+/** The limits object of responses (docs/api.md §7), as the Limits schema declares it. */
+export type LimitsJson = Static<typeof LimitsSchema>;
 
 export function limitsToJson(limits: AgentLimits): LimitsJson {
   return {

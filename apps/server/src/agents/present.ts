@@ -1,24 +1,14 @@
 // The agent object of docs/api.md §7, built from a row and its live spend.
+import type { Static } from 'typebox';
+import type { AgentSchema } from '../schemas/agents.js';
 import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
-import type { SuspendReason } from '../spend/store.js';
 import { columnIsoOrNull } from '../time.js';
-import { type LimitsJson, limitsToJson } from './limits.js';
+import { limitsToJson } from './limits.js';
 import type { AgentSpend } from './live-spend.js';
 import { type AgentRow, rowLimits } from './repository.js';
 
-export interface AgentJson {
-  id: string;
-  name: string;
-  status: 'active' | 'suspended';
-  suspended_reason: SuspendReason | null;
-  suspended_at: string | null;
-  suspended_note: string | null;
-  limits: LimitsJson;
-  spend: { month_micros: number; day_micros: number; velocity_micros: number };
-  created_at: string;
-  /** When the agent's newest event (accepted or declined) was recorded; null before its first. */
-  last_event_at: string | null;
-}
+/** The agent object of responses, as the Agent schema declares it. */
+export type AgentJson = Static<typeof AgentSchema>;
 
 export function agentToJson(
   row: AgentRow,

@@ -3,6 +3,7 @@
 // keeps the newer version of each part (so no older write can undo a newer one, whatever the interleaving) → bus
 // message for dashboards. A suspend places a provisional suspension in the store FIRST, so the kill switch bites at
 // once even if PostgreSQL is slow; the write-through then confirms it (docs/architecture.md "State model").
+import type { Static } from 'typebox';
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import { isUnavailableError } from '../db/errors.js';
@@ -12,6 +13,7 @@ import { ApiError, conflict, notFound, storageUnavailable, unavailable } from '.
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AgentPageSchema } from '../schemas/agents.js';
 import { NAME_PATTERN } from '../schemas/common.js';
 import type { AgentLimits, SpendStore } from '../spend/store.js';
 import type { AgentDirectory } from './directory.js';
@@ -33,10 +35,7 @@ import {
   updateAgentStatus,
 } from './repository.js';
 
-export interface AgentPage {
-  data: AgentJson[];
-  next_cursor: string | null;
-}
+export type AgentPage = Static<typeof AgentPageSchema>;
 
 export interface AgentService {
   list(customerId: string, options: { limit: number; cursor: string | undefined }): Promise<AgentPage>;

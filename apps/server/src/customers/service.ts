@@ -2,25 +2,21 @@
 // agents are created on their first event. A PATCH is one transaction with its audit entry (bumping the customer's
 // state_version), then written through to the spend store, which keeps the newest version: the very next decision on
 // every instance uses the new monthly limit, and no older write can bring the old one back.
+import type { Static } from 'typebox';
 import type { AgentDirectory } from '../agents/directory.js';
-import { applyLimits, type LimitsJson, type LimitsPatch, limitsToJson } from '../agents/limits.js';
+import { applyLimits, type LimitsPatch, limitsToJson } from '../agents/limits.js';
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import { formatUsd } from '../budget/money.js';
 import { dayKey, monthResetsAt, monthStart } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
 import { ApiError, notFound } from '../http/errors.js';
+import type { CustomerSchema } from '../schemas/agents.js';
 import type { SpendStore } from '../spend/store.js';
 import { type CustomerSettings, customerMonthSpend, loadCustomer, saveCustomer } from './repository.js';
 
-export interface CustomerJson {
-  id: string;
-  name: string;
-  limits: { month_micros: number | null; month_usd: string | null };
-  default_agent_limits: LimitsJson;
-  auto_create_agents: boolean;
-  spend: { month_micros: number; resets_at: string };
-}
+/** The customer object of responses, as the Customer schema declares it. */
+export type CustomerJson = Static<typeof CustomerSchema>;
 
 export interface CustomerPatch {
   /** undefined = unchanged, null = no limit. */
