@@ -1,5 +1,4 @@
 // Entry point: config → storage (+ migrations) → app → listen; graceful shutdown on SIGTERM/SIGINT.
-
 import { createServer } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadDotEnv, parseConfig, unknownSettings } from './config.js';

@@ -1,5 +1,6 @@
 // POST /v1/events behind the route: resolve the agent → one atomic decision in the spend store (idempotent-request.ts)
 // → group commit to PostgreSQL and complete-or-undo (money-pipeline.ts) → answer, publishing the spend for dashboards.
+import type { Static } from 'typebox';
 import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { customerChannel } from '../agents/live-channel.js';
 import { findAgentState } from '../agents/repository.js';
@@ -11,6 +12,7 @@ import type { Db } from '../db/types.js';
 import { ApiError, notConfirmed, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
+import type { BudgetPeriodSchema } from '../schemas/common.js';
 import { isoOrNull } from '../time.js';
 import { requestAgent, spendMessage } from './decision-effects.js';
 import { flipCandidate } from './flips.js';
@@ -70,12 +72,7 @@ export function requestHash(input: EventInput): string {
   );
 }
 
-interface PeriodJson {
-  limit_micros: number | null;
-  spent_micros: number;
-  remaining_micros: number | null;
-  resets_at: string | null;
-}
+type PeriodJson = Static<typeof BudgetPeriodSchema>;
 
 function period(limit: number | null, spent: number, resetsAt: number | null): PeriodJson {
   return {
