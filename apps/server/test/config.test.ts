@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig, unknownSettings } from '../src/config.js';
-import { freePort } from './harness.js';
-
-const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
+import { freePort, runServerToExit, startServerProcess } from './harness.js';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -80,15 +77,10 @@ describe('configuration', () => {
   });
 
   it('stops the process with exit code 1 and one message, no stack trace', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
-      env: {
-        PATH: process.env.PATH,
-        SPENDGUARD_PORT: '99999999',
-        SPENDGUARD_REDIS_URL: 'ftp://x',
-        SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-cfg-')),
-      },
-      encoding: 'utf8',
-      timeout: 30_000,
+    const result = runServerToExit({
+      SPENDGUARD_PORT: '99999999',
+      SPENDGUARD_REDIS_URL: 'ftp://x',
+      SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-cfg-')),
     });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /SPENDGUARD_PORT/);
@@ -136,25 +128,17 @@ describe('configuration that helps', () => {
   it('a misspelt name in .env is warned about at start, before the server runs embedded', async () => {
     const dir = dataDir();
     writeFileSync(join(dir, '.env'), 'SPENDGUARD_DATABSE_URL=postgres://127.0.0.1:1/x\nSPENDGUARD_PORT=0\n');
-    // Started in the directory that holds the .env (where the server reads it), so tsx is named by its path.
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, SPENDGUARD_DATA_DIR: join(dir, 'data'), SPENDGUARD_LOG_LEVEL: 'silent' },
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += String(chunk);
-    });
+    // Run in the directory that holds the .env, where the server reads it.
+    const server = await startServerProcess({ SPENDGUARD_DATA_DIR: join(dir, 'data') }, [], dir);
     try {
-      await waitFor(() => /listening on/.test(out), 30_000);
+      const out = server.output();
       assert.match(
         out,
         /warning: SPENDGUARD_DATABSE_URL is not a Spendguard setting.*SPENDGUARD_DATABASE_URL\?/,
       );
       assert.ok(out.indexOf('warning:') < out.indexOf('embedded mode'), out);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await server.stop();
     }
   });
 });
@@ -163,24 +147,9 @@ function dataDir(): string {
   return mkdtempSync(join(tmpdir(), 'sg-cfg-'));
 }
 
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('start-up failures an operator can act on', () => {
-  /** Starts the real server and returns its exit status and stderr (it is expected to stop by itself). */
-  function start(env: Record<string, string>) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { PATH: process.env.PATH, SPENDGUARD_LOG_LEVEL: 'silent', ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    return { status: result.status, stderr: result.stderr };
-  }
+  /** The real server with these settings and quiet logs, until it stops by itself. */
+  const start = (env: Record<string, string>) => runServerToExit({ SPENDGUARD_LOG_LEVEL: 'silent', ...env });
 
   it('an unreachable Redis is named with its URL, the password masked', async () => {
     const port = await freePort();

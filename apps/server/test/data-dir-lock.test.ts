@@ -1,43 +1,14 @@
 // One server per embedded data dir: a second one on the same dir used to start silently and each saw only its own
 // writes. Real processes: the second stops at start naming the first's pid; a lock left by a dead process is taken.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { lockDataDir } from '../src/db/data-dir-lock.js';
 import { StartupError } from '../src/startup-error.js';
-import { freePort } from './harness.js';
-
-const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
-
-function startServer(dataDir: string, port: number): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      SPENDGUARD_DATA_DIR: dataDir,
-      SPENDGUARD_PORT: String(port),
-      SPENDGUARD_LOG_LEVEL: 'warn',
-    },
-  });
-  let out = '';
-  child.stdout?.on('data', (chunk) => {
-    out += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    out += String(chunk);
-  });
-  return { child, output: () => out };
-}
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { freePort, runServerToExit, startServerProcess } from './harness.js';
 
 /** A pid no process has now: one that just exited. */
 function deadPid(): number {
@@ -50,14 +21,9 @@ function deadPid(): number {
 describe('embedded data dir lock', () => {
   it('a second server on the same data dir stops at start, naming the first one’s pid; the first runs on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-lock-'));
-    const first = startServer(dir, await freePort());
+    const first = await startServerProcess({ SPENDGUARD_DATA_DIR: dir });
     try {
-      await until(() => /listening on/.test(first.output()), 'the first server');
-      const second = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
-        env: { PATH: process.env.PATH, SPENDGUARD_DATA_DIR: dir, SPENDGUARD_PORT: String(await freePort()) },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const second = runServerToExit({ SPENDGUARD_DATA_DIR: dir, SPENDGUARD_PORT: String(await freePort()) });
       assert.equal(second.status, 1);
       assert.match(
         second.stderr,
@@ -66,9 +32,7 @@ describe('embedded data dir lock', () => {
       assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
       assert.equal(first.child.exitCode, null, 'the first server still runs');
     } finally {
-      const exited = new Promise((resolve) => first.child.once('exit', resolve));
-      first.child.kill('SIGTERM');
-      await exited;
+      await first.stop();
     }
     assert.equal(existsSync(join(dir, 'server.pid')), false, 'a clean stop releases the lock');
   });

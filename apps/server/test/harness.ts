@@ -1,4 +1,5 @@
 // Test harness: real PostgreSQL and Redis, a fresh database and Redis key prefix per call, never shared.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -275,4 +276,87 @@ export async function signupAndAdminKey(baseUrl: string): Promise<Tenant> {
     adminKey: key.body.key,
     adminKeyId: key.body.id,
   };
+}
+
+const SERVER_MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
+
+/**
+ * Runs the entry point until it exits by itself (a start that must fail), with PATH and `env` only — none of this
+ * process's settings leak in — and returns its exit status and stderr.
+ */
+export function runServerToExit(env: Record<string, string>): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** SIGKILL (kill -9) and wait until it is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (a graceful stop) and its exit code. */
+  stop(): Promise<number | null>;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/**
+ * Starts apps/server/src/main.ts as its own process and waits for "listening on". Every variable of this process's
+ * environment passes through unless `env` overrides it; by default a fresh data dir, port 0, quiet logs. `cwd`: where
+ * it runs (and reads a `.env` from).
+ */
+export function startServerProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  cwd: string = process.cwd(),
+): Promise<ServerProcess> {
+  // tsx and the entry point by path: the process may run in any directory.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ...nodeArgs, SERVER_MAIN], {
+    cwd,
+    env: {
+      ...process.env,
+      SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-process-')),
+      SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
+      SPENDGUARD_PORT: '0',
+      SPENDGUARD_LOG_LEVEL: 'silent',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        const running = () => child.exitCode === null && child.signalCode === null;
+        resolve({
+          url: match[1] as string,
+          child,
+          async kill() {
+            if (running()) child.kill('SIGKILL');
+            await exited;
+          },
+          async stop() {
+            if (running()) child.kill('SIGTERM');
+            return exited;
+          },
+          output: () => out,
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${out}`));
+    });
+  });
 }

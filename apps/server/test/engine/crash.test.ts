@@ -18,10 +18,11 @@ import {
   createTestDatabase,
   newRedisPrefix,
   REDIS_URL,
+  type ServerProcess,
   signupAndAdminKey,
+  startServerProcess,
   type TestDatabase,
 } from '../harness.js';
-import { type ServerProcess, startServerProcess } from './faults/fault-helpers.js';
 import { createAgent, postEvent, sql } from './helpers.js';
 
 const KEYS = 800;

@@ -8,19 +8,15 @@ import {
   createTestDatabase,
   newRedisPrefix,
   REDIS_URL,
+  type ServerProcess,
   signupAndAdminKey,
+  startServerProcess,
   startTestServer,
   type TestDatabase,
   type TestServer,
 } from '../../harness.js';
 import { createAgent, dbSpend, postEvent } from '../helpers.js';
-import {
-  CLOCK_OFFSET_PRELOAD,
-  maxWindowSpend,
-  type ServerProcess,
-  startServerProcess,
-  USD,
-} from './fault-helpers.js';
+import { CLOCK_OFFSET_PRELOAD, maxWindowSpend, USD } from './fault-helpers.js';
 
 describe('instances whose clocks differ', { timeout: 90_000 }, () => {
   let database: TestDatabase;

@@ -1,9 +1,6 @@
 // Shared by the fault tests: two instances of one deployment (one behind proxies, one direct), a real server process
 // (for kill -9 and for a skewed clock), the client's retry loop, filling a budget to its limit, PostgreSQL's truth.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -13,6 +10,8 @@ import {
   newRedisPrefix,
   PG_PORT,
   REDIS_URL,
+  type ServerProcess,
+  startServerProcess,
   startTestServer,
   type TestDatabase,
   type TestServer,
@@ -198,65 +197,9 @@ export async function getAgent(url: string, key: string, name: string): Promise<
   return r.body;
 }
 
-// --- a real server process ------------------------------------------------------------------------------------
+// --- a real server process (harness.ts startServerProcess starts it) -------------------------------------------
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
 /** Preload that moves one process's clock (Date.now) by SG_TEST_CLOCK_OFFSET_MS: a machine whose clock is off. */
 export const CLOCK_OFFSET_PRELOAD = pathToFileURL(
   join(dirname(fileURLToPath(import.meta.url)), 'clock-offset.mjs'),
 ).href;
-
-export interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  /** SIGKILL (kill -9) and wait until it is gone. */
-  kill(): Promise<void>;
-  /** What it printed so far (stdout and stderr). */
-  output(): string;
-}
-
-/** Starts apps/server/src/main.ts as its own process (as crash.test.ts does) and waits for "listening on". */
-export function startServerProcess(
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'apps/server/src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-fault-')),
-      SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
-      SPENDGUARD_PORT: '0',
-      SPENDGUARD_LOG_LEVEL: 'silent',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({
-          url: match[1] as string,
-          child,
-          async kill() {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-            await exited;
-          },
-          output: () => out,
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}): ${out}`));
-    });
-  });
-}
