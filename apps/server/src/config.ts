@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { MAX_LIMIT_MICROS, MICROS_PER_USD, parseUsd } from './budget/money.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LogLevel = Type.Unsafe<(typeof LOG_LEVELS)[number]>(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))));
@@ -23,7 +24,12 @@ const EnvSchema = Type.Object({
   SPENDGUARD_ALLOW_EMBEDDED: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_CHECK_RESPONSES: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  // Checked by parseUsd below (exact decimals, like every amount of the API); empty = no default limit.
+  SPENDGUARD_DEFAULT_AGENT_MONTH_USD: Type.Optional(Type.String()),
 });
+
+/** docs/api.md §8 "Safe by default": what a new customer's agents may spend a month unless a person sets otherwise. */
+export const DEFAULT_AGENT_MONTH_MICROS = 10 * MICROS_PER_USD;
 
 export interface Config {
   production: boolean;
@@ -40,6 +46,8 @@ export interface Config {
   trustProxy: boolean;
   /** Check every response against its declared schema (the test suites turn it on; a mismatch answers 500). */
   checkResponses: boolean;
+  /** The monthly limit in a new customer's default agent limits; null = none (the operator set it empty). */
+  defaultAgentMonthMicros: number | null;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +124,8 @@ function describeProblem(variable: string): string {
       return 'SPENDGUARD_METRICS_TOKEN must be at least 16 characters';
     case 'SPENDGUARD_LOG_LEVEL':
       return 'SPENDGUARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent';
+    case 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD':
+      return 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD must be a USD amount such as 10 or 2.50 (empty = no default limit)';
     default:
       return BOOLEAN_VARIABLES.has(variable)
         ? `${variable} must be 1/0, true/false or yes/no`
@@ -153,6 +163,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         '(set SPENDGUARD_ALLOW_EMBEDDED=1 to accept that risk)',
     );
   }
+  const defaultAgentMonthMicros = defaultAgentMonth(env.SPENDGUARD_DEFAULT_AGENT_MONTH_USD);
+  if (defaultAgentMonthMicros === undefined)
+    problems.add(describeProblem('SPENDGUARD_DEFAULT_AGENT_MONTH_USD'));
   if (problems.size > 0) throw new ConfigError([...problems]);
 
   const dataDir = resolve(e.SPENDGUARD_DATA_DIR ?? './.spendguard');
@@ -169,7 +182,19 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.SPENDGUARD_LOG_LEVEL ?? 'info',
     trustProxy: e.SPENDGUARD_TRUST_PROXY === '1',
     checkResponses: e.SPENDGUARD_CHECK_RESPONSES === '1',
+    defaultAgentMonthMicros: defaultAgentMonthMicros ?? null,
   };
+}
+
+/**
+ * Unset → the 10 USD default; set but empty (`SPENDGUARD_DEFAULT_AGENT_MONTH_USD=`) → null, no default limit: the
+ * one variable where empty means something, so it is read here rather than with the others. undefined = invalid.
+ */
+function defaultAgentMonth(value: string | undefined): number | null | undefined {
+  if (value === undefined) return DEFAULT_AGENT_MONTH_MICROS;
+  if (value.trim() === '') return null;
+  const parsed = parseUsd(value.trim(), MAX_LIMIT_MICROS);
+  return parsed.ok ? parsed.micros : undefined;
 }
 
 /** Outside production a secret is generated once into the data dir (mode 0600) so sessions survive restarts. */

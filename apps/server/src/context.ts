@@ -76,7 +76,12 @@ function createAuthServices(base: BaseContext): AuthServices {
     sessions,
     apiKeys,
     bruteForce,
-    accounts: createAccountService({ db, sessions, bruteForce }),
+    accounts: createAccountService({
+      db,
+      sessions,
+      bruteForce,
+      defaultAgentMonthMicros: config.defaultAgentMonthMicros,
+    }),
     keys: createApiKeyService({ db, resolver: apiKeys, log }),
   };
 }

@@ -27,6 +27,31 @@ describe('configuration', () => {
     assert.equal(config.redisUrl, undefined);
     assert.equal(config.metricsToken, undefined);
     assert.equal(config.logLevel, 'info');
+    assert.equal(
+      config.defaultAgentMonthMicros,
+      10_000_000,
+      'docs/api.md §8: 10 USD unless the operator says',
+    );
+  });
+
+  it('SPENDGUARD_DEFAULT_AGENT_MONTH_USD: a USD amount, empty = none, anything else named as the problem', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sg-cfg-'));
+    const read = (value: string) =>
+      parseConfig({ SPENDGUARD_DATA_DIR: dataDir, SPENDGUARD_DEFAULT_AGENT_MONTH_USD: value })
+        .defaultAgentMonthMicros;
+    assert.equal(read('25'), 25_000_000);
+    assert.equal(read('0.000001'), 1);
+    assert.equal(read(''), null);
+    assert.equal(read('  '), null);
+    for (const bad of ['ten', '-5', '10 USD', '$10']) {
+      assert.deepEqual(
+        problemsOf({ SPENDGUARD_DATA_DIR: dataDir, SPENDGUARD_DEFAULT_AGENT_MONTH_USD: bad }),
+        [
+          'SPENDGUARD_DEFAULT_AGENT_MONTH_USD must be a USD amount such as 10 or 2.50 (empty = no default limit)',
+        ],
+        bad,
+      );
+    }
   });
 
   it('generates the local session secret once, mode 0600, and reuses it', () => {

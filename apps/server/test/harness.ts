@@ -87,6 +87,13 @@ export function newRedisPrefix(): string {
   return `sgtest:${uniqueSuffix()}`;
 }
 
+/**
+ * Test servers start new customers without the 10 USD default agent limit (docs/api.md §8): suites spend freely on
+ * agents their events create. The default itself is tested where it is the subject (test/routes/safe-defaults.test.ts),
+ * which starts its server with `productDefaults: true`.
+ */
+export const NO_DEFAULT_AGENT_LIMIT = { SPENDGUARD_DEFAULT_AGENT_MONTH_USD: '' };
+
 export interface TestServerOptions {
   /** Use Redis for counters/bus (default true). false = in-process counters (the embedded default's store). */
   redis?: boolean;
@@ -99,6 +106,8 @@ export interface TestServerOptions {
   redisUrl?: string;
   sessionSecret?: string;
   env?: Record<string, string>;
+  /** Start new customers as the product does, with the 10 USD default agent limit (see NO_DEFAULT_AGENT_LIMIT). */
+  productDefaults?: boolean;
   logger?: FastifyBaseLogger;
 }
 
@@ -133,6 +142,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     SPENDGUARD_LOG_LEVEL: 'silent',
     // Every answer of every suite is checked against the route's declared response schema.
     SPENDGUARD_CHECK_RESPONSES: '1',
+    ...(options.productDefaults ? {} : NO_DEFAULT_AGENT_LIMIT),
     ...(databaseUrl ? { SPENDGUARD_DATABASE_URL: databaseUrl } : {}),
     ...(useRedis ? { SPENDGUARD_REDIS_URL: redisUrl, SPENDGUARD_REDIS_PREFIX: redisPrefix } : {}),
     ...options.env,
@@ -249,11 +259,15 @@ export interface Tenant {
 }
 
 /** Signs up a fresh customer and creates an admin API key for it. */
-export async function signupAndAdminKey(baseUrl: string): Promise<Tenant> {
-  const email = `user-${uniqueSuffix()}@example.test`;
+/** A new customer with a session and an admin key; `who` names it (the screenshots' realistic account). */
+export async function signupAndAdminKey(
+  baseUrl: string,
+  who: { email?: string; company?: string } = {},
+): Promise<Tenant> {
+  const email = who.email ?? `user-${uniqueSuffix()}@example.test`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
   const signup = await api(baseUrl, '/v1/auth/signup', {
-    body: { email, password, company: `Company ${uniqueSuffix()}` },
+    body: { email, password, company: who.company ?? `Company ${uniqueSuffix()}` },
   });
   if (signup.status !== 201)
     throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
@@ -323,6 +337,7 @@ export function startServerProcess(
       SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
       SPENDGUARD_PORT: '0',
       SPENDGUARD_LOG_LEVEL: 'silent',
+      ...NO_DEFAULT_AGENT_LIMIT,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

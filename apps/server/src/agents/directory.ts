@@ -1,6 +1,6 @@
 // In-process cache of what the hot path needs about agents and customers without reading PostgreSQL per event:
 // (customer, agent name) → agent id, customer → settings. Agents are never renamed or deleted, so the id mapping never
-// goes stale; settings may, so every change publishes an invalidation that every instance hears, and entries expire
+// goes stale; settings and archiving may change, so every change publishes an invalidation that every instance hears, and entries expire
 // after CACHE_TTL_MS as a backstop for a lost pub/sub message. A fill that started before an invalidation is not
 // kept (a generation count per key), so a slow read can never put an old value back right after a change.
 // Nothing that decides money reads from here: decisions read the spend store (written through, by version), and
@@ -8,13 +8,13 @@
 import { recordAudit } from '../audit.js';
 import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
 import type { Db } from '../db/types.js';
-import { notFound } from '../http/errors.js';
+import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { AgentLimits } from '../spend/store.js';
 import { limitsToJson } from './limits.js';
 import { INVALIDATE_CHANNEL, type InvalidateMessage } from './live-channel.js';
-import { findAgentByName, insertAgent, rowLimits } from './repository.js';
+import { type AgentRow, findAgentByName, insertAgent, rowLimits } from './repository.js';
 
 const CACHE_TTL_MS = 30_000;
 const MAX_ENTRIES = 100_000;
@@ -24,7 +24,21 @@ export interface AgentInfo {
   customerId: string;
   name: string;
   limits: AgentLimits;
+  /** Archived (DELETE /v1/agents/{name}): its events are refused and it is not created again until restored. */
+  archived: boolean;
 }
+
+/** docs/api.md §7: an archived agent's events are refused with 404, and the message says how to bring it back. */
+export const archivedAgent = (name: string) =>
+  new ApiError('not_found', `The agent ${name} is archived; restore it to record its spend again.`);
+
+const infoOf = (row: AgentRow): AgentInfo => ({
+  id: row.id,
+  customerId: row.customer_id,
+  name: row.name,
+  limits: rowLimits(row),
+  archived: row.archived_at !== null,
+});
 
 interface Cached<T> {
   value: T;
@@ -32,9 +46,12 @@ interface Cached<T> {
 }
 
 export interface AgentDirectory {
-  /** The agent, created with the customer's default limits if it is unknown and auto_create_agents is on. */
+  /**
+   * The agent an event or reservation is for, created with the customer's default limits if it is unknown and
+   * auto_create_agents is on; an archived agent is refused (404), never created again.
+   */
   resolve(customerId: string, name: string): Promise<AgentInfo>;
-  /** The agent if it exists; never creates one. */
+  /** The agent if it exists (archived ones included: the caller decides); never creates one. */
   find(customerId: string, name: string): Promise<AgentInfo | null>;
   customer(customerId: string): Promise<CustomerSettings>;
   /** Forget cached settings here and on every other instance. */
@@ -95,6 +112,7 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
         customerId,
         name,
         limits: settings.defaultAgentLimits,
+        autoCreated: true,
       });
       if (created) {
         await recordAudit(tx, {
@@ -110,7 +128,7 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
     });
     const final = row ?? (await findAgentByName(deps.db, customerId, name));
     if (!final) throw notFound('agent');
-    return { id: final.id, customerId, name, limits: rowLimits(final) };
+    return infoOf(final);
   };
 
   return {
@@ -121,20 +139,21 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
       const filledFrom = generation(customerId);
       const row = await findAgentByName(deps.db, customerId, name);
       if (!row) return null;
-      const info = { id: row.id, customerId, name, limits: rowLimits(row) };
+      const info = infoOf(row);
       remember(agents, key, info, customerId, filledFrom);
       return info;
     },
     async resolve(customerId, name) {
       const key = keyOf(customerId, name);
       const hit = agents.get(key);
-      if (hit && hit.expires > Date.now()) return hit.value;
-      const filledFrom = generation(customerId);
-      const row = await findAgentByName(deps.db, customerId, name);
-      const info = row
-        ? { id: row.id, customerId, name, limits: rowLimits(row) }
-        : await create(customerId, name);
-      remember(agents, key, info, customerId, filledFrom);
+      let info = hit && hit.expires > Date.now() ? hit.value : undefined;
+      if (!info) {
+        const filledFrom = generation(customerId);
+        const row = await findAgentByName(deps.db, customerId, name);
+        info = row ? infoOf(row) : await create(customerId, name);
+        remember(agents, key, info, customerId, filledFrom);
+      }
+      if (info.archived) throw archivedAgent(name);
       return info;
     },
     customer,

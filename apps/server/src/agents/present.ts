@@ -1,5 +1,6 @@
 // The agent object of docs/api.md §7, built from a row and its live spend.
 import type { Static } from 'typebox';
+import { periodKeyEndsAt } from '../budget/periods.js';
 import type { AgentSchema } from '../schemas/agents.js';
 import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
 import { columnIsoOrNull } from '../time.js';
@@ -9,6 +10,19 @@ import { type AgentRow, rowLimits } from './repository.js';
 
 /** The agent object of responses, as the Agent schema declares it. */
 export type AgentJson = Static<typeof AgentSchema>;
+
+/**
+ * Which limit a suspension broke and when it lifts by itself (docs/api.md §5 rule 4): a budget_exceeded one at the end
+ * of the month or day its period key names; velocity_exceeded and manual ones never by themselves.
+ */
+export function suspensionTerms(
+  reason: AgentRow['suspended_reason'],
+  periodKey: string | null,
+): { period: 'month' | 'day' | 'velocity' | null; resumesAt: number | null } {
+  if (reason === 'velocity_exceeded') return { period: 'velocity', resumesAt: null };
+  if (reason !== 'budget_exceeded' || periodKey === null) return { period: null, resumesAt: null };
+  return { period: periodKey.length === 7 ? 'month' : 'day', resumesAt: periodKeyEndsAt(periodKey) };
+}
 
 export function agentToJson(
   row: AgentRow,
@@ -22,12 +36,15 @@ export function agentToJson(
     row.status === 'suspended' &&
     budgetPeriodOver(row.suspended_reason, row.suspended_period, periodKeys(now));
   const suspended = row.status === 'suspended' && !lapsed;
+  const terms = suspensionTerms(row.suspended_reason, row.suspended_period);
   return {
     id: row.id,
     name: row.name,
     status: suspended ? 'suspended' : 'active',
     suspended_reason: suspended ? row.suspended_reason : null,
     suspended_at: suspended ? columnIsoOrNull(row.suspended_at) : null,
+    suspended_period: suspended ? terms.period : null,
+    resumes_at: suspended && terms.resumesAt !== null ? new Date(terms.resumesAt).toISOString() : null,
     suspended_note: suspended ? row.suspended_note : null,
     limits: limitsToJson(rowLimits(row)),
     spend: {
@@ -35,6 +52,8 @@ export function agentToJson(
       day_micros: spend?.dayMicros ?? 0,
       velocity_micros: spend?.velocityMicros ?? 0,
     },
+    auto_created: row.auto_created,
+    archived_at: columnIsoOrNull(row.archived_at),
     created_at: columnIsoOrNull(row.created_at) as string,
     last_event_at: lastEventAt,
   };

@@ -20,12 +20,16 @@ export interface AgentRow {
   velocity_max_micros: number | null;
   limits_version: number;
   status_version: number;
+  /** The limit a budget/velocity suspension broke, as it was when the switch flipped (006_agent_lifecycle.sql). */
+  suspended_limit_micros: number | null;
+  auto_created: boolean;
+  archived_at: Date | string | null;
   created_at: Date | string;
 }
 
 export const AGENT_COLUMNS = `id, customer_id, name, status, suspended_reason, suspended_at, suspended_period,
   suspended_note, month_limit_micros, day_limit_micros, run_limit_micros, velocity_window_seconds,
-  velocity_max_micros, limits_version, status_version, created_at`;
+  velocity_max_micros, limits_version, status_version, suspended_limit_micros, auto_created, archived_at, created_at`;
 
 export function rowLimits(row: AgentRow): AgentLimits {
   return {
@@ -88,17 +92,17 @@ export async function findAgentById(q: Queryable, customerId: string, id: string
   return rows[0] ?? null;
 }
 
+/** One page of the customer's agents by name: the live ones, or (archived = true) only the archived ones. */
 export async function listAgents(
   db: Db,
   customerId: string,
-  afterName: string | null,
-  limit: number,
+  options: { afterName: string | null; limit: number; archived: boolean },
 ): Promise<AgentRow[]> {
   const { rows } = await db.query<AgentRow>(
     `SELECT ${AGENT_COLUMNS} FROM agents
-     WHERE customer_id = $1 AND ($2::text IS NULL OR name > $2)
+     WHERE customer_id = $1 AND ($2::text IS NULL OR name > $2) AND (archived_at IS NOT NULL) = $4
      ORDER BY name LIMIT $3`,
-    [customerId, afterName, limit],
+    [customerId, options.afterName, options.limit, options.archived],
   );
   return rows;
 }
@@ -109,13 +113,13 @@ export async function listAgents(
  */
 export async function insertAgent(
   q: Queryable,
-  input: { id: string; customerId: string; name: string; limits: AgentLimits },
+  input: { id: string; customerId: string; name: string; limits: AgentLimits; autoCreated: boolean },
 ): Promise<AgentRow | null> {
   const l = input.limits;
   const { rows } = await q.query<AgentRow>(
     `INSERT INTO agents (id, customer_id, name, month_limit_micros, day_limit_micros, run_limit_micros,
-                         velocity_window_seconds, velocity_max_micros)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                         velocity_window_seconds, velocity_max_micros, auto_created)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (customer_id, name) DO NOTHING
      RETURNING ${AGENT_COLUMNS}`,
     [
@@ -127,6 +131,7 @@ export async function insertAgent(
       l.runMicros,
       l.velocity?.windowSeconds ?? null,
       l.velocity?.maxMicros ?? null,
+      input.autoCreated,
     ],
   );
   return rows[0] ?? null;
@@ -161,11 +166,22 @@ export async function updateAgentStatus(
     note: string | null;
   },
 ): Promise<AgentRow> {
+  // A person's suspend or resume: no broken limit to remember (only flips.ts's confirmFlip sets one).
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET status = $2, suspended_reason = $3, suspended_at = $4, suspended_period = $5,
-            suspended_note = $6, status_version = status_version + 1, updated_at = now()
+            suspended_note = $6, suspended_limit_micros = NULL, status_version = status_version + 1,
+            updated_at = now()
      WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
     [agentId, s.status, s.reason, isoOrNull(s.at), s.period, s.note],
+  );
+  return rows[0] as AgentRow;
+}
+
+/** Archives (at = now) or restores (at = null) an agent; its history and state stay as they are. */
+export async function setAgentArchived(q: Queryable, agentId: string, at: number | null): Promise<AgentRow> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET archived_at = $2, updated_at = now() WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+    [agentId, isoOrNull(at)],
   );
   return rows[0] as AgentRow;
 }

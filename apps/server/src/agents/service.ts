@@ -15,12 +15,14 @@ import type { Bus } from '../live/bus.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AgentPageSchema } from '../schemas/agents.js';
 import { NAME_PATTERN } from '../schemas/common.js';
+import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
 import type { AgentLimits, SpendStore } from '../spend/store.js';
+import { columnIsoOrNull } from '../time.js';
 import type { AgentDirectory } from './directory.js';
 import { applyLimits, type LimitsPatch, limitsToJson } from './limits.js';
 import { customerChannel } from './live-channel.js';
 import { liveSpend } from './live-spend.js';
-import { type AgentJson, agentToJson } from './present.js';
+import { type AgentJson, agentToJson, suspensionTerms } from './present.js';
 import {
   type AgentRow,
   findAgentById,
@@ -31,14 +33,40 @@ import {
   lockAgentByName,
   rowLimits,
   rowToState,
+  setAgentArchived,
   updateAgentLimits,
   updateAgentStatus,
 } from './repository.js';
 
 export type AgentPage = Static<typeof AgentPageSchema>;
 
+const ACTIVE = { status: 'active', reason: null, at: null, period: null, note: null } as const;
+
+/**
+ * docs/api.md §5 rule 4: a budget_exceeded suspension lifts at once when a person sets the limit that caused it
+ * higher than the value that caused it, or removes it. A manual, velocity or loop suspension never lifts by a PATCH.
+ */
+export function liftedByLimits(before: AgentRow, limits: AgentLimits): boolean {
+  if (before.status !== 'suspended' || before.suspended_reason !== 'budget_exceeded') return false;
+  // Lapsed already (its period is over): nothing is in force to lift.
+  if (budgetPeriodOver(before.suspended_reason, before.suspended_period, periodKeys(Date.now())))
+    return false;
+  const { period } = suspensionTerms(before.suspended_reason, before.suspended_period);
+  if (period !== 'month' && period !== 'day') return false;
+  const now = period === 'month' ? limits.monthMicros : limits.dayMicros;
+  if (now === null) return true;
+  // Rows flipped before 006_agent_lifecycle.sql did not keep the broken limit: the limit before this PATCH stands in.
+  const broken =
+    before.suspended_limit_micros ??
+    (period === 'month' ? before.month_limit_micros : before.day_limit_micros);
+  return broken === null || now > broken;
+}
+
 export interface AgentService {
-  list(customerId: string, options: { limit: number; cursor: string | undefined }): Promise<AgentPage>;
+  list(
+    customerId: string,
+    options: { limit: number; cursor: string | undefined; archived: boolean },
+  ): Promise<AgentPage>;
   get(customerId: string, name: string): Promise<AgentJson>;
   /** The row for other modules (timeseries, events filter); 404 for another customer's agent. */
   row(customerId: string, name: string): Promise<AgentRow>;
@@ -46,6 +74,9 @@ export interface AgentService {
   updateLimits(actor: Principal, name: string, limits: LimitsPatch): Promise<AgentJson>;
   suspend(actor: Principal, name: string, note: string | null): Promise<AgentJson>;
   resume(actor: Principal, name: string): Promise<AgentJson>;
+  /** DELETE: out of the list, its events refused (404) and never created again on the fly; history kept. */
+  archive(actor: Principal, name: string): Promise<void>;
+  restore(actor: Principal, name: string): Promise<AgentJson>;
   /** Publishes the agent object on its customer's live channel (status or limits changed). */
   announce(customerId: string, agentId: string): Promise<void>;
 }
@@ -116,9 +147,9 @@ export function createAgentService(deps: {
   });
 
   const service: AgentService = {
-    async list(customerId, { limit, cursor }) {
+    async list(customerId, { limit, cursor, archived }) {
       const after = decodeCursor(cursor, (v): v is string => typeof v === 'string');
-      const rows = await listAgents(db, customerId, after, limit + 1);
+      const rows = await listAgents(db, customerId, { afterName: after, limit: limit + 1, archived });
       const page = rows.slice(0, limit);
       const now = Date.now();
       const spend = await liveSpend(store, db, customerId, page, now);
@@ -148,7 +179,9 @@ export function createAgentService(deps: {
           customerId: actor.customerId,
           name: input.name,
           limits,
+          autoCreated: false,
         });
+        // An archived agent keeps its name (docs/api.md §7): restore it instead of creating a second one.
         if (!created) throw conflict('name', 'An agent with this name already exists.');
         await recordAudit(tx, {
           customerId: actor.customerId,
@@ -180,7 +213,19 @@ export function createAgentService(deps: {
           before: { limits: limitsToJson(rowLimits(before)) },
           after: { limits: limitsToJson(limits) },
         });
-        return after;
+        if (!liftedByLimits(before, limits)) return after;
+        // In the same transaction, under the same row lock: the lift is this person's change, audited as theirs.
+        const lifted = await updateAgentStatus(tx, before.id, ACTIVE);
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.resume',
+          targetType: 'agent',
+          targetId: before.id,
+          before: statusSnapshot(before),
+          after: { ...statusSnapshot(lifted), lifted_by: 'limit raised' },
+        });
+        return lifted;
       });
       await writeThrough(row);
       const json = await present(row);
@@ -241,13 +286,7 @@ export function createAgentService(deps: {
       // or the reconciler. Resuming a budget_exceeded agent whose limit is still exceeded is allowed: the next event
       // decides again.
       const row = await changeLocked(actor.customerId, name, async (tx, before) => {
-        const after = await updateAgentStatus(tx, before.id, {
-          status: 'active',
-          reason: null,
-          at: null,
-          period: null,
-          note: null,
-        });
+        const after = await updateAgentStatus(tx, before.id, ACTIVE);
         await recordAudit(tx, {
           customerId: actor.customerId,
           actor,
@@ -260,6 +299,47 @@ export function createAgentService(deps: {
         return after;
       });
       await writeThrough(row);
+      const json = await present(row);
+      await afterChange(row, json);
+      return json;
+    },
+
+    async archive(actor, name) {
+      if (!NAME_PATTERN.test(name)) throw notFound('agent');
+      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+        if (before.archived_at !== null) return before;
+        const after = await setAgentArchived(tx, before.id, Date.now());
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.archive',
+          targetType: 'agent',
+          targetId: before.id,
+          before: { archived_at: null },
+          after: { archived_at: columnIsoOrNull(after.archived_at) },
+        });
+        return after;
+      });
+      // Every instance forgets the agent, so its next event reads the archived row and is refused.
+      await afterChange(row, await present(row));
+    },
+
+    async restore(actor, name) {
+      if (!NAME_PATTERN.test(name)) throw notFound('agent');
+      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+        if (before.archived_at === null) return before;
+        const after = await setAgentArchived(tx, before.id, null);
+        await recordAudit(tx, {
+          customerId: actor.customerId,
+          actor,
+          action: 'agent.restore',
+          targetType: 'agent',
+          targetId: before.id,
+          before: { archived_at: columnIsoOrNull(before.archived_at) },
+          after: { archived_at: null },
+        });
+        return after;
+      });
       const json = await present(row);
       await afterChange(row, json);
       return json;

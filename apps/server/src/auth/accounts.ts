@@ -2,6 +2,7 @@
 // the audit entry; login checks the password in constant work; `me` reads the account back. The HTTP layer only
 // sets or clears the cookie.
 import type { Static } from 'typebox';
+import { limitsToJson, NO_LIMITS } from '../agents/limits.js';
 import { recordAudit } from '../audit.js';
 import type { Db, Queryable } from '../db/types.js';
 import { conflict, unauthenticated } from '../http/errors.js';
@@ -63,8 +64,14 @@ export function createAccountService(deps: {
   db: Db;
   sessions: SessionStore;
   bruteForce: BruteForceGuard;
+  /** The monthly limit of a new customer's default agent limits (docs/api.md §8 "Safe by default"); null = none. */
+  defaultAgentMonthMicros: number | null;
 }): AccountService {
   const { db, sessions, bruteForce } = deps;
+  // An agent created on the fly — a typo in its name included — gets these, so it cannot spend without a limit.
+  const newCustomerDefaults = JSON.stringify(
+    limitsToJson({ ...NO_LIMITS, monthMicros: deps.defaultAgentMonthMicros }),
+  );
   return {
     async signup({ email, password, company, ip }) {
       await bruteForce.signup(ip);
@@ -73,7 +80,11 @@ export function createAccountService(deps: {
       return db.transaction(async (tx) => {
         const customerId = newId('cus');
         const userId = newId('usr');
-        await tx.query('INSERT INTO customers (id, name) VALUES ($1, $2)', [customerId, company.trim()]);
+        await tx.query('INSERT INTO customers (id, name, default_agent_limits) VALUES ($1, $2, $3::jsonb)', [
+          customerId,
+          company.trim(),
+          newCustomerDefaults,
+        ]);
         // The unique index on lower(email) settles concurrent signups: exactly one insert wins, never a
         // check-then-insert race. The loser's transaction rolls back, customer row included.
         const inserted = await tx.query(

@@ -121,3 +121,15 @@ export function velocityWindow(at: number, windowSeconds: number): VelocityWindo
     ttlSeconds: windowSeconds + 2 * bucketSeconds,
   };
 }
+
+/**
+ * When the period named by a month key ('2026-11') or day key ('2026-11-25') is over: the first instant of the next
+ * one, in epoch ms (what a budget_exceeded suspension for that period lifts at). null for anything else.
+ */
+export function periodKeyEndsAt(key: string): number | null {
+  const start = /^\d{4}-\d{2}(-\d{2})?$/.test(key)
+    ? Date.parse(key.length === 7 ? `${key}-01` : key)
+    : Number.NaN;
+  if (Number.isNaN(start)) return null;
+  return key.length === 7 ? monthResetsAt(start) : dayResetsAt(start);
+}

@@ -64,11 +64,33 @@ export const AgentSchema = Type.Object(
     }),
     suspended_reason: Nullable(SuspendReason),
     suspended_at: Nullable(Timestamp),
+    suspended_period: Nullable(
+      Type.Union([Type.Literal('month'), Type.Literal('day'), Type.Literal('velocity')], {
+        description: 'which limit a budget_exceeded or velocity_exceeded suspension broke',
+      }),
+    ),
+    resumes_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          'when the suspension lifts by itself (a budget_exceeded one, at its period’s end); null = only by resume',
+      }),
+    ),
     suspended_note: Nullable(Type.String()),
     limits: ref(LimitsSchema),
     spend: Type.Object(
       { month_micros: Type.Integer(), day_micros: Type.Integer(), velocity_micros: Type.Integer() },
       { additionalProperties: false, description: 'accepted spend plus live holds' },
+    ),
+    auto_created: Type.Boolean({
+      description:
+        'created on the fly by its first event or reservation, not by a person (a typo shows here)',
+    }),
+    archived_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description: 'archived by DELETE: its events are refused until restore',
+      }),
     ),
     created_at: Timestamp,
     last_event_at: Nullable(Timestamp),
@@ -83,7 +105,19 @@ export const AgentPageSchema = Type.Object(Page(ref(AgentSchema)).properties, {
 
 // Any string: a name that cannot be an agent's answers 404 like an unknown agent (agents/service.ts).
 export const AgentNameParams = Type.Object({ name: Type.String() });
-export const AgentListQuery = Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false });
+export const AgentListQuery = Type.Object(
+  {
+    limit: Limit,
+    cursor: Cursor,
+    archived: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'true lists only archived agents, false (default) only live ones',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const CreateAgentBody = Type.Object(
   {

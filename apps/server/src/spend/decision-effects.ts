@@ -1,6 +1,6 @@
 // What a decision means beyond its answer, the same for an event, a reservation and a reservation's commit: which
 // agent it is decided for, and what the dashboards hear about it.
-import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
+import { type AgentDirectory, type AgentInfo, archivedAgent } from '../agents/directory.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { forbidden } from '../http/errors.js';
@@ -18,6 +18,7 @@ export async function requestAgent(
     : await directory.resolve(principal.customerId, name);
   if (!agent) throw forbidden('This API key is bound to another agent.');
   assertAgentAllowed(principal, agent.id);
+  if (agent.archived) throw archivedAgent(name);
   return agent;
 }
 

@@ -58,7 +58,9 @@ const VELOCITY_SINCE = `to_timestamp(
 
 const CONFIRM_FLIP = `
 UPDATE agents a SET status = 'suspended', suspended_reason = $3, suspended_at = $4, suspended_period = $5,
-       suspended_note = NULL, status_version = a.status_version + 1, updated_at = now()
+       suspended_note = NULL, status_version = a.status_version + 1, updated_at = now(),
+       suspended_limit_micros = CASE $7 WHEN 'month' THEN a.month_limit_micros WHEN 'day' THEN a.day_limit_micros
+                                        ELSE a.velocity_max_micros END
  WHERE a.id = $1 AND a.customer_id = $2 AND a.status_version = $6
    AND CASE $7
      WHEN 'month' THEN a.month_limit_micros IS NOT NULL AND a.month_limit_micros <

@@ -9,7 +9,14 @@ import { parseConfig } from '../../src/config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPgliteDb } from '../../src/db/pglite.js';
 import { type Json, postEvent } from '../engine/helpers.js';
-import { type ApiResponse, api, signupAndAdminKey, startTestServer, type Tenant } from '../harness.js';
+import {
+  type ApiResponse,
+  api,
+  NO_DEFAULT_AGENT_LIMIT,
+  signupAndAdminKey,
+  startTestServer,
+  type Tenant,
+} from '../harness.js';
 
 export type { Json };
 export { postEvent };
@@ -68,6 +75,7 @@ export async function startEmbeddedOn(dataDir: string): Promise<{ url: string; c
     SPENDGUARD_DATA_DIR: dataDir,
     SPENDGUARD_SESSION_SECRET: 'a'.repeat(64),
     SPENDGUARD_LOG_LEVEL: 'silent',
+    ...NO_DEFAULT_AGENT_LIMIT,
   });
   const db = await createPgliteDb({ dataDir });
   await migrate(db);

@@ -1127,7 +1127,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every agent with live spend */
+    /** Every agent with live spend (?archived=true: only the archived ones) */
     get: {
       parameters: {
         query?: {
@@ -1135,6 +1135,8 @@ export interface paths {
           limit?: number;
           /** @description next_cursor of the previous page */
           cursor?: string;
+          /** @description true lists only archived agents, false (default) only live ones */
+          archived?: boolean;
         };
         header?: never;
         path?: never;
@@ -1470,7 +1472,111 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Archive an agent: out of the list, its events refused (404) and not re-created on the fly
+     * @description Its history stays; open holds can still be committed. Idempotent: archiving an archived agent answers 204 again. POST /v1/agents/{name}/restore brings it back.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description archived */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description not_found: no such object for this customer */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
     options?: never;
     head?: never;
     /** Change limits; in force for the very next event on every instance */
@@ -1766,6 +1872,125 @@ export interface paths {
       requestBody?: never;
       responses: {
         /** @description active */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Agent'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description not_found: no such object for this customer */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/agents/{name}/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Bring an archived agent back: listed again, its events decided again */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the agent, archived_at null */
         200: {
           headers: {
             [name: string]: unknown;
@@ -3266,6 +3491,12 @@ export interface components {
        * @description ISO 8601, UTC
        */
       suspended_at: string | null;
+      suspended_period: ('month' | 'day' | 'velocity') | (never | null);
+      /**
+       * Format: date-time
+       * @description when the suspension lifts by itself (a budget_exceeded one, at its period’s end); null = only by resume
+       */
+      resumes_at: string | null;
       suspended_note: string | null;
       limits: components['schemas']['Limits'];
       /** @description accepted spend plus live holds */
@@ -3274,6 +3505,13 @@ export interface components {
         day_micros: number;
         velocity_micros: number;
       };
+      /** @description created on the fly by its first event or reservation, not by a person (a typo shows here) */
+      auto_created: boolean;
+      /**
+       * Format: date-time
+       * @description archived by DELETE: its events are refused until restore
+       */
+      archived_at: string | null;
       /**
        * Format: date-time
        * @description ISO 8601, UTC

@@ -35,14 +35,18 @@ export async function agentRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
       config: { access: 'admin' },
       schema: {
         tags,
-        summary: 'Every agent with live spend',
+        summary: 'Every agent with live spend (?archived=true: only the archived ones)',
         querystring: AgentListQuery,
         response: { 200: ref(AgentPageSchema, 'one page of agents'), ...READ_ERRORS },
       },
     },
     async (request) => {
       const q = request.query;
-      return agents.list(principalOf(request).customerId, { limit: q.limit ?? 50, cursor: q.cursor });
+      return agents.list(principalOf(request).customerId, {
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+        archived: q.archived ?? false,
+      });
     },
   );
 
@@ -127,6 +131,40 @@ export async function agentRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
       },
     },
     async (request) => agents.resume(principalOf(request), request.params.name),
+  );
+
+  app.delete(
+    '/v1/agents/:name',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Archive an agent: out of the list, its events refused (404) and not re-created on the fly',
+        description:
+          'Its history stays; open holds can still be committed. Idempotent: archiving an archived agent answers ' +
+          '204 again. POST /v1/agents/{name}/restore brings it back.',
+        params: AgentNameParams,
+        response: { 204: { type: 'null', description: 'archived' }, ...READ_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      await agents.archive(principalOf(request), request.params.name);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/agents/:name/restore',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Bring an archived agent back: listed again, its events decided again',
+        params: AgentNameParams,
+        response: { 200: ref(AgentSchema, 'the agent, archived_at null'), ...WRITE_ERRORS },
+      },
+    },
+    async (request) => agents.restore(principalOf(request), request.params.name),
   );
 
   app.get(
