@@ -37,10 +37,10 @@ let eventCounter = 0;
 /** Console errors and CSP violations seen by any page; the dashboard must cause none. */
 const pageProblems: string[] = [];
 
-async function postEvent(body: Record<string, unknown>) {
+async function postEvent(body: Record<string, unknown>, key = tenant.adminKey) {
   eventCounter += 1;
   return api(server.url, '/v1/events', {
-    key: tenant.adminKey,
+    key,
     headers: { 'Idempotency-Key': `browser-test-${Date.now()}-${eventCounter}` },
     body,
   });
@@ -60,8 +60,8 @@ function row(name: string) {
   return page.locator(`[data-testid="agent-row"][data-agent="${name}"]`);
 }
 
-async function newPage(width: number): Promise<Page> {
-  const p = await context.newPage();
+async function newPage(width: number, inContext: BrowserContext = context): Promise<Page> {
+  const p = await inContext.newPage();
   await p.setViewportSize({ width, height: 900 });
   p.on('console', (message) => {
     // Failed requests are reported with their URL by the response listener below.
@@ -85,10 +85,10 @@ async function newPage(width: number): Promise<Page> {
   return p;
 }
 
-async function logIn(p: Page): Promise<void> {
+async function logIn(p: Page, who: Tenant = tenant): Promise<void> {
   await p.goto(`${server.url}/#/login`);
-  await p.getByLabel('Email').fill(tenant.email);
-  await p.getByLabel('Password').fill(tenant.password);
+  await p.getByLabel('Email').fill(who.email);
+  await p.getByLabel('Password').fill(who.password);
   await p.getByRole('button', { name: 'Log in' }).click();
   await p.getByRole('heading', { name: 'Agents' }).waitFor();
   await p
@@ -100,7 +100,8 @@ async function logIn(p: Page): Promise<void> {
 describe('dashboard in a browser', { timeout: 120_000 }, () => {
   before(async () => {
     await build({ root: dashboardRoot, configFile: join(dashboardRoot, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startTestServer();
+    // As the product starts customers: new agents get the 10 USD default month limit (docs/api.md §8).
+    server = await startTestServer({ productDefaults: true });
     tenant = await signupAndAdminKey(server.url);
     // Amounts chosen to exercise the formatting: whole cents, sub-cent, one micro.
     assert.equal((await postEvent({ agent: 'alpha', cost_usd: '1.73' })).status, 201);
@@ -272,12 +273,10 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.match(await text(declineCode), /budget_exceeded/);
     await page.getByTestId('agent-status').filter({ hasText: 'suspended' }).waitFor({ timeout: 2000 });
 
-    // Raise it again and resume: the same event now fits.
+    // Raise it again: the suspension it caused lifts at once (no Resume), and the same event now fits.
     await month.fill('5');
     await page.getByRole('button', { name: 'Save limits' }).click();
     await page.getByText('Limits saved.').waitFor();
-    await page.getByTestId('kill-switch').click();
-    await page.getByTestId('kill-confirm').click();
     await page.getByTestId('agent-status').filter({ hasText: 'active' }).waitFor({ timeout: 2000 });
     assert.equal((await postEvent({ agent: 'limited', cost_usd: '0.10' })).status, 201);
     const agent = (await listAgents()).find((a) => a.name === 'limited');
@@ -352,68 +351,155 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'More keys' }).waitFor({ state: 'detached' });
   });
 
-  test('usable at 360 px and screenshots of the main pages', async () => {
-    mkdirSync(screenshotDir, { recursive: true });
-    // A realistic agent for the pictures: every kind of limit, a few events with metadata, one decline.
+  test('a suspension says which limit and when it lifts; a bar is red from 95 %; raising the limit lifts it', async () => {
     const created = await api(server.url, '/v1/agents', {
       key: tenant.adminKey,
-      body: {
-        name: 'research-bot',
-        limits: {
-          month_usd: '50',
-          day_usd: '5',
-          run_usd: '2',
-          velocity: { window_seconds: 60, max_usd: '3' },
-        },
-      },
+      body: { name: 'daily', limits: { day_usd: '0.50' } },
     });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.status, 201);
+    assert.equal((await postEvent({ agent: 'daily', cost_usd: '0.48' })).status, 201);
+    await page.goto(`${server.url}/#/agents/daily`);
+    await page.getByTestId('agent-title').filter({ hasText: 'daily' }).waitFor();
+    // 96 % of the day: red, not amber (the report: 98 % stayed amber).
+    await page.locator('[aria-label="Today: 96% of limit used"].bar-full').waitFor({ timeout: 2000 });
+    assert.equal((await postEvent({ agent: 'daily', cost_usd: '0.10' })).status, 403);
+    const notice = page.getByTestId('suspension-notice');
+    await notice.waitFor({ timeout: 2000 });
+    const midnight = new Date(
+      Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1),
+    );
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const when = `${months[midnight.getUTCMonth()]} ${midnight.getUTCDate()}, 00:00 UTC`;
+    assert.match(
+      await text(notice),
+      new RegExp(`Day limit \\$0\\.50 reached — resumes ${when} \\(in \\d+ (h|min)\\)`),
+    );
+    // Raising the day limit lifts the suspension at once: no Resume needed.
+    await page.getByLabel('Day limit (USD)').fill('2');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits saved.').waitFor();
+    await page.getByTestId('agent-status').filter({ hasText: 'active' }).waitFor({ timeout: 2000 });
+    assert.equal(await page.getByTestId('suspension-notice').count(), 0);
+    assert.equal((await postEvent({ agent: 'daily', cost_usd: '0.10' })).status, 201);
+  });
+
+  test('the agents page shows the default limit, marks auto-created agents, and lists recent declines live', async () => {
+    await page.goto(`${server.url}/#/agents`);
+    await page.getByTestId('agent-defaults').filter({ hasText: 'a $10.00 monthly limit' }).waitFor();
+    // alpha was created by its first event, limited by a person.
+    await row('alpha').getByTestId('auto-created').waitFor();
+    assert.equal(await row('limited').getByTestId('auto-created').count(), 0);
+    const declines = page.getByTestId('recent-declines');
+    const declined = await postEvent({ agent: 'beta', cost_usd: '25' });
+    assert.equal(declined.status, 403, 'over the 10 USD default of an auto-created agent');
+    await declines.getByTestId('event-row').filter({ hasText: 'beta' }).first().waitFor({ timeout: 2000 });
+    assert.match(await text(declines.getByTestId('event-row').first()), /\$25\.00.*budget_exceeded.*beta/);
+  });
+
+  test('archiving an agent from its page takes it off the list; the archived view restores it', async () => {
+    assert.equal((await postEvent({ agent: 'typo_bot', cost_usd: '0.01' })).status, 201);
+    await page.goto(`${server.url}/#/agents/typo_bot`);
+    await page.getByTestId('archive-agent').click();
+    await page.getByTestId('archive-confirm').click();
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    await row('alpha').waitFor();
+    assert.equal(await row('typo_bot').count(), 0);
+    assert.equal((await postEvent({ agent: 'typo_bot', cost_usd: '0.01' })).status, 404);
+    await page.getByTestId('show-archived').check();
+    await row('typo_bot').waitFor();
+    await row('typo_bot').getByRole('button', { name: 'Restore agent typo_bot' }).click();
+    await row('typo_bot').waitFor({ state: 'detached' });
+    await page.getByTestId('show-live').check();
+    await row('typo_bot').waitFor();
+    assert.equal((await postEvent({ agent: 'typo_bot', cost_usd: '0.01' })).status, 201);
+  });
+
+  test('screenshots with realistic data, and every main page usable at 360 px', async () => {
+    mkdirSync(screenshotDir, { recursive: true });
+    // Its own account, named like a real one, so the README's pictures show what a user would see.
+    const acme = await signupAndAdminKey(server.url, {
+      email: 'maya@acme-robotics.example',
+      company: 'Acme Robotics',
+    });
+    const agent = async (name: string, limits: Record<string, unknown>) => {
+      const res = await api(server.url, '/v1/agents', { key: acme.adminKey, body: { name, limits } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    };
+    const spend = async (body: Record<string, unknown>, status = 201) =>
+      assert.equal((await postEvent(body, acme.adminKey)).status, status, JSON.stringify(body));
+    await agent('research-bot', {
+      month_usd: '50',
+      day_usd: '5',
+      run_usd: '2',
+      velocity: { window_seconds: 60, max_usd: '3' },
+    });
     for (const [cost, model, tokens] of [
       ['0.0123', 'gpt-4o-mini', 1834],
       ['0.42', 'gpt-4o', 9120],
-      ['1.2575', 'claude-sonnet', 30211],
+      ['1.2575', 'claude-sonnet-4', 30211],
     ] as const) {
-      const body = { agent: 'research-bot', run: 'task-8812', cost_usd: cost, metadata: { model, tokens } };
-      assert.equal((await postEvent(body)).status, 201);
+      await spend({ agent: 'research-bot', run: 'task-8812', cost_usd: cost, metadata: { model, tokens } });
     }
-    assert.equal((await postEvent({ agent: 'research-bot', run: 'task-8812', cost_usd: '0.5' })).status, 403);
+    await spend({ agent: 'research-bot', run: 'task-8812', cost_usd: '0.5' }, 403);
     const held = await api(server.url, '/v1/reservations', {
-      key: tenant.adminKey,
+      key: acme.adminKey,
       headers: { 'Idempotency-Key': `browser-test-hold-${Date.now()}` },
       body: { agent: 'research-bot', amount_usd: '0.25', ttl_seconds: 600 },
     });
     assert.equal(held.status, 201, JSON.stringify(held.body));
-    const suspended = await api(server.url, '/v1/agents/newcomer/suspend', {
-      key: tenant.adminKey,
-      body: { note: 'screenshot' },
+    await agent('support-triage', { month_usd: '20', day_usd: '1' });
+    await spend({
+      agent: 'support-triage',
+      cost_usd: '0.97',
+      metadata: { model: 'gpt-4o-mini', tickets: 41 },
     });
-    assert.equal(suspended.status, 200);
-    await page.goto(`${server.url}/#/agents`);
-    await row('research-bot').waitFor();
-    await row('newcomer').getByTestId('agent-status').filter({ hasText: 'suspended' }).waitFor();
-    await page.screenshot({ path: join(screenshotDir, 'agents.png'), fullPage: true });
-    await page.goto(`${server.url}/#/agents/research-bot`);
-    await page.getByTestId('event-row').first().waitFor();
-    // The open reservation is listed with its exact amount.
-    const holds = page.getByTestId('reservations-table');
-    await holds.filter({ hasText: held.body.reservation.id }).waitFor();
-    assert.equal(await text(holds.getByTestId('held-amount')), '$0.25');
-    await page.screenshot({ path: join(screenshotDir, 'agent-detail.png'), fullPage: true });
+    await agent('summarizer', { month_usd: '30', day_usd: '0.50' });
+    await spend({ agent: 'summarizer', cost_usd: '0.45', metadata: { model: 'claude-haiku-4' } });
+    await spend({ agent: 'summarizer', cost_usd: '0.10', metadata: { model: 'claude-haiku-4' } }, 403);
+    // Created by its first event: marked auto-created, under the 10 USD default.
+    await spend({ agent: 'nightly-etl', cost_usd: '2.40', metadata: { model: 'gpt-4o', rows: 120000 } });
 
-    const narrow = await newPage(360);
-    for (const [hash, file] of [
-      ['#/agents', 'agents-360.png'],
-      ['#/agents/research-bot', 'agent-detail-360.png'],
-    ] as const) {
-      await narrow.goto(`${server.url}/${hash}`);
-      await narrow.locator('main h1').first().waitFor();
-      if (hash === '#/agents') await narrow.locator('[data-testid="agent-row"]').first().waitFor();
-      else await narrow.getByTestId('event-row').first().waitFor();
-      const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(overflow <= 360, `${hash} is ${overflow} px wide at a 360 px viewport`);
-      await narrow.screenshot({ path: join(screenshotDir, file), fullPage: true });
+    const shots = await browser.newContext();
+    try {
+      const p = await newPage(1280, shots);
+      await logIn(p, acme);
+      await p
+        .locator('[data-testid="agent-row"][data-agent="summarizer"] [data-testid="suspension-text"]')
+        .waitFor();
+      await p.getByTestId('recent-declines').getByTestId('event-row').first().waitFor();
+      await p.screenshot({ path: join(screenshotDir, 'agents.png'), fullPage: true });
+      await p.goto(`${server.url}/#/agents/research-bot`);
+      await p.getByTestId('event-row').first().waitFor();
+      // The open reservation is listed with its exact amount.
+      const holds = p.getByTestId('reservations-table');
+      await holds.filter({ hasText: held.body.reservation.id }).waitFor();
+      assert.equal(await text(holds.getByTestId('held-amount')), '$0.25');
+      await p.screenshot({ path: join(screenshotDir, 'agent-detail.png'), fullPage: true });
+
+      const narrow = await newPage(360, shots);
+      for (const [hash, file] of [
+        ['#/agents', 'agents-360.png'],
+        ['#/agents/research-bot', 'agent-detail-360.png'],
+        ['#/agents/summarizer', null],
+        ['#/keys', null],
+        ['#/settings', null],
+        ['#/audit', null],
+      ] as const) {
+        await narrow.goto(`${server.url}/${hash}`);
+        await narrow.locator('main h1').first().waitFor();
+        if (hash === '#/agents') await narrow.locator('[data-testid="agent-row"]').first().waitFor();
+        if (hash.startsWith('#/agents/')) await narrow.getByTestId('event-row').first().waitFor();
+        const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(overflow <= 360, `${hash} is ${overflow} px wide at a 360 px viewport`);
+        if (file) await narrow.screenshot({ path: join(screenshotDir, file), fullPage: true });
+      }
+    } finally {
+      await shots.close();
     }
-    // The kill switch is reachable by keyboard: tab onto it and press Enter.
+  });
+
+  test('the kill switch is reachable by keyboard at 360 px', async () => {
+    const narrow = await newPage(360);
     await narrow.goto(`${server.url}/#/agents`);
     const killSwitch = narrow.locator('[data-agent="gamma"] [data-testid="kill-switch"]');
     await killSwitch.focus();
@@ -422,9 +508,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await narrow.waitForFunction(
       () => document.activeElement?.getAttribute('data-testid') === 'kill-confirm',
       null,
-      {
-        timeout: 1000,
-      },
+      { timeout: 1000 },
     );
     await narrow.keyboard.press('Enter');
     await narrow

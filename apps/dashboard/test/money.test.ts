@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { formatUsd, microsToDecimal, microsToInput, parseUsdInput, percentUsed } from '../src/lib/money';
+import {
+  barLevel,
+  formatUsd,
+  microsToDecimal,
+  microsToInput,
+  parseUsdInput,
+  percentUsed,
+} from '../src/lib/money';
 
 test('whole cents show two decimals, sub-cent amounts every significant digit', () => {
   assert.equal(formatUsd(1_730_000), '$1.73');
@@ -48,4 +55,13 @@ test('progress is clamped and exact at the limit', () => {
   assert.equal(percentUsed(100, 100), 100);
   assert.equal(percentUsed(300, 100), 100);
   assert.equal(percentUsed(1, 0), 100);
+});
+
+test('a bar turns red from 95 % — a day at 98 % is about to be refused — and amber from 80 %', () => {
+  assert.equal(barLevel(null), 'none');
+  assert.equal(barLevel(79.9), 'ok');
+  assert.equal(barLevel(80), 'high');
+  assert.equal(barLevel(94.99), 'high');
+  assert.equal(barLevel(percentUsed(98, 100)), 'full', 'the report: 98 % stayed amber');
+  assert.equal(barLevel(100), 'full');
 });

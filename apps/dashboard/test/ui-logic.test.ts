@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { denseBuckets } from '../src/lib/buckets';
 import { draftFromLimits, limitsPayload } from '../src/lib/limits';
 import { href, parseRoute } from '../src/lib/router';
+import { formatIn, suspensionText } from '../src/lib/suspension';
+import type { Agent } from '../src/lib/types';
 
 test('limits round-trip from API micros to form text to PATCH body', () => {
   const draft = draftFromLimits({
@@ -71,4 +73,60 @@ test('hash routes: agent names with any allowed character survive the round trip
   assert.deepEqual(parseRoute(''), { page: 'agents' });
   assert.deepEqual(parseRoute('#/keys'), { page: 'keys' });
   assert.deepEqual(parseRoute('#/nonsense'), { page: 'agents' });
+});
+
+const ACTIVE_AGENT: Agent = {
+  id: 'agt_1',
+  name: 'research-bot',
+  status: 'active',
+  suspended_reason: null,
+  suspended_at: null,
+  suspended_period: null,
+  resumes_at: null,
+  suspended_note: null,
+  limits: { month_micros: 10_000_000, day_micros: 500_000, run_micros: null, velocity: null },
+  spend: { month_micros: 0, day_micros: 0, velocity_micros: 0 },
+  auto_created: false,
+  archived_at: null,
+  created_at: '2026-12-01T10:00:00.000Z',
+  last_event_at: null,
+};
+
+test('a suspension says which limit, how much, and when it lifts — in UTC, with the time left', () => {
+  const now = Date.parse('2026-12-01T19:00:00Z');
+  assert.equal(suspensionText(ACTIVE_AGENT, now), null);
+  const day: Agent = {
+    ...ACTIVE_AGENT,
+    status: 'suspended',
+    suspended_reason: 'budget_exceeded',
+    suspended_period: 'day',
+    resumes_at: '2026-12-02T00:00:00.000Z',
+  };
+  assert.equal(suspensionText(day, now), 'Day limit $0.50 reached — resumes Dec 2, 00:00 UTC (in 5 h)');
+  const month: Agent = { ...day, suspended_period: 'month', resumes_at: '2027-01-01T00:00:00.000Z' };
+  assert.equal(suspensionText(month, now), 'Month limit $10.00 reached — resumes Jan 1, 00:00 UTC (in 31 d)');
+  const velocity: Agent = {
+    ...day,
+    suspended_reason: 'velocity_exceeded',
+    suspended_period: 'velocity',
+    resumes_at: null,
+    limits: { ...day.limits, velocity: { window_seconds: 60, max_micros: 100_000 } },
+  };
+  assert.equal(
+    suspensionText(velocity, now),
+    'Velocity limit $0.10 per 1 min reached — lifts only by Resume',
+  );
+  const manual: Agent = { ...day, suspended_reason: 'manual', suspended_period: null, resumes_at: null };
+  assert.equal(suspensionText(manual, now), 'Suspended by hand — lifts only by Resume');
+  assert.equal(
+    suspensionText({ ...manual, suspended_note: 'looping' }, now),
+    'Suspended by hand (looping) — lifts only by Resume',
+  );
+});
+
+test('time left is rounded up and never reads zero', () => {
+  assert.equal(formatIn(1), 'in 1 min');
+  assert.equal(formatIn(59 * 60_000), 'in 59 min');
+  assert.equal(formatIn(60 * 60_000 + 1), 'in 2 h');
+  assert.equal(formatIn(-5), 'in 1 min');
 });

@@ -1,4 +1,4 @@
-import { formatUsd, percentUsed } from '../lib/money';
+import { barLevel, formatUsd, percentUsed } from '../lib/money';
 
 interface Props {
   label: string;
@@ -12,7 +12,7 @@ interface Props {
  */
 export function SpendBar({ label, spentMicros, limitMicros }: Props) {
   const percent = percentUsed(spentMicros, limitMicros);
-  const level = percent === null ? 'none' : percent >= 100 ? 'full' : percent >= 80 ? 'high' : 'ok';
+  const level = barLevel(percent);
   return (
     <div class="spend">
       <div class="spend-text">

@@ -1,12 +1,7 @@
-import { formatTime } from '../lib/time';
+import { suspensionText } from '../lib/suspension';
 import type { Agent } from '../lib/types';
 
-const REASONS: Record<string, string> = {
-  manual: 'manual',
-  budget_exceeded: 'budget exceeded',
-  velocity_exceeded: 'velocity exceeded',
-};
-
+/** Active, or suspended with the line that says which limit and when it lifts (lib/suspension.ts). */
 export function StatusBadge({ agent }: { agent: Agent }) {
   if (agent.status === 'active') {
     return (
@@ -15,16 +10,28 @@ export function StatusBadge({ agent }: { agent: Agent }) {
       </span>
     );
   }
-  const reason = agent.suspended_reason ? (REASONS[agent.suspended_reason] ?? agent.suspended_reason) : null;
   return (
     <span class="badge-group">
       <span class="badge badge-suspended" data-testid="agent-status">
         suspended
       </span>
-      {reason && <span class="muted small">{reason}</span>}
-      {agent.suspended_at && (
-        <span class="muted small visually-hidden-narrow"> since {formatTime(agent.suspended_at)}</span>
-      )}
+      <span class="muted small" data-testid="suspension-text">
+        {suspensionText(agent, Date.now())}
+      </span>
+    </span>
+  );
+}
+
+/** Marks an agent its first event created (not a person): a typo in a name shows at once. */
+export function AutoCreatedBadge({ agent }: { agent: Agent }) {
+  if (!agent.auto_created) return null;
+  return (
+    <span
+      class="badge badge-auto"
+      data-testid="auto-created"
+      title="Created by its first event, not by a person — check the name for a typo. It has the default limits."
+    >
+      auto-created
     </span>
   );
 }

@@ -57,3 +57,10 @@ export function percentUsed(spentMicros: number, limitMicros: number | null): nu
   if (limitMicros <= 0) return spentMicros > 0 ? 100 : 0;
   return Math.min(100, (spentMicros * 100) / limitMicros);
 }
+
+/** How a bar is coloured: red from 95 % (about to be refused), amber from 80 %. */
+export function barLevel(percent: number | null): 'none' | 'ok' | 'high' | 'full' {
+  if (percent === null) return 'none';
+  if (percent >= 95) return 'full';
+  return percent >= 80 ? 'high' : 'ok';
+}

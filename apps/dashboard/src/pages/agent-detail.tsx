@@ -5,12 +5,13 @@ import { LimitsEditor } from '../components/limits-editor';
 import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { SpendChart } from '../components/spend-chart';
-import { StatusBadge } from '../components/status-badge';
-import { agentPath, api, withQuery } from '../lib/api';
+import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
+import { agentPath, api, errorText, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
-import { href } from '../lib/router';
+import { href, navigate } from '../lib/router';
+import { liftHint, suspensionText } from '../lib/suspension';
 import { formatSeconds, formatTime } from '../lib/time';
 import type { Agent, Granularity, Page, Reservation, SpendEvent, Timeseries } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
@@ -112,12 +113,21 @@ export function AgentDetailPage({ name }: { name: string }) {
               {a.name}
             </h1>
             <StatusBadge agent={a} />
+            <AutoCreatedBadge agent={a} />
             <KillSwitch agent={a} onChange={(next) => agent.setData(next)} />
+            <ArchiveButton agent={a} onChange={(next) => agent.setData(next)} />
           </div>
-          {a.status === 'suspended' && a.suspended_reason === 'budget_exceeded' && (
-            <p class="notice">
-              Suspended because a budget was exceeded. It resumes by itself when the period rolls over, or
-              raise the limit below and resume.
+          {a.archived_at && (
+            <p class="notice" data-testid="archived-notice">
+              Archived {formatTime(a.archived_at)}: its events are refused (404) and it is not created again
+              until restored.
+            </p>
+          )}
+          {a.status === 'suspended' && (
+            <p class="notice" data-testid="suspension-notice">
+              <strong>{suspensionText(a, Date.now())}</strong>
+              <br />
+              {liftHint(a)}
             </p>
           )}
           <section class="card stats" aria-label="Current spend">
@@ -259,5 +269,57 @@ export function AgentDetailPage({ name }: { name: string }) {
         />
       </section>
     </main>
+  );
+}
+
+/** Archive (DELETE, with a confirm step like the kill switch) or, for an archived agent, Restore. */
+function ArchiveButton({ agent, onChange }: { agent: Agent; onChange: (agent: Agent) => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function run(action: 'archive' | 'restore') {
+    setError(null);
+    try {
+      if (action === 'archive') {
+        await api.delete<null>(agentPath(agent.name));
+        navigate({ page: 'agents' });
+      } else {
+        onChange(await api.post<Agent>(`${agentPath(agent.name)}/restore`, {}));
+      }
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return (
+    <div class="kill-switch">
+      {agent.archived_at ? (
+        <button type="button" class="btn" onClick={() => run('restore')} data-testid="restore-agent">
+          Restore
+        </button>
+      ) : confirming ? (
+        <div class="confirm">
+          <span class="confirm-question">Archive? Its events will be refused.</span>
+          <button
+            type="button"
+            class="btn btn-danger"
+            onClick={() => run('archive')}
+            data-testid="archive-confirm"
+          >
+            Confirm archive
+          </button>
+          <button type="button" class="btn" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <button type="button" class="btn" onClick={() => setConfirming(true)} data-testid="archive-agent">
+          Archive
+        </button>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }

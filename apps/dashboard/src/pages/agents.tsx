@@ -1,13 +1,15 @@
 import { useRef, useState } from 'preact/hooks';
+import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
-import { StatusBadge } from '../components/status-badge';
+import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
 import { agentPath, api, errorText, withQuery } from '../lib/api';
 import { useLiveMessages } from '../lib/live';
+import { formatUsd } from '../lib/money';
 import { href } from '../lib/router';
 import { formatSeconds, formatTime } from '../lib/time';
-import type { Agent, Page } from '../lib/types';
+import type { Agent, Customer, Page, SpendEvent } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
 interface AgentsState {
@@ -16,6 +18,8 @@ interface AgentsState {
 }
 
 const PAGE_SIZE = 100;
+/** How many declined events the "Recent declines" card keeps. */
+const RECENT_DECLINES = 8;
 
 function replaceAgent(agents: Agent[], agent: Agent): Agent[] {
   const index = agents.findIndex((a) => a.name === agent.name);
@@ -26,10 +30,18 @@ function replaceAgent(agents: Agent[], agent: Agent): Agent[] {
 }
 
 export function AgentsPage() {
+  const [archived, setArchived] = useState(false);
+  const listQuery = (cursor?: string | null) =>
+    withQuery('/v1/agents', { limit: PAGE_SIZE, cursor, archived: archived ? 'true' : null });
   const loaded = useLoad<AgentsState>(async () => {
-    const page = await api.get<Page<Agent>>(withQuery('/v1/agents', { limit: PAGE_SIZE }));
+    const page = await api.get<Page<Agent>>(listQuery());
     return { agents: page.data, nextCursor: page.next_cursor };
-  }, []);
+  }, [archived]);
+  const customer = useLoad(() => api.get<Customer>('/v1/customer'), []);
+  const declines = useLoad(
+    () => api.get<Page<SpendEvent>>(withQuery('/v1/events', { status: 'declined', limit: RECENT_DECLINES })),
+    [],
+  );
   const [moreError, setMoreError] = useState<string | null>(null);
   const state = loaded.data;
   const update = (fn: (agents: Agent[]) => Agent[]) =>
@@ -54,12 +66,25 @@ export function AgentsPage() {
     (message) => {
       if (message.type === 'resync') {
         void loaded.reload();
+        void declines.reload();
         return;
+      }
+      if (message.type === 'declined') {
+        const event = message.data.event;
+        if (event)
+          declines.setData((prev) =>
+            prev ? { ...prev, data: [event, ...prev.data].slice(0, RECENT_DECLINES) } : prev,
+          );
       }
       if (!state) return;
       if (message.type === 'agent') {
-        update((agents) => replaceAgent(agents, message.data));
-      } else if (message.type === 'spend') {
+        // Archived or restored elsewhere: it moves between the two lists.
+        if ((message.data.archived_at !== null) !== archived) {
+          update((agents) => agents.filter((a) => a.name !== message.data.name));
+        } else {
+          update((agents) => replaceAgent(agents, message.data));
+        }
+      } else if (message.type === 'spend' && !archived) {
         const { agent: name, spend } = message.data;
         const known = state.agents.some((a) => a.name === name);
         if (!known) {
@@ -82,16 +107,14 @@ export function AgentsPage() {
         );
       }
     },
-    [state],
+    [state, archived],
   );
 
   async function loadMore() {
     if (!state?.nextCursor) return;
     setMoreError(null);
     try {
-      const page = await api.get<Page<Agent>>(
-        withQuery('/v1/agents', { limit: PAGE_SIZE, cursor: state.nextCursor }),
-      );
+      const page = await api.get<Page<Agent>>(listQuery(state.nextCursor));
       loaded.setData((prev) =>
         prev
           ? {
@@ -110,7 +133,23 @@ export function AgentsPage() {
       <div class="page-head">
         <h1>Agents</h1>
         <NewAgentForm onCreated={(agent) => update((agents) => replaceAgent(agents, agent))} />
+        <fieldset class="segmented">
+          <legend class="visually-hidden">Which agents</legend>
+          {[false, true].map((value) => (
+            <label key={String(value)} class={value === archived ? 'segment active' : 'segment'}>
+              <input
+                type="radio"
+                name="archived"
+                checked={value === archived}
+                onChange={() => setArchived(value)}
+                data-testid={value ? 'show-archived' : 'show-live'}
+              />
+              {value ? 'archived' : 'live'}
+            </label>
+          ))}
+        </fieldset>
       </div>
+      {customer.data && <DefaultsLine customer={customer.data} />}
       {loaded.error && (
         <p class="error" role="alert">
           {loaded.error}
@@ -119,7 +158,9 @@ export function AgentsPage() {
       {!state && loaded.loading && <p class="muted">Loading…</p>}
       {state && state.agents.length === 0 && (
         <p class="card muted">
-          No agents yet. Post an event with an API key and its agent appears here, or create one above.
+          {archived
+            ? 'No archived agents.'
+            : 'No agents yet. Post an event with an API key and its agent appears here, or create one above.'}
         </p>
       )}
       {state && state.agents.length > 0 && (
@@ -150,6 +191,7 @@ export function AgentsPage() {
                       {agent.name}
                     </a>
                     <StatusBadge agent={agent} />
+                    <AutoCreatedBadge agent={agent} />
                   </div>
                 </td>
                 <td data-label="Month" data-testid="month-spend">
@@ -199,7 +241,17 @@ export function AgentsPage() {
                 </td>
                 <td data-label="Kill switch">
                   <div class="cell">
-                    <KillSwitch agent={agent} onChange={(a) => update((agents) => replaceAgent(agents, a))} />
+                    {archived ? (
+                      <RestoreButton
+                        agent={agent}
+                        onRestored={(a) => update((agents) => agents.filter((x) => x.name !== a.name))}
+                      />
+                    ) : (
+                      <KillSwitch
+                        agent={agent}
+                        onChange={(a) => update((agents) => replaceAgent(agents, a))}
+                      />
+                    )}
                   </div>
                 </td>
               </tr>
@@ -213,7 +265,57 @@ export function AgentsPage() {
         onLoad={loadMore}
         error={moreError}
       />
+      <section class="card" aria-labelledby="declines-title" data-testid="recent-declines">
+        <h2 id="declines-title">Recent declines</h2>
+        {declines.error && (
+          <p class="error" role="alert">
+            {declines.error}
+          </p>
+        )}
+        {declines.data &&
+          (declines.data.data.length === 0 ? (
+            <p class="muted">Nothing was declined yet.</p>
+          ) : (
+            <EventFeed events={declines.data.data} showAgent />
+          ))}
+      </section>
     </main>
+  );
+}
+
+/** What an agent created now gets (docs/api.md §8 "Safe by default"), so a new user sees the default at once. */
+function DefaultsLine({ customer }: { customer: Customer }) {
+  const month = customer.default_agent_limits.month_micros;
+  return (
+    <p class="muted small" data-testid="agent-defaults">
+      New agents, including ones created by their first event, get{' '}
+      {month === null ? 'no monthly limit' : `a ${formatUsd(month)} monthly limit`} —{' '}
+      <a href={href({ page: 'settings' })}>change the defaults in Settings</a>.
+    </p>
+  );
+}
+
+function RestoreButton({ agent, onRestored }: { agent: Agent; onRestored: (agent: Agent) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  async function restore() {
+    setError(null);
+    try {
+      onRestored(await api.post<Agent>(`${agentPath(agent.name)}/restore`, {}));
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return (
+    <div class="kill-switch">
+      <button type="button" class="btn" onClick={restore} aria-label={`Restore agent ${agent.name}`}>
+        Restore
+      </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 
