@@ -8,6 +8,7 @@ import type {
   CreateAgentParams,
   CreateApiKeyParams,
   CreatedApiKey,
+  ListAgentsParams,
   ListParams,
   ListReservationsParams,
   Page,
@@ -34,10 +35,10 @@ async function* everyItem<T>(
 export class AgentsApi {
   constructor(private readonly transport: Transport) {}
 
-  /** One page of the customer's agents with live spend. */
-  list(params: ListParams = {}): Promise<Page<AgentRecord>> {
+  /** One page of the customer's agents with live spend; `archived: true` lists only the archived ones. */
+  list(params: ListAgentsParams = {}): Promise<Page<AgentRecord>> {
     return this.transport.request('GET', '/v1/agents', {
-      query: { limit: params.limit, cursor: params.cursor },
+      query: { limit: params.limit, cursor: params.cursor, archived: params.archived ? 'true' : undefined },
       retry: 'idempotent',
     });
   }
@@ -78,6 +79,16 @@ export class AgentsApi {
   /** Flips the kill switch off. */
   resume(name: string): Promise<AgentRecord> {
     return this.transport.request('POST', `${agentPath(name)}/resume`, { body: {}, retry: 'idempotent' });
+  }
+
+  /** Archives the agent: off the list, its events refused (404) and never re-created on the fly; history kept. */
+  async archive(name: string): Promise<void> {
+    await this.transport.request('DELETE', agentPath(name), { retry: 'idempotent' });
+  }
+
+  /** Brings an archived agent back. */
+  restore(name: string): Promise<AgentRecord> {
+    return this.transport.request('POST', `${agentPath(name)}/restore`, { body: {}, retry: 'idempotent' });
   }
 }
 

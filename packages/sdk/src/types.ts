@@ -83,6 +83,11 @@ export interface ListParams {
   cursor?: string | undefined;
 }
 
+export interface ListAgentsParams extends ListParams {
+  /** true: only archived agents; otherwise only live ones. */
+  archived?: boolean | undefined;
+}
+
 export type ReservationStatus = components['schemas']['Reservation']['status'];
 
 export interface ListReservationsParams extends ListParams {

@@ -349,6 +349,9 @@ describe('management API', () => {
     await sg.agents.resume('bot');
     await sg.agent('bot');
     await sg.agents.list({ limit: 10 });
+    await sg.agents.list({ archived: true });
+    await sg.agents.archive('old bot');
+    await sg.agents.restore('old bot');
     assert.deepEqual(
       server!.requests.map((r) => [r.method, r.path, r.body]),
       [
@@ -365,6 +368,9 @@ describe('management API', () => {
         ['POST', '/v1/agents/bot/resume', {}],
         ['GET', '/v1/agents/bot', undefined],
         ['GET', '/v1/agents?limit=10', undefined],
+        ['GET', '/v1/agents?archived=true', undefined],
+        ['DELETE', '/v1/agents/old%20bot', undefined],
+        ['POST', '/v1/agents/old%20bot/restore', {}],
       ],
     );
   });

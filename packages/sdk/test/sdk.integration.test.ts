@@ -9,6 +9,7 @@ import {
   AgentSuspendedError,
   AuthenticationError,
   BudgetExceededError,
+  NotFoundError,
   PermissionError,
   Spendguard,
   SpendguardError,
@@ -60,6 +61,18 @@ for (const deployment of deployments)
       assert.equal(resumed.status, 'active');
       const accepted = await sg.track({ agent, costMicros: 100 });
       assert.equal(accepted.event.status, 'accepted');
+    });
+
+    it('an archived agent’s events are NotFoundError until it is restored', async () => {
+      const agent = uniqueAgent('archived');
+      await sg.track({ agent, costMicros: 100 });
+      await sg.agents.archive(agent);
+      const archived = (await sg.agents.list({ archived: true })).data.map((a) => a.name);
+      assert.ok(archived.includes(agent));
+      await assert.rejects(sg.track({ agent, costMicros: 100 }), NotFoundError);
+      const restored = await sg.agents.restore(agent);
+      assert.equal(restored.archived_at, null);
+      assert.equal((await sg.track({ agent, costMicros: 100 })).event.status, 'accepted');
     });
 
     it('an event over the month limit gets BudgetExceededError with scope and period', async () => {
