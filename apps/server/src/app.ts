@@ -31,6 +31,7 @@ import { customerRoutes } from './routes/v1/customer.js';
 import { eventRoutes } from './routes/v1/events.js';
 import { reservationRoutes } from './routes/v1/reservations.js';
 import { streamRoutes } from './routes/v1/stream.js';
+import { userRoutes } from './routes/v1/users.js';
 import { declareGenericErrors } from './schemas/common.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   await app.register(async (scope) => metricsRoutes(scope, ctx));
   for (const routes of [
     authRoutes,
+    userRoutes,
     apiKeyRoutes,
     customerRoutes,
     agentRoutes,

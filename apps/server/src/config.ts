@@ -26,6 +26,9 @@ const EnvSchema = Type.Object({
   SPENDGUARD_CHECK_RESPONSES: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   // Checked by parseUsd below (exact decimals, like every amount of the API); empty = no default limit.
   SPENDGUARD_DEFAULT_AGENT_MONTH_USD: Type.Optional(Type.String()),
+  SPENDGUARD_SIGNUP: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+  SPENDGUARD_OWNER_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254 })),
+  SPENDGUARD_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' })),
 });
 
 /** docs/api.md §8 "Safe by default": what a new customer's agents may spend a month unless a person sets otherwise. */
@@ -48,6 +51,10 @@ export interface Config {
   checkResponses: boolean;
   /** The monthly limit in a new customer's default agent limits; null = none (the operator set it empty). */
   defaultAgentMonthMicros: number | null;
+  /** closed: only the very first signup of an empty instance (with ownerEmail, only that email); then invites. */
+  signup: { closed: boolean; ownerEmail: string | null };
+  /** Where people reach this server (invite links are built from it, never from a request's Host header). */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +131,12 @@ function describeProblem(variable: string): string {
       return 'SPENDGUARD_METRICS_TOKEN must be at least 16 characters';
     case 'SPENDGUARD_LOG_LEVEL':
       return 'SPENDGUARD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent';
+    case 'SPENDGUARD_SIGNUP':
+      return 'SPENDGUARD_SIGNUP must be open or closed';
+    case 'SPENDGUARD_OWNER_EMAIL':
+      return 'SPENDGUARD_OWNER_EMAIL must be an email address';
+    case 'SPENDGUARD_PUBLIC_URL':
+      return 'SPENDGUARD_PUBLIC_URL must be an http:// or https:// URL without query or fragment, e.g. https://spend.example.com';
     case 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD':
       return 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD must be a USD amount such as 10 or 2.50 (empty = no default limit)';
     default:
@@ -169,13 +182,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (problems.size > 0) throw new ConfigError([...problems]);
 
   const dataDir = resolve(e.SPENDGUARD_DATA_DIR ?? './.spendguard');
+  const host = e.SPENDGUARD_HOST ?? '127.0.0.1';
   return {
     production,
     databaseUrl: e.SPENDGUARD_DATABASE_URL,
     redisUrl: e.SPENDGUARD_REDIS_URL,
     redisPrefix: e.SPENDGUARD_REDIS_PREFIX ?? 'sg',
     dataDir,
-    host: e.SPENDGUARD_HOST ?? '127.0.0.1',
+    host,
     port,
     sessionSecret: e.SPENDGUARD_SESSION_SECRET ?? localSessionSecret(dataDir),
     metricsToken: e.SPENDGUARD_METRICS_TOKEN,
@@ -183,6 +197,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: e.SPENDGUARD_TRUST_PROXY === '1',
     checkResponses: e.SPENDGUARD_CHECK_RESPONSES === '1',
     defaultAgentMonthMicros: defaultAgentMonthMicros ?? null,
+    signup: { closed: e.SPENDGUARD_SIGNUP === 'closed', ownerEmail: e.SPENDGUARD_OWNER_EMAIL ?? null },
+    // Without a public URL, links point at this server's own address (right for `npm start` on a laptop).
+    publicUrl: (
+      e.SPENDGUARD_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    ).replace(/\/+$/, ''),
   };
 }
 

@@ -11,6 +11,7 @@ import { type ApiKeyResolver, createApiKeyResolver } from './auth/api-keys.js';
 import { type BruteForceGuard, createBruteForceGuard } from './auth/brute-force.js';
 import { createMemoryAttemptCounter, createRedisAttemptCounter } from './auth/rate-limit.js';
 import { createSessionStore, type SessionStore } from './auth/sessions.js';
+import { createTeamService, type TeamService } from './auth/team.js';
 import type { Config } from './config.js';
 import { type CustomerService, createCustomerService } from './customers/service.js';
 import type { Db } from './db/types.js';
@@ -43,6 +44,7 @@ export interface AuthServices {
   apiKeys: ApiKeyResolver;
   bruteForce: BruteForceGuard;
   accounts: AccountService;
+  team: TeamService;
   keys: ApiKeyService;
 }
 
@@ -81,7 +83,9 @@ function createAuthServices(base: BaseContext): AuthServices {
       sessions,
       bruteForce,
       defaultAgentMonthMicros: config.defaultAgentMonthMicros,
+      signup: config.signup,
     }),
+    team: createTeamService({ db, publicUrl: config.publicUrl }),
     keys: createApiKeyService({ db, resolver: apiKeys, log }),
   };
 }

@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     throw error;
   }
   for (const warning of unknownSettings(process.env)) say(`warning: ${warning}`);
+  if (config.production && !process.env.SPENDGUARD_PUBLIC_URL) {
+    say(`warning: SPENDGUARD_PUBLIC_URL is not set: invite links will point at ${config.publicUrl}`);
+  }
   if (!config.databaseUrl) {
     say(
       `embedded mode: PGlite database in ${config.dataDir} (for trying Spendguard and small single-node use)`,

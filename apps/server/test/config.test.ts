@@ -54,6 +54,34 @@ describe('configuration', () => {
     }
   });
 
+  it('teams: signup open by default, closed on request; invite links on SPENDGUARD_PUBLIC_URL or this server', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sg-cfg-'));
+    const plain = parseConfig({ SPENDGUARD_DATA_DIR: dataDir });
+    assert.deepEqual(plain.signup, { closed: false, ownerEmail: null });
+    assert.equal(plain.publicUrl, 'http://127.0.0.1:8787');
+    const set = parseConfig({
+      SPENDGUARD_DATA_DIR: dataDir,
+      SPENDGUARD_SIGNUP: 'closed',
+      SPENDGUARD_OWNER_EMAIL: 'ada@example.com',
+      SPENDGUARD_PUBLIC_URL: 'https://spend.example.com/',
+    });
+    assert.deepEqual(set.signup, { closed: true, ownerEmail: 'ada@example.com' });
+    assert.equal(set.publicUrl, 'https://spend.example.com', 'no trailing slash: links add their own');
+    assert.deepEqual(
+      problemsOf({
+        SPENDGUARD_DATA_DIR: dataDir,
+        SPENDGUARD_SIGNUP: 'invite-only',
+        SPENDGUARD_OWNER_EMAIL: 'ada',
+        SPENDGUARD_PUBLIC_URL: 'spend.example.com?x=1',
+      }).sort(),
+      [
+        'SPENDGUARD_OWNER_EMAIL must be an email address',
+        'SPENDGUARD_PUBLIC_URL must be an http:// or https:// URL without query or fragment, e.g. https://spend.example.com',
+        'SPENDGUARD_SIGNUP must be open or closed',
+      ],
+    );
+  });
+
   it('generates the local session secret once, mode 0600, and reuses it', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sg-cfg-'));
     const first = parseConfig({ SPENDGUARD_DATA_DIR: dataDir }).sessionSecret;

@@ -258,8 +258,7 @@ export interface Tenant {
   adminKeyId: string;
 }
 
-/** Signs up a fresh customer and creates an admin API key for it. */
-/** A new customer with a session and an admin key; `who` names it (the screenshots' realistic account). */
+/** Signs up a fresh customer and creates an admin API key for it; `who` names it (the screenshots' account). */
 export async function signupAndAdminKey(
   baseUrl: string,
   who: { email?: string; company?: string } = {},

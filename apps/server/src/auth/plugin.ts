@@ -60,6 +60,10 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
           'Send the X-CSRF-Token header returned by login, signup or /v1/auth/me.',
         );
       }
+      // One rule for every write route, present and future: a viewer reads (docs/api.md §8).
+      if (principal.role === 'viewer' && !request.routeOptions.config?.viewerMayWrite) {
+        throw forbidden('A viewer can read everything but change nothing; ask an admin.');
+      }
     }
     request.principal = principal;
   });

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/types.js';
 import { randomToken, sha256Hex } from './secrets.js';
-import type { Principal } from './types.js';
+import type { Principal, Role } from './types.js';
 
 export const SESSION_COOKIE = 'sg_session';
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -20,14 +20,14 @@ export interface NewSession {
 
 export interface SessionStore {
   /** Inserts a session (inside the caller's transaction when given one). */
-  create(q: Queryable, userId: string, customerId: string): Promise<NewSession>;
+  create(q: Queryable, userId: string, customerId: string, role: Role): Promise<NewSession>;
   resolve(token: string): Promise<UserPrincipal | null>;
   destroy(tokenHash: string): Promise<void>;
 }
 
 export function createSessionStore(db: Db): SessionStore {
   return {
-    async create(q, userId, customerId) {
+    async create(q, userId, customerId, role) {
       const token = randomToken();
       const csrfToken = randomToken();
       const tokenHash = sha256Hex(token);
@@ -41,13 +41,21 @@ export function createSessionStore(db: Db): SessionStore {
       return {
         token,
         csrfToken,
-        principal: { type: 'user', customerId, userId, sessionTokenHash: tokenHash, csrfToken },
+        principal: { type: 'user', customerId, userId, role, sessionTokenHash: tokenHash, csrfToken },
       };
     },
     async resolve(token) {
       const tokenHash = sha256Hex(token);
-      const { rows } = await db.query<{ user_id: string; customer_id: string; csrf_token: string }>(
-        'SELECT user_id, customer_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > now()',
+      // The role is read with the session, so a change of role (or a removed user: its sessions go with it) counts
+      // from the very next request.
+      const { rows } = await db.query<{
+        user_id: string;
+        customer_id: string;
+        csrf_token: string;
+        role: Role;
+      }>(
+        `SELECT s.user_id, s.customer_id, s.csrf_token, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.token_hash = $1 AND s.expires_at > now()`,
         [tokenHash],
       );
       const row = rows[0];
@@ -56,6 +64,7 @@ export function createSessionStore(db: Db): SessionStore {
         type: 'user',
         customerId: row.customer_id,
         userId: row.user_id,
+        role: row.role,
         sessionTokenHash: tokenHash,
         csrfToken: row.csrf_token,
       };

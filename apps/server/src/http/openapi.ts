@@ -72,6 +72,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'customer', description: 'The customer’s monthly limit and defaults' },
         { name: 'api-keys', description: 'Ingest and admin keys' },
         { name: 'auth', description: 'Dashboard accounts and sessions' },
+        { name: 'users', description: 'The team: invites, roles, removal' },
         { name: 'audit-log', description: 'Who changed what' },
         { name: 'stream', description: 'Live updates for the dashboard' },
         { name: 'operations', description: 'Liveness, readiness, metrics' },

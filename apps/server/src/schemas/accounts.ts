@@ -26,9 +26,60 @@ export const LoginBody = Type.Object(
   },
 );
 
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('viewer')], {
+  description: 'owner (the signup) and admin: everything; viewer: reads only (and logout)',
+});
+
 export const UserSchema = Type.Object(
-  { id: Type.String({ description: 'usr_…' }), email: Type.String(), created_at: Timestamp },
+  { id: Type.String({ description: 'usr_…' }), email: Type.String(), role: Role, created_at: Timestamp },
   { $id: 'User', additionalProperties: false },
+);
+
+export const UserPageSchema = Type.Object(Page(ref(UserSchema)).properties, {
+  $id: 'UserPage',
+  additionalProperties: false,
+});
+
+export const UserListQuery = Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false });
+export const UserIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+export const InviteBody = Type.Object(
+  {
+    email: Email,
+    role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
+      description: 'what the new user may do',
+    }),
+  },
+  { additionalProperties: false, examples: [{ email: 'grace@example.com', role: 'viewer' }] },
+);
+
+export const InviteSchema = Type.Object(
+  {
+    invite_url: Type.String({
+      description:
+        'the link to hand to the person (no mail is sent): SPENDGUARD_PUBLIC_URL with the token as ?token=',
+    }),
+    expires_at: Timestamp,
+  },
+  { $id: 'Invite', additionalProperties: false },
+);
+
+export const AcceptInviteBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 200, description: 'the ?token= of the invite link' }),
+    password: Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH }),
+  },
+  { additionalProperties: false, examples: [{ token: 'q4H…', password: 'correct horse battery staple' }] },
+);
+
+export const SignupStatusSchema = Type.Object(
+  {
+    open: Type.Boolean({
+      description: 'a signup would be accepted now (SPENDGUARD_SIGNUP=closed: only on an empty instance)',
+    }),
+    empty: Type.Boolean({ description: 'no user yet: the dashboard opens on Sign up' }),
+  },
+  { $id: 'SignupStatus', additionalProperties: false },
 );
 
 export const SessionCustomerSchema = Type.Object(

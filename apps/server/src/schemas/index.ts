@@ -6,8 +6,11 @@ import {
   ApiKeyPageSchema,
   ApiKeySchema,
   CreatedApiKeySchema,
+  InviteSchema,
   SessionCustomerSchema,
   SessionSchema,
+  SignupStatusSchema,
+  UserPageSchema,
   UserSchema,
 } from './accounts.js';
 import {
@@ -51,6 +54,9 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   AuditEntrySchema,
   AuditPageSchema,
   UserSchema,
+  UserPageSchema,
+  InviteSchema,
+  SignupStatusSchema,
   SessionCustomerSchema,
   SessionSchema,
   ApiKeySchema,

@@ -18,7 +18,7 @@ async function appAnswering(body: unknown, check: boolean) {
   return app;
 }
 
-const user = { id: 'usr_1', email: 'a@example.com', created_at: '2026-12-02T00:00:00.000Z' };
+const user = { id: 'usr_1', email: 'a@example.com', role: 'owner', created_at: '2026-12-02T00:00:00.000Z' };
 
 describe('response schema check', () => {
   it('sends a body that matches its schema, component references included', async () => {

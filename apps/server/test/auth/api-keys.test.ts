@@ -272,7 +272,14 @@ describe('assertAgentAllowed', () => {
     const principals: Principal[] = [
       { ...base, kind: 'ingest', agentId: null },
       { ...base, kind: 'admin', agentId: null },
-      { type: 'user', customerId: 'cus_1', userId: 'usr_1', sessionTokenHash: 'h', csrfToken: 'c' },
+      {
+        type: 'user',
+        customerId: 'cus_1',
+        userId: 'usr_1',
+        role: 'owner',
+        sessionTokenHash: 'h',
+        csrfToken: 'c',
+      },
     ];
     for (const p of principals) assert.doesNotThrow(() => assertAgentAllowed(p, 'agt_x'));
   });

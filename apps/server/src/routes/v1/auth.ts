@@ -6,7 +6,13 @@ import { principalOf } from '../../auth/plugin.js';
 import { clearSessionCookie, setSessionCookie, type UserPrincipal } from '../../auth/sessions.js';
 import type { AppContext } from '../../context.js';
 import { forbidden } from '../../http/errors.js';
-import { LoginBody, SessionSchema, SignupBody } from '../../schemas/accounts.js';
+import {
+  AcceptInviteBody,
+  LoginBody,
+  SessionSchema,
+  SignupBody,
+  SignupStatusSchema,
+} from '../../schemas/accounts.js';
 import { errors, ref } from '../../schemas/common.js';
 
 function userPrincipalOf(request: FastifyRequest): UserPrincipal {
@@ -28,18 +34,62 @@ export async function authRoutes(fastify: FastifyInstance, ctx: AppContext): Pro
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'Create a customer and its first user; starts a session',
+        summary: 'Create a customer and its owner; starts a session',
+        description:
+          'With SPENDGUARD_SIGNUP=closed only the very first signup of an empty instance is accepted (with ' +
+          'SPENDGUARD_OWNER_EMAIL, only that email); later ones are 403 — people join by invite. A password ' +
+          'that is too easy to guess is 400.',
         security: [],
         body: SignupBody,
         response: {
           201: ref(SessionSchema, 'signed up; session cookie set'),
-          ...errors(400, 409, 413, 415, 429, 500, 503),
+          ...errors(400, 403, 409, 413, 415, 429, 500, 503),
         },
       },
     },
     async (request, reply) => {
       const { email, password, company } = request.body;
       const started = await accounts.signup({ email, password, company, ip: request.ip });
+      setSessionCookie(request, reply, started.token);
+      return reply.code(201).send(started.body);
+    },
+  );
+
+  app.get(
+    '/v1/auth/signup',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'Whether a signup would be accepted now, and whether the instance has no user yet',
+        security: [],
+        response: { 200: ref(SignupStatusSchema, 'the signup status'), ...errors(429, 500, 503) },
+      },
+    },
+    async () => accounts.signupStatus(),
+  );
+
+  app.post(
+    '/v1/auth/accept-invite',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'Join the inviting team with the invite link’s token; starts a session',
+        description:
+          'An unknown, used or expired token is 404; an email that already has an account is 409. The link works ' +
+          'once, for 7 days.',
+        security: [],
+        body: AcceptInviteBody,
+        response: {
+          201: ref(SessionSchema, 'joined; session cookie set'),
+          ...errors(400, 404, 409, 413, 415, 429, 500, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { token, password } = request.body;
+      const started = await accounts.acceptInvite({ token, password, ip: request.ip });
       setSessionCookie(request, reply, started.token);
       return reply.code(201).send(started.body);
     },
@@ -72,7 +122,8 @@ export async function authRoutes(fastify: FastifyInstance, ctx: AppContext): Pro
   app.post(
     '/v1/auth/logout',
     {
-      config: { access: 'admin' },
+      // The one write a viewer may make.
+      config: { access: 'admin', viewerMayWrite: true },
       schema: {
         tags,
         summary: 'End this dashboard session',
