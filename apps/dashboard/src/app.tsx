@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { LiveIndicator } from './components/live-indicator';
 import { ApiError, api, setCsrfToken, setUnauthenticatedHandler } from './lib/api';
 import { setStreamRefusedHandler, startLive, stopLive } from './lib/live';
+import { RoleContext } from './lib/role';
 import { href, navigate, type Route, useRoute } from './lib/router';
 import type { Session } from './lib/types';
 import { AgentDetailPage } from './pages/agent-detail';
@@ -10,6 +11,7 @@ import { ApiKeysPage } from './pages/api-keys';
 import { AuditLogPage } from './pages/audit-log';
 import { AuthPage } from './pages/auth';
 import { SettingsPage } from './pages/settings';
+import { TeamPage } from './pages/team';
 
 type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'signed-in'; session: Session };
 
@@ -17,6 +19,7 @@ const NAV: { route: Route; label: string }[] = [
   { route: { page: 'agents' }, label: 'Agents' },
   { route: { page: 'keys' }, label: 'API keys' },
   { route: { page: 'settings' }, label: 'Settings' },
+  { route: { page: 'team' }, label: 'Team' },
   { route: { page: 'audit' }, label: 'Audit log' },
 ];
 
@@ -27,8 +30,11 @@ export function App() {
   function signIn(session: Session) {
     setCsrfToken(session.csrf_token);
     setState({ kind: 'signed-in', session });
+    // A new session (an invite accepted in a browser that was logged in) must not keep the old one's stream.
+    stopLive();
     startLive();
-    if (route.page === 'login' || route.page === 'signup') navigate({ page: 'agents' });
+    if (route.page === 'login' || route.page === 'signup' || route.page === 'accept-invite')
+      navigate({ page: 'agents' });
   }
 
   function signOut() {
@@ -65,9 +71,15 @@ export function App() {
   }
 
   if (state.kind === 'loading') return <p class="page muted">Loading…</p>;
-  if (state.kind === 'anonymous') {
-    return <AuthPage mode={route.page === 'signup' ? 'signup' : 'login'} onSession={signIn} />;
+  // An invite link opens its page even in a browser where someone is logged in: joining starts the new session.
+  if (state.kind === 'anonymous' || route.page === 'accept-invite') {
+    const mode =
+      route.page === 'accept-invite'
+        ? { kind: 'accept-invite' as const, token: route.token }
+        : { kind: route.page === 'signup' ? ('signup' as const) : ('login' as const) };
+    return <AuthPage mode={mode} onSession={signIn} />;
   }
+  const role = state.session.user.role;
 
   const current = route.page === 'agent' ? 'agents' : route.page;
   return (
@@ -93,6 +105,15 @@ export function App() {
         </nav>
         <div class="topbar-right">
           <LiveIndicator />
+          {role === 'viewer' && (
+            <span
+              class="badge badge-auto"
+              data-testid="read-only"
+              title="A viewer reads everything, changes nothing"
+            >
+              read-only
+            </span>
+          )}
           <span class="muted small user-email">{state.session.user.email}</span>
           <button type="button" class="btn btn-small" onClick={logout}>
             Log out
@@ -100,14 +121,18 @@ export function App() {
         </div>
       </header>
       <div id="content" tabIndex={-1}>
-        <Page route={route} />
+        <RoleContext.Provider value={role}>
+          <Page route={route} session={state.session} />
+        </RoleContext.Provider>
       </div>
     </>
   );
 }
 
-function Page({ route }: { route: Route }) {
+function Page({ route, session }: { route: Route; session: Session }) {
   switch (route.page) {
+    case 'team':
+      return <TeamPage me={session.user} />;
     case 'agent':
       return <AgentDetailPage name={route.name} />;
     case 'keys':

@@ -400,7 +400,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.equal((await postEvent({ agent: 'typo_bot', cost_usd: '0.01' })).status, 201);
     await page.goto(`${server.url}/#/agents/typo_bot`);
     await page.getByTestId('archive-agent').click();
-    await page.getByTestId('archive-confirm').click();
+    await page.getByTestId('archive-agent-confirm').click();
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     await row('alpha').waitFor();
     assert.equal(await row('typo_bot').count(), 0);
@@ -515,6 +515,71 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       .locator('[data-agent="gamma"] [data-testid="agent-status"]')
       .filter({ hasText: 'suspended' })
       .waitFor({ timeout: 2000 });
+  });
+
+  test('a new instance opens on Sign up; with SPENDGUARD_SIGNUP=closed a second visitor finds it closed', async () => {
+    const fresh = await startTestServer({ embedded: true, env: { SPENDGUARD_SIGNUP: 'closed' } });
+    const visitor = await browser.newContext();
+    try {
+      const p = await newPage(1280, visitor);
+      await p.goto(`${fresh.url}/`);
+      await p.getByRole('heading', { name: 'Create your account' }).waitFor();
+      await p.getByTestId('first-user').waitFor();
+      await p.getByLabel('Email').fill('owner@acme-robotics.example');
+      await p.getByLabel('Password').fill('a long enough password');
+      await p.getByLabel('Company').fill('Acme Robotics');
+      await p.getByRole('button', { name: 'Sign up' }).click();
+      await p.getByRole('heading', { name: 'Agents' }).waitFor();
+      await p.getByRole('button', { name: 'Log out' }).click();
+      await p.getByRole('button', { name: 'Log in' }).waitFor();
+      assert.equal(await p.getByRole('link', { name: 'Create an account' }).count(), 0, 'no sign-up link');
+      await p.goto(`${fresh.url}/#/signup`);
+      await p.getByTestId('signup-closed').waitFor();
+      assert.equal(await p.getByRole('button', { name: 'Sign up' }).isDisabled(), true);
+    } finally {
+      await visitor.close();
+      await fresh.close();
+    }
+  });
+
+  test('an invite link joins the team as a viewer, who sees everything and no control that changes it', async () => {
+    await page.goto(`${server.url}/#/team`);
+    await page.getByRole('heading', { name: 'Team' }).waitFor();
+    await page.getByLabel('Email').fill('grace@acme-robotics.example');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create invite link' }).click();
+    const link = await page.locator('#invite-url').inputValue();
+    assert.match(link, /\/#\/accept-invite\?token=/);
+
+    const guest = await browser.newContext();
+    try {
+      const p = await newPage(1280, guest);
+      await p.goto(link.replace(/^https?:\/\/[^/]+/, server.url));
+      await p.getByRole('heading', { name: 'Join your team' }).waitFor();
+      await p.getByLabel('Password').fill('another long password');
+      await p.getByRole('button', { name: 'Join' }).click();
+      await p.getByRole('heading', { name: 'Agents' }).waitFor();
+      await p.getByTestId('read-only').waitFor();
+      await p.locator('[data-testid="agent-row"][data-agent="alpha"]').waitFor();
+      assert.equal(await p.getByTestId('kill-switch').count(), 0, 'no kill switch for a viewer');
+      assert.equal(await p.getByRole('button', { name: 'Add agent' }).count(), 0);
+      await p.goto(`${server.url}/#/agents/limited`);
+      await p.getByTestId('agent-title').filter({ hasText: 'limited' }).waitFor();
+      assert.equal(await p.getByLabel('Month limit (USD)').isDisabled(), true, 'limits are read-only');
+      assert.equal(await p.getByTestId('archive-agent').count(), 0);
+      await p.goto(`${server.url}/#/team`);
+      await p.locator('[data-testid="user-row"][data-email="grace@acme-robotics.example"]').waitFor();
+      assert.equal(await p.getByRole('button', { name: 'Create invite link' }).count(), 0);
+      assert.equal(await p.getByRole('button', { name: /^Remove / }).count(), 0);
+    } finally {
+      await guest.close();
+    }
+    // The owner sees the new member and may remove them.
+    await page.reload();
+    const member = page.locator('[data-testid="user-row"][data-email="grace@acme-robotics.example"]');
+    await member.getByRole('button', { name: 'Remove grace@acme-robotics.example' }).click();
+    await member.getByRole('button', { name: 'Confirm remove grace@acme-robotics.example' }).click();
+    await member.waitFor({ state: 'detached' });
   });
 
   test('signing up in the dashboard starts an empty account; logging out ends the session', async () => {

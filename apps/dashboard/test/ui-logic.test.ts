@@ -130,3 +130,10 @@ test('time left is rounded up and never reads zero', () => {
   assert.equal(formatIn(60 * 60_000 + 1), 'in 2 h');
   assert.equal(formatIn(-5), 'in 1 min');
 });
+
+test('an invite link routes to its page with the token, and back', () => {
+  assert.deepEqual(parseRoute('#/accept-invite?token=q4H-_x'), { page: 'accept-invite', token: 'q4H-_x' });
+  assert.deepEqual(parseRoute('#/accept-invite'), { page: 'accept-invite', token: '' });
+  assert.equal(href({ page: 'accept-invite', token: 'a b' }), '#/accept-invite?token=a%20b');
+  assert.deepEqual(parseRoute(href({ page: 'team' })), { page: 'team' });
+});

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { agentPath, api, errorText } from '../lib/api';
+import { useCanWrite } from '../lib/role';
 import type { Agent } from '../lib/types';
 
 interface Props {
@@ -16,6 +17,7 @@ export function KillSwitch({ agent, onChange }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const canWrite = useCanWrite();
   const suspended = agent.status === 'suspended';
   const verb = suspended ? 'Resume' : 'Suspend';
 
@@ -39,6 +41,7 @@ export function KillSwitch({ agent, onChange }: Props) {
     }
   }
 
+  if (!canWrite) return null;
   return (
     <div class="kill-switch">
       {confirming ? (

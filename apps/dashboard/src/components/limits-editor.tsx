@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { agentPath, api, errorText } from '../lib/api';
 import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
+import { useCanWrite } from '../lib/role';
 import type { Agent } from '../lib/types';
 import { FormMessage, type FormNote } from './form-message';
 import { LimitsFields } from './limits-fields';
@@ -11,6 +12,7 @@ export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<FormNote | null>(null);
+  const canWrite = useCanWrite();
   const limitsKey = JSON.stringify(agent.limits);
 
   // Follow changes made elsewhere (live stream, another tab) unless the user is mid-edit.
@@ -42,34 +44,36 @@ export function LimitsEditor({ agent, onSaved }: { agent: Agent; onSaved: (agent
 
   return (
     <form onSubmit={submit} data-testid="limits-form">
-      <LimitsFields
-        idPrefix="agent-limit"
-        draft={draft}
-        disabled={busy}
-        onChange={(next) => {
-          setDraft(next);
-          setDirty(true);
-        }}
-      />
-      <div class="form-actions">
-        <button type="submit" class="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save limits'}
-        </button>
-        {dirty && (
-          <button
-            type="button"
-            class="btn"
-            onClick={() => {
-              setDraft(draftFromLimits(agent.limits));
-              setDirty(false);
-              setMessage(null);
-            }}
-          >
-            Discard changes
+      <fieldset class="bare" disabled={!canWrite}>
+        <LimitsFields
+          idPrefix="agent-limit"
+          draft={draft}
+          disabled={busy}
+          onChange={(next) => {
+            setDraft(next);
+            setDirty(true);
+          }}
+        />
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save limits'}
           </button>
-        )}
-      </div>
-      <FormMessage message={message} />
+          {dirty && (
+            <button
+              type="button"
+              class="btn"
+              onClick={() => {
+                setDraft(draftFromLimits(agent.limits));
+                setDirty(false);
+                setMessage(null);
+              }}
+            >
+              Discard changes
+            </button>
+          )}
+        </div>
+        <FormMessage message={message} />
+      </fieldset>
     </form>
   );
 }

@@ -9,10 +9,13 @@ export type Route =
   | { page: 'agent'; name: string }
   | { page: 'keys' }
   | { page: 'settings' }
-  | { page: 'audit' };
+  | { page: 'team' }
+  | { page: 'audit' }
+  /** The link of an invite (docs/api.md §8): `#/accept-invite?token=…`. */
+  | { page: 'accept-invite'; token: string };
 
 export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#/, '') || '/';
+  const [path = '/', query = ''] = (hash.replace(/^#/, '') || '/').split('?');
   const parts = path.split('/').filter(Boolean);
   switch (parts[0]) {
     case 'login':
@@ -28,6 +31,10 @@ export function parseRoute(hash: string): Route {
       return { page: 'settings' };
     case 'audit':
       return { page: 'audit' };
+    case 'team':
+      return { page: 'team' };
+    case 'accept-invite':
+      return { page: 'accept-invite', token: new URLSearchParams(query).get('token') ?? '' };
     default:
       return { page: 'agents' };
   }
@@ -45,6 +52,8 @@ export function href(route: Route): string {
   switch (route.page) {
     case 'agent':
       return `#/agents/${encodeURIComponent(route.name)}`;
+    case 'accept-invite':
+      return `#/accept-invite?token=${encodeURIComponent(route.token)}`;
     default:
       return `#/${route.page}`;
   }

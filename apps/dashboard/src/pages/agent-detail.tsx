@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ArchiveButton } from '../components/archive-button';
 import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LimitsEditor } from '../components/limits-editor';
@@ -6,7 +7,7 @@ import { LoadMore } from '../components/load-more';
 import { SpendBar } from '../components/spend-bar';
 import { SpendChart } from '../components/spend-chart';
 import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
-import { agentPath, api, errorText, withQuery } from '../lib/api';
+import { agentPath, api, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
@@ -115,7 +116,11 @@ export function AgentDetailPage({ name }: { name: string }) {
             <StatusBadge agent={a} />
             <AutoCreatedBadge agent={a} />
             <KillSwitch agent={a} onChange={(next) => agent.setData(next)} />
-            <ArchiveButton agent={a} onChange={(next) => agent.setData(next)} />
+            <ArchiveButton
+              agent={a}
+              onArchived={() => navigate({ page: 'agents' })}
+              onRestored={(next) => agent.setData(next)}
+            />
           </div>
           {a.archived_at && (
             <p class="notice" data-testid="archived-notice">
@@ -269,57 +274,5 @@ export function AgentDetailPage({ name }: { name: string }) {
         />
       </section>
     </main>
-  );
-}
-
-/** Archive (DELETE, with a confirm step like the kill switch) or, for an archived agent, Restore. */
-function ArchiveButton({ agent, onChange }: { agent: Agent; onChange: (agent: Agent) => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function run(action: 'archive' | 'restore') {
-    setError(null);
-    try {
-      if (action === 'archive') {
-        await api.delete<null>(agentPath(agent.name));
-        navigate({ page: 'agents' });
-      } else {
-        onChange(await api.post<Agent>(`${agentPath(agent.name)}/restore`, {}));
-      }
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
-  return (
-    <div class="kill-switch">
-      {agent.archived_at ? (
-        <button type="button" class="btn" onClick={() => run('restore')} data-testid="restore-agent">
-          Restore
-        </button>
-      ) : confirming ? (
-        <div class="confirm">
-          <span class="confirm-question">Archive? Its events will be refused.</span>
-          <button
-            type="button"
-            class="btn btn-danger"
-            onClick={() => run('archive')}
-            data-testid="archive-confirm"
-          >
-            Confirm archive
-          </button>
-          <button type="button" class="btn" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </div>
-      ) : (
-        <button type="button" class="btn" onClick={() => setConfirming(true)} data-testid="archive-agent">
-          Archive
-        </button>
-      )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
   );
 }

@@ -1,4 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
+import { ArchiveButton } from '../components/archive-button';
 import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LoadMore } from '../components/load-more';
@@ -7,6 +8,7 @@ import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
 import { agentPath, api, errorText, withQuery } from '../lib/api';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
+import { useCanWrite } from '../lib/role';
 import { href } from '../lib/router';
 import { formatSeconds, formatTime } from '../lib/time';
 import type { Agent, Customer, Page, SpendEvent } from '../lib/types';
@@ -242,8 +244,9 @@ export function AgentsPage() {
                 <td data-label="Kill switch">
                   <div class="cell">
                     {archived ? (
-                      <RestoreButton
+                      <ArchiveButton
                         agent={agent}
+                        onArchived={() => {}}
                         onRestored={(a) => update((agents) => agents.filter((x) => x.name !== a.name))}
                       />
                     ) : (
@@ -295,34 +298,11 @@ function DefaultsLine({ customer }: { customer: Customer }) {
   );
 }
 
-function RestoreButton({ agent, onRestored }: { agent: Agent; onRestored: (agent: Agent) => void }) {
-  const [error, setError] = useState<string | null>(null);
-  async function restore() {
-    setError(null);
-    try {
-      onRestored(await api.post<Agent>(`${agentPath(agent.name)}/restore`, {}));
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
-  return (
-    <div class="kill-switch">
-      <button type="button" class="btn" onClick={restore} aria-label={`Restore agent ${agent.name}`}>
-        Restore
-      </button>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
 function NewAgentForm({ onCreated }: { onCreated: (agent: Agent) => void }) {
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const canWrite = useCanWrite();
   async function submit(event: Event) {
     event.preventDefault();
     setBusy(true);
@@ -337,6 +317,7 @@ function NewAgentForm({ onCreated }: { onCreated: (agent: Agent) => void }) {
       setBusy(false);
     }
   }
+  if (!canWrite) return null;
   return (
     <form class="inline-form" onSubmit={submit}>
       <label for="new-agent-name" class="visually-hidden">

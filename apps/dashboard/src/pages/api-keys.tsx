@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import { ConfirmButton } from '../components/confirm-button';
 import { LoadMore } from '../components/load-more';
 import { api, errorText, withQuery } from '../lib/api';
+import { useCanWrite } from '../lib/role';
 import { formatTime } from '../lib/time';
 import type { ApiKey, CreatedApiKey, Page } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
@@ -12,19 +14,22 @@ export function ApiKeysPage() {
   const more = useMorePages(keys, fetchPage);
   const list = keys.data?.data;
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const canWrite = useCanWrite();
   return (
     <main class="page">
       <h1>API keys</h1>
-      <section class="card" aria-labelledby="new-key-title">
-        <h2 id="new-key-title">Create a key</h2>
-        <NewKeyForm
-          onCreated={(key) => {
-            setCreated(key);
-            void keys.reload();
-          }}
-        />
-        {created && <CreatedKey created={created} onDone={() => setCreated(null)} />}
-      </section>
+      {canWrite && (
+        <section class="card" aria-labelledby="new-key-title">
+          <h2 id="new-key-title">Create a key</h2>
+          <NewKeyForm
+            onCreated={(key) => {
+              setCreated(key);
+              void keys.reload();
+            }}
+          />
+          {created && <CreatedKey created={created} onDone={() => setCreated(null)} />}
+        </section>
+      )}
       <section class="card" aria-labelledby="keys-title">
         <h2 id="keys-title">Keys</h2>
         {keys.error && (
@@ -66,17 +71,7 @@ export function ApiKeysPage() {
 }
 
 function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function revoke() {
-    setError(null);
-    try {
-      await api.delete<void>(`/v1/api-keys/${encodeURIComponent(apiKey.id)}`);
-      onRevoked();
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }
+  const canWrite = useCanWrite();
   return (
     <tr>
       <td data-label="Name">{apiKey.name}</td>
@@ -92,37 +87,18 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }
       <td data-label="Created">{formatTime(apiKey.created_at)}</td>
       <td data-label="Last used">{formatTime(apiKey.last_used_at)}</td>
       <td data-label="Revoke">
-        <div class="cell">
-          {confirming ? (
-            <span class="confirm">
-              <button
-                type="button"
-                class="btn btn-danger"
-                onClick={revoke}
-                aria-label={`Confirm revoke ${apiKey.name}`}
-              >
-                Confirm revoke
-              </button>
-              <button type="button" class="btn" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </span>
-          ) : (
-            <button
-              type="button"
-              class="btn btn-danger-outline"
-              onClick={() => setConfirming(true)}
-              aria-label={`Revoke key ${apiKey.name}`}
-            >
-              Revoke
-            </button>
-          )}
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
-        </div>
+        {canWrite && (
+          <ConfirmButton
+            label="Revoke"
+            ariaLabel={`Revoke key ${apiKey.name}`}
+            confirmLabel="Confirm revoke"
+            confirmAriaLabel={`Confirm revoke ${apiKey.name}`}
+            onConfirm={async () => {
+              await api.delete<void>(`/v1/api-keys/${encodeURIComponent(apiKey.id)}`);
+              onRevoked();
+            }}
+          />
+        )}
       </td>
     </tr>
   );

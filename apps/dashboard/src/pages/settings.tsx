@@ -5,6 +5,7 @@ import { SpendBar } from '../components/spend-bar';
 import { api, errorText } from '../lib/api';
 import { draftFromLimits, type LimitsDraft, limitsPayload } from '../lib/limits';
 import { microsToInput, parseUsdInput } from '../lib/money';
+import { useCanWrite } from '../lib/role';
 import type { Customer } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
@@ -30,6 +31,7 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
   const [autoCreate, setAutoCreate] = useState(customer.auto_create_agents);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<FormNote | null>(null);
+  const canWrite = useCanWrite();
 
   useEffect(() => {
     setMonth(microsToInput(customer.limits.month_micros));
@@ -68,49 +70,51 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
 
   return (
     <form onSubmit={submit}>
-      <section class="card" aria-labelledby="customer-limit-title">
-        <h2 id="customer-limit-title">Company budget</h2>
-        <SpendBar
-          label="Company month"
-          spentMicros={customer.spend.month_micros}
-          limitMicros={customer.limits.month_micros}
-        />
-        <div class="field">
-          <label for="customer-month">Month limit for all agents together (USD)</label>
-          <div class="input-usd">
-            <span aria-hidden="true">$</span>
-            <input
-              id="customer-month"
-              inputMode="decimal"
-              autoComplete="off"
-              placeholder="no limit"
-              value={month}
-              onInput={(e) => setMonth(e.currentTarget.value)}
-            />
-          </div>
-        </div>
-      </section>
-      <section class="card" aria-labelledby="defaults-title">
-        <h2 id="defaults-title">Default limits for new agents</h2>
-        <LimitsFields idPrefix="default-limit" draft={defaults} onChange={setDefaults} disabled={busy} />
-        <div class="field checkbox">
-          <input
-            id="auto-create"
-            type="checkbox"
-            checked={autoCreate}
-            onChange={(e) => setAutoCreate(e.currentTarget.checked)}
+      <fieldset class="bare" disabled={!canWrite}>
+        <section class="card" aria-labelledby="customer-limit-title">
+          <h2 id="customer-limit-title">Company budget</h2>
+          <SpendBar
+            label="Company month"
+            spentMicros={customer.spend.month_micros}
+            limitMicros={customer.limits.month_micros}
           />
-          <label for="auto-create">
-            Create unknown agents on their first event (with the defaults above)
-          </label>
+          <div class="field">
+            <label for="customer-month">Month limit for all agents together (USD)</label>
+            <div class="input-usd">
+              <span aria-hidden="true">$</span>
+              <input
+                id="customer-month"
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder="no limit"
+                value={month}
+                onInput={(e) => setMonth(e.currentTarget.value)}
+              />
+            </div>
+          </div>
+        </section>
+        <section class="card" aria-labelledby="defaults-title">
+          <h2 id="defaults-title">Default limits for new agents</h2>
+          <LimitsFields idPrefix="default-limit" draft={defaults} onChange={setDefaults} disabled={busy} />
+          <div class="field checkbox">
+            <input
+              id="auto-create"
+              type="checkbox"
+              checked={autoCreate}
+              onChange={(e) => setAutoCreate(e.currentTarget.checked)}
+            />
+            <label for="auto-create">
+              Create unknown agents on their first event (with the defaults above)
+            </label>
+          </div>
+        </section>
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save settings'}
+          </button>
         </div>
-      </section>
-      <div class="form-actions">
-        <button type="submit" class="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save settings'}
-        </button>
-      </div>
-      <FormMessage message={message} />
+        <FormMessage message={message} />
+      </fieldset>
     </form>
   );
 }
