@@ -1,11 +1,10 @@
 // In-process cache of what the hot path needs about agents and customers without reading PostgreSQL per event:
 // (customer, agent name) → agent id, customer → settings. Agents are never renamed or deleted, so the id mapping never
 // goes stale; settings and archiving may change, so every change publishes an invalidation that every instance
-// hears, and entries expire
-// after CACHE_TTL_MS as a backstop for a lost pub/sub message. A fill that started before an invalidation is not
-// kept (a generation count per key), so a slow read can never put an old value back right after a change.
-// Nothing that decides money reads from here: decisions read the spend store (written through, by version), and
-// auto-creating an agent re-reads the customer's settings in its own transaction.
+// hears, and entries expire after CACHE_TTL_MS as a backstop for a lost pub/sub message. A fill that started before
+// an invalidation is not kept (a generation count per key), so a slow read can never put an old value back right
+// after a change. Nothing that decides money reads from here: decisions read the spend store (written through, by
+// version), and auto-creating an agent re-reads the customer's settings in its own transaction.
 import { recordAudit } from '../audit.js';
 import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
 import type { Db } from '../db/types.js';
