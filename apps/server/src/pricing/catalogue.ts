@@ -1,0 +1,83 @@
+// The bundled price catalogue (docs/api.md §5.1, §14): @pydantic/genai-prices, pinned, read from its own bundled data
+// — its remote update (updatePrices) is never called, so prices never come from the network at run time. The
+// library finds the model (its match rules, dated snapshot ids, price changes by date); its float arithmetic
+// (calcPrice's total_price) is not used: the prices are read back as exact decimals (exact-price.ts).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { calcPrice, type ModelPrice } from '@pydantic/genai-prices';
+import { type NanoMicros, priceFromDecimal } from './exact-price.js';
+
+/** One token class's price: `base`, or a tier's price when the request's whole input is above its `above`. */
+export interface TokenPrice {
+  base: NanoMicros;
+  tiers: Array<{ above: number; price: NanoMicros }>;
+}
+
+/** A model's prices per token class; null = the model has no separate price for that class. */
+export interface ModelPrices {
+  input: TokenPrice | null;
+  output: TokenPrice | null;
+  cacheRead: TokenPrice | null;
+  cacheWrite: TokenPrice | null;
+}
+
+export interface CatalogueEntry {
+  provider: string;
+  /** The catalogue's id of the model the name matched (a dated snapshot id resolves to its model). */
+  model: string;
+  prices: ModelPrices;
+}
+
+function packageVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@pydantic/genai-prices');
+  const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/** Which catalogue priced an event: recorded with it (`price.catalogue_version`). */
+export const CATALOGUE_VERSION = `genai-prices@${packageVersion()}`;
+
+/** Thrown at lookup when a catalogue price cannot be read exactly (a test reads every OpenAI/Anthropic price). */
+export class CataloguePriceError extends Error {}
+
+function tokenPrice(prices: ModelPrice, key: string): TokenPrice | null {
+  const raw = prices[key];
+  if (raw === undefined) return null;
+  const exact = (value: number) => {
+    const price = priceFromDecimal(value);
+    if (price === null)
+      throw new CataloguePriceError(`the catalogue price ${key} = ${value} is not an exact decimal`);
+    return price;
+  };
+  if (typeof raw === 'number') return { base: exact(raw), tiers: [] };
+  return {
+    base: exact(raw.base),
+    tiers: [...raw.tiers]
+      .sort((a, b) => a.start - b.start)
+      .map((t) => ({ above: t.start, price: exact(t.price) })),
+  };
+}
+
+/** The catalogue's prices of `model` at `provider` in force at `at`, or null when the catalogue does not know it. */
+export function cataloguePrices(provider: string, model: string, at: Date): CatalogueEntry | null {
+  const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
+    providerId: provider,
+    timestamp: at,
+  });
+  if (!found) return null;
+  const p = found.model_price;
+  return {
+    provider: found.provider.id,
+    model: found.model.id,
+    prices: {
+      input: tokenPrice(p, 'input_mtok'),
+      output: tokenPrice(p, 'output_mtok'),
+      cacheRead: tokenPrice(p, 'cache_read_mtok'),
+      // The 5-minute cache write; one-hour writes (cache_write_1h_mtok) need a token class the usage does not have yet.
+      cacheWrite: tokenPrice(p, 'cache_write_mtok'),
+    },
+  };
+}
