@@ -245,6 +245,24 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss), undefined);
   });
 
+  test('an event priced from usage shows its model and tokens', async () => {
+    const usage = {
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      input_tokens: 1200,
+      output_tokens: 350,
+      cache_read_tokens: 1000,
+    };
+    const res = await postEvent({ agent: 'priced', usage });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.event.cost_micros, 315);
+    await page.goto(`${server.url}/#/agents/priced`);
+    const line = page.getByTestId('event-usage').first();
+    await line.waitFor();
+    assert.equal(await text(line), 'gpt-4o-mini · 1,200 in (1,000 cached) / 350 out');
+    assert.match(await text(page.getByTestId('event-row').first()), /\$0\.000315/);
+  });
+
   test('the detail page shows live events and declines with their code', async () => {
     await page.goto(`${server.url}/#/agents/limited`);
     await page.getByTestId('agent-title').filter({ hasText: 'limited' }).waitFor();

@@ -21,7 +21,7 @@ import type {
   UnavailablePolicy,
   UnavailableResult,
 } from './types.js';
-import { amountBody, compact, costBody, isoTime } from './wire.js';
+import { amountBody, compact, costBody, isoTime, usageBody } from './wire.js';
 
 export const VERSION = '0.1.0';
 
@@ -100,7 +100,7 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
   async track(params: TrackParams): Promise<OrUnavailable<P, TrackResponse>> {
     const body = compact({
       agent: params.agent,
-      ...costBody(params),
+      ...(params.usage !== undefined ? { usage: usageBody(params.usage) } : costBody(params)),
       run: params.run,
       occurred_at: isoTime(params.occurredAt),
       metadata: params.metadata,

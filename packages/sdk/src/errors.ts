@@ -96,6 +96,18 @@ export class PermissionError extends SpendguardError {}
 /** 404 `not_found`: no such object for this customer. */
 export class NotFoundError extends SpendguardError {}
 
+/** 422 `unknown_model`: no price is known for the `usage`'s model; nothing was counted. */
+export class UnknownModelError extends SpendguardError {
+  readonly provider: string | null;
+  readonly model: string | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    this.provider = stringField(init.body, 'provider');
+    this.model = stringField(init.body, 'model');
+  }
+}
+
 /** 409 `conflict`: a unique name is taken; `field` names it. */
 export class ConflictError extends SpendguardError {
   readonly field: string | null;
@@ -181,6 +193,8 @@ export function errorFromResponse(response: ErrorResponse): SpendguardError {
       return new PermissionError(message, init);
     case 'not_found':
       return new NotFoundError(message, init);
+    case 'unknown_model':
+      return new UnknownModelError(message, init);
     case 'conflict':
       return new ConflictError(message, init);
     case 'rate_limited':

@@ -16,6 +16,7 @@ export {
   SpendguardError,
   type SuspensionReason,
   UnavailableError,
+  UnknownModelError,
   type ValidationDetail,
   ValidationError,
 } from './errors.js';

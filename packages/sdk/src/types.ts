@@ -16,7 +16,25 @@ export type Amount = { amountUsd: Usd; amountMicros?: never } | { amountMicros: 
 
 export type Metadata = Record<string, unknown>;
 
-export type TrackParams = Cost & {
+/**
+ * An LLM call's token usage, priced by the server from its bundled catalogue (docs/api.md §5.1): the counts
+ * (`inputTokens` counts every input token, cache included; `outputTokens` reasoning included) or `raw`, the
+ * provider's own usage object as its API returned it (OpenAI chat-completions / responses, Anthropic messages).
+ */
+export interface Usage {
+  provider: string;
+  model: string;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  cacheReadTokens?: number | undefined;
+  cacheWriteTokens?: number | undefined;
+  raw?: Record<string, unknown> | undefined;
+}
+
+/** What an event cost: `costUsd`, `costMicros`, or the `usage` the server prices. */
+export type EventCost = (Cost & { usage?: never }) | { usage: Usage; costUsd?: never; costMicros?: never };
+
+export type TrackParams = EventCost & {
   agent: string;
   run?: string | undefined;
   metadata?: Metadata | undefined;

@@ -2,7 +2,7 @@
 // untouched (the server does the exact half-up rounding and says what it recorded), so the
 // SDK never does float arithmetic on money.
 
-import type { AgentLimitsInput, Amount, Cost, Usd, VelocityLimitInput } from './types.js';
+import type { AgentLimitsInput, Amount, Cost, Usage, Usd, VelocityLimitInput } from './types.js';
 
 type Body = Record<string, unknown>;
 
@@ -28,6 +28,19 @@ function snake(name: string): string {
 
 export function costBody(cost: Cost): Body {
   return oneAmount(cost.costUsd, cost.costMicros, 'cost', true);
+}
+
+/** `usage` in the wire's snake_case (docs/api.md §5.1). */
+export function usageBody(usage: Usage): Body {
+  return compact({
+    provider: usage.provider,
+    model: usage.model,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_read_tokens: usage.cacheReadTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    raw: usage.raw,
+  });
 }
 
 export function amountBody(amount: Amount): Body {

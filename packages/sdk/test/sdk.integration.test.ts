@@ -13,6 +13,7 @@ import {
   PermissionError,
   Spendguard,
   SpendguardError,
+  UnknownModelError,
 } from '../src/index.js';
 import { dropFirst, startDroppingProxy } from './support/dropping-proxy.js';
 
@@ -61,6 +62,26 @@ for (const deployment of deployments)
       assert.equal(resumed.status, 'active');
       const accepted = await sg.track({ agent, costMicros: 100 });
       assert.equal(accepted.event.status, 'accepted');
+    });
+
+    it('track({ usage }) is priced by the server; an unknown model is UnknownModelError', async () => {
+      const agent = uniqueAgent('usage');
+      const usage = {
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        inputTokens: 1200,
+        outputTokens: 350,
+        cacheReadTokens: 1000,
+      };
+      const tracked = await sg.track({ agent, usage });
+      assert.equal(tracked.event.cost_micros, 315, '200×0.15 + 1000×0.075 + 350×0.6');
+      assert.equal(tracked.event.usage?.cache_read_tokens, 1000);
+      await assert.rejects(sg.track({ agent, usage: { ...usage, model: 'gpt-9-ultra' } }), (error) => {
+        assert.ok(error instanceof UnknownModelError, `got ${String(error)}`);
+        assert.equal(error.status, 422);
+        assert.equal(error.model, 'gpt-9-ultra');
+        return true;
+      });
     });
 
     it('an archived agent’s events are NotFoundError until it is restored', async () => {

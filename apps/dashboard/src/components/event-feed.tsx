@@ -25,6 +25,15 @@ export function EventFeed({ events, showAgent = false }: { events: SpendEvent[];
             )}
             {showAgent && <span class="mono">{event.agent}</span>}
             {event.run && <span class="muted small">run {event.run}</span>}
+            {event.usage && (
+              <span class="muted small" data-testid="event-usage">
+                {event.usage.model} · {event.usage.input_tokens.toLocaleString('en-US')} in
+                {event.usage.cache_read_tokens > 0
+                  ? ` (${event.usage.cache_read_tokens.toLocaleString('en-US')} cached)`
+                  : ''}{' '}
+                / {event.usage.output_tokens.toLocaleString('en-US')} out
+              </span>
+            )}
             <time class="muted small feed-time" dateTime={event.recorded_at}>
               {formatTime(event.recorded_at)}
             </time>

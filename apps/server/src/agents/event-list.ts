@@ -3,6 +3,7 @@
 import { formatUsd } from '../budget/money.js';
 import type { Db } from '../db/types.js';
 import { decodeCursor, encodeCursor, isTimeIdCursor } from '../http/cursor.js';
+import { pricingJson } from '../pricing/usage-cost.js';
 import { isoOrNull } from '../time.js';
 
 export interface EventListQuery {
@@ -25,6 +26,7 @@ interface EventListRow {
   idempotency_key: string;
   metadata: unknown;
   reservation_id: string | null;
+  pricing: unknown;
   occurred_at: Date | string;
   recorded_at: Date | string;
 }
@@ -33,7 +35,7 @@ export async function listEvents(db: Db, q: EventListQuery) {
   const after = decodeCursor(q.cursor, isTimeIdCursor);
   const { rows } = await db.query<EventListRow>(
     `SELECT e.id, a.name AS agent, e.run_id, e.cost_micros, e.status, e.decline_code, e.idempotency_key, e.metadata,
-            e.reservation_id, e.occurred_at, e.recorded_at
+            e.reservation_id, e.occurred_at, e.recorded_at, e.pricing
      FROM events e JOIN agents a ON a.id = e.agent_id
      WHERE e.customer_id = $1
        AND ($2::text IS NULL OR e.agent_id = $2)
@@ -70,6 +72,7 @@ export async function listEvents(db: Db, q: EventListQuery) {
       run: r.run_id,
       metadata: typeof r.metadata === 'string' ? JSON.parse(r.metadata) : r.metadata,
       reservation_id: r.reservation_id,
+      ...pricingJson(r.pricing),
     })),
     next_cursor:
       rows.length > q.limit && last

@@ -1,10 +1,13 @@
 // Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
 // the Idempotency-Key, the metadata bounds, the agent filter of a list an agent-bound key may read, and the answer.
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/money.js';
 import type { AppContext } from '../context.js';
+import { costOfUsage, type UsageInput } from '../pricing/usage-cost.js';
+import type { EventInput } from '../spend/event-service.js';
 import { invalidRequest } from './errors.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
@@ -59,6 +62,32 @@ export function requiredAmountOf(
     return null;
   }
   return amount.micros as number;
+}
+
+/**
+ * The cost of a money request given as `cost_usd` / `cost_micros` or, for an LLM call, as `usage` priced from the
+ * catalogue (docs/api.md §5.1) — exactly one of the three. Problems go to `problems` (400); an unknown model throws
+ * 422 unknown_model. `at`: whose prices are in force.
+ */
+export function costOf(
+  body: { usage?: UsageInput | undefined; cost_usd?: unknown; cost_micros?: unknown },
+  problems: FieldProblem[],
+  at: number,
+): { costMicros: number | null; priced: EventInput['priced'] } {
+  if (body.usage === undefined) {
+    return { costMicros: requiredAmountOf(body, 'cost_usd', 'cost_micros', problems), priced: null };
+  }
+  if (body.cost_usd !== undefined || body.cost_micros !== undefined) {
+    problems.push({ field: 'usage', problem: 'give exactly one of cost_usd, cost_micros or usage' });
+    return { costMicros: null, priced: null };
+  }
+  if (problems.length > 0) return { costMicros: null, priced: null };
+  const { costMicros, pricing } = costOfUsage(body.usage, at);
+  if (costMicros > MAX_EVENT_MICROS) {
+    problems.push({ field: 'usage', problem: 'prices above the 1,000,000 USD an event may cost' });
+    return { costMicros: null, priced: null };
+  }
+  return { costMicros, priced: { request: body.usage, pricing } };
 }
 
 export function metadataProblems(

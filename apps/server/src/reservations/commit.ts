@@ -164,6 +164,8 @@ export function createCommitService(deps: ReservationDeps) {
       responseStatus: 201,
       responseBody: null,
       metadata: input.metadata,
+      // A commit priced from usage comes with issue 14's reservation estimates.
+      pricing: null,
       reservationId: id,
       occurredAt: now,
       recordedAt: now,

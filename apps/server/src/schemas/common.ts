@@ -95,6 +95,8 @@ export const ApiErrorSchema = Type.Object(
     suspended_at: Type.Optional(Nullable(Timestamp)),
     event: Type.Optional(Type.Unknown({ description: 'a declined event, as recorded' })),
     reservation: Type.Optional(Type.Unknown({ description: 'a declined reservation, as recorded' })),
+    provider: Type.Optional(Type.String({ description: 'unknown_model: the provider asked for' })),
+    model: Type.Optional(Type.String({ description: 'unknown_model: the model asked for' })),
   },
   { $id: 'ApiError', additionalProperties: false },
 );

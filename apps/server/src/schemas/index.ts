@@ -28,10 +28,12 @@ import {
   EventCreatedSchema,
   EventPageSchema,
   EventSchema,
+  PriceSchema,
   ReservationCreatedSchema,
   ReservationEnvelopeSchema,
   ReservationPageSchema,
   ReservationSchema,
+  UsageSchema,
 } from './spend.js';
 
 export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
@@ -39,6 +41,8 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   ErrorBodySchema,
   BudgetPeriodSchema,
   BudgetSchema,
+  UsageSchema,
+  PriceSchema,
   EventSchema,
   EventCreatedSchema,
   EventPageSchema,

@@ -31,6 +31,75 @@ export const IdempotencyKeyField = Type.Optional(
 
 const EventStatus = Type.Union([Type.Literal('accepted'), Type.Literal('declined')]);
 
+const Tokens = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000, description });
+const ProviderField = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9._-]+$',
+  description: 'openai, anthropic, …',
+});
+const ModelField = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[\\x21-\\x7E]+$',
+  description: 'as the provider names it; dated snapshot ids too',
+});
+
+/** An event's (or commit's) `usage` in a request: the token counts, or the provider's own usage object as `raw`. */
+export const UsageInputSchema = Type.Object(
+  {
+    provider: ProviderField,
+    model: ModelField,
+    input_tokens: Type.Optional(Tokens('every input token, cache reads and writes included')),
+    output_tokens: Type.Optional(Tokens('every output token, reasoning included')),
+    cache_read_tokens: Type.Optional(Tokens('the part of input_tokens read from the prompt cache')),
+    cache_write_tokens: Type.Optional(Tokens('the part of input_tokens written to the prompt cache')),
+    raw: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        maxProperties: 64,
+        description:
+          'instead of the counts: the provider’s usage object as its API returned it (OpenAI chat-completions or responses, Anthropic messages)',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'priced from the bundled catalogue; an unknown model is 422 unknown_model',
+  },
+);
+
+export const UsageSchema = Type.Object(
+  {
+    provider: Type.String(),
+    model: Type.String(),
+    input_tokens: Type.Integer(),
+    output_tokens: Type.Integer(),
+    cache_read_tokens: Type.Integer(),
+    cache_write_tokens: Type.Integer(),
+  },
+  {
+    $id: 'Usage',
+    additionalProperties: false,
+    description: 'the usage an event was priced from, normalised',
+  },
+);
+
+const PerMtok = Nullable(
+  Type.String({ description: 'USD per million tokens, exact decimal; null where not priced' }),
+);
+
+export const PriceSchema = Type.Object(
+  {
+    source: Type.Literal('catalogue'),
+    catalogue_version: Type.String({ description: 'e.g. genai-prices@0.1.8' }),
+    input_per_mtok_usd: PerMtok,
+    output_per_mtok_usd: PerMtok,
+    cache_read_per_mtok_usd: PerMtok,
+    cache_write_per_mtok_usd: PerMtok,
+  },
+  { $id: 'Price', additionalProperties: false, description: 'the prices an event was charged at' },
+);
+
 export const EventSchema = Type.Object(
   {
     id: Type.String({ description: 'evt_…' }),
@@ -49,6 +118,8 @@ export const EventSchema = Type.Object(
     reservation_id: Type.Optional(
       Nullable(Type.String({ description: 'the reservation it committed, if any' })),
     ),
+    usage: Type.Optional(ref(UsageSchema, 'for an event priced from usage: the usage, normalised')),
+    price: Type.Optional(ref(PriceSchema, 'for an event priced from usage: the prices it was charged at')),
   },
   { $id: 'Event', additionalProperties: false },
 );
@@ -68,6 +139,7 @@ export const EventBody = Type.Object(
     agent: Name('agent name; created on its first event when the customer allows it'),
     cost_usd: Type.Optional(UsdInput('the cost')),
     cost_micros: Type.Optional(MicrosInput('the cost')),
+    usage: Type.Optional(UsageInputSchema),
     run: Type.Optional(Name('one run/task/session of the agent; its run limit caps what the run may spend')),
     occurred_at: Type.Optional(
       Type.String({ format: 'date-time', description: 'informational; default now' }),
@@ -77,7 +149,7 @@ export const EventBody = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'exactly one of cost_usd / cost_micros',
+    description: 'exactly one of cost_usd / cost_micros / usage',
     examples: [
       {
         agent: 'research-bot',
@@ -86,6 +158,24 @@ export const EventBody = Type.Object(
         metadata: { model: 'gpt-4o', tokens: 1834 },
       },
       { agent: 'research-bot', cost_micros: 12300 },
+      {
+        agent: 'research-bot',
+        usage: {
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          input_tokens: 1200,
+          output_tokens: 350,
+          cache_read_tokens: 1000,
+        },
+      },
+      {
+        agent: 'research-bot',
+        usage: {
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-5',
+          raw: { input_tokens: 2000, cache_read_input_tokens: 5000, output_tokens: 1000 },
+        },
+      },
     ],
   },
 );

@@ -12,6 +12,7 @@ import type { Db } from '../db/types.js';
 import { ApiError, notConfirmed, unavailable } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
+import { pricingJson, type UsageCost } from '../pricing/usage-cost.js';
 import type { BudgetPeriodSchema } from '../schemas/common.js';
 import { isoOrNull } from '../time.js';
 import { requestAgent, spendMessage } from './decision-effects.js';
@@ -35,6 +36,11 @@ const SPEND_PUBLISH_INTERVAL_MS = 250;
 export interface EventInput {
   agent: string;
   costMicros: number;
+  /**
+   * For an event priced from usage: the request's `usage` as sent (hashed in place of the cost, so a retry after a
+   * catalogue upgrade still replays) and what the event records (pricing/usage-cost.ts).
+   */
+  priced: { request: unknown; pricing: UsageCost['pricing'] } | null;
   run: string | null;
   /** Epoch ms when given by the client; null = now (then it is not part of the request hash). */
   occurredAt: number | null;
@@ -64,7 +70,7 @@ export function requestHash(input: EventInput): string {
   return sha256Hex(
     canonicalJson({
       agent: input.agent,
-      cost_micros: input.costMicros,
+      ...(input.priced ? { usage: input.priced.request } : { cost_micros: input.costMicros }),
       run: input.run,
       ...(input.occurredAt !== null ? { occurred_at: new Date(input.occurredAt).toISOString() } : {}),
       metadata: input.metadata,
@@ -108,6 +114,7 @@ export function eventJson(row: EventRow, agentName: string) {
     ...(row.declineCode ? { decline_code: row.declineCode } : {}),
     run: row.runId,
     metadata: row.metadata,
+    ...pricingJson(row.pricing),
   };
 }
 
@@ -276,6 +283,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       responseStatus: 0,
       responseBody: null,
       metadata: input.metadata,
+      pricing: input.priced?.pricing ?? null,
       reservationId: null,
       occurredAt: input.occurredAt ?? now,
       recordedAt: now,

@@ -44,6 +44,7 @@ function row(customerId: string, agentId: string, over: Partial<EventRow> = {}):
     responseStatus: 201,
     responseBody: { ok: true },
     metadata: { model: 'm' },
+    pricing: null,
     reservationId: null,
     occurredAt: now,
     recordedAt: now,
@@ -324,7 +325,7 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
         return rows.map((r) => r.name);
       });
-      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v2']);
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v3']);
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
         [agentId],

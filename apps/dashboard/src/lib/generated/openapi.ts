@@ -2857,7 +2857,7 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      /** @description exactly one of cost_usd / cost_micros */
+      /** @description exactly one of cost_usd / cost_micros / usage */
       requestBody: {
         content: {
           'application/json': {
@@ -2867,6 +2867,25 @@ export interface paths {
             cost_usd?: number | string;
             /** @description the cost: integer micro-dollars (give this or the *_usd field) */
             cost_micros?: number;
+            /** @description priced from the bundled catalogue; an unknown model is 422 unknown_model */
+            usage?: {
+              /** @description openai, anthropic, … */
+              provider: string;
+              /** @description as the provider names it; dated snapshot ids too */
+              model: string;
+              /** @description every input token, cache reads and writes included */
+              input_tokens?: number;
+              /** @description every output token, reasoning included */
+              output_tokens?: number;
+              /** @description the part of input_tokens read from the prompt cache */
+              cache_read_tokens?: number;
+              /** @description the part of input_tokens written to the prompt cache */
+              cache_write_tokens?: number;
+              /** @description instead of the counts: the provider’s usage object as its API returned it (OpenAI chat-completions or responses, Anthropic messages) */
+              raw?: {
+                [key: string]: unknown;
+              };
+            };
             /** @description one run/task/session of the agent; its run limit caps what the run may spend */
             run?: string;
             /**
@@ -3863,6 +3882,7 @@ export interface components {
         | 'payload_too_large'
         | 'unsupported_media_type'
         | 'idempotency_key_reused'
+        | 'unknown_model'
         | 'rate_limited'
         | 'internal'
         | 'unavailable';
@@ -3899,6 +3919,10 @@ export interface components {
       event?: unknown;
       /** @description a declined reservation, as recorded */
       reservation?: unknown;
+      /** @description unknown_model: the provider asked for */
+      provider?: string;
+      /** @description unknown_model: the model asked for */
+      model?: string;
     };
     ErrorBody: {
       error: components['schemas']['ApiError'];
@@ -3926,6 +3950,30 @@ export interface components {
       customer: {
         month: components['schemas']['BudgetPeriod'];
       };
+    };
+    /** @description the usage an event was priced from, normalised */
+    Usage: {
+      provider: string;
+      model: string;
+      input_tokens: number;
+      output_tokens: number;
+      cache_read_tokens: number;
+      cache_write_tokens: number;
+    };
+    /** @description the prices an event was charged at */
+    Price: {
+      /** @enum {string} */
+      source: 'catalogue';
+      /** @description e.g. genai-prices@0.1.8 */
+      catalogue_version: string;
+      /** @description USD per million tokens, exact decimal; null where not priced */
+      input_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null where not priced */
+      output_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null where not priced */
+      cache_read_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null where not priced */
+      cache_write_per_mtok_usd: string | null;
     };
     Event: {
       /** @description evt_… */
@@ -3956,6 +4004,8 @@ export interface components {
       } | null;
       /** @description the reservation it committed, if any */
       reservation_id?: string | null;
+      usage?: components['schemas']['Usage'];
+      price?: components['schemas']['Price'];
     };
     EventCreated: {
       event: components['schemas']['Event'];

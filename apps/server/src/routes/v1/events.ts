@@ -9,12 +9,12 @@ import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
+  costOf,
   idempotencyKeyOf,
   logAgentOf,
   MONEY_BODY_LIMIT,
   metadataProblems,
   parseTime,
-  requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 import { errors, IdempotencyKeyHeaders, ref } from '../../schemas/common.js';
@@ -48,10 +48,11 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
       const principal = principalOf(request);
       const body = request.body;
       const problems: FieldProblem[] = [];
-      const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       metadataProblems(body.metadata, problems);
       const occurredAt = parseTime(body.occurred_at, 'occurred_at');
+      // Last: a request with other problems is a 400 before its model is looked up (422 unknown_model).
+      const { costMicros, priced } = costOf(body, problems, Date.now());
       if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
 
@@ -60,6 +61,7 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
         {
           agent: body.agent,
           costMicros,
+          priced,
           run: body.run ?? null,
           occurredAt,
           metadata: body.metadata ?? null,

@@ -1,0 +1,128 @@
+// An event's `usage` (docs/api.md §5.1) → its cost in micros and what the event records about it: the normalised
+// usage and the price it used. Unknown model → 422 unknown_model: never $0, which would defeat every limit.
+import { ApiError, invalidRequest } from '../http/errors.js';
+import { CATALOGUE_VERSION, cataloguePrices } from './catalogue.js';
+import { priceToDecimal } from './exact-price.js';
+import { priceUsage, type TokenUsage } from './price-usage.js';
+import { normaliseRawUsage } from './raw-usage.js';
+
+/** The `usage` field of a request, as the schema let it through. */
+export interface UsageInput {
+  provider: string;
+  model: string;
+  input_tokens?: number | undefined;
+  output_tokens?: number | undefined;
+  cache_read_tokens?: number | undefined;
+  cache_write_tokens?: number | undefined;
+  raw?: Record<string, unknown> | undefined;
+}
+
+export interface UsageJson {
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+}
+
+export interface PriceJson {
+  source: 'catalogue';
+  catalogue_version: string;
+  input_per_mtok_usd: string | null;
+  output_per_mtok_usd: string | null;
+  cache_read_per_mtok_usd: string | null;
+  cache_write_per_mtok_usd: string | null;
+}
+
+export interface UsageCost {
+  costMicros: number;
+  /** Stored with the event (events.pricing) and returned by the API. */
+  pricing: { usage: UsageJson; price: PriceJson };
+}
+
+const TOKEN_FIELDS = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens'] as const;
+
+function tokenUsage(input: UsageInput, field: string): TokenUsage {
+  const given = TOKEN_FIELDS.some((f) => input[f] !== undefined);
+  if (input.raw !== undefined) {
+    if (given)
+      throw invalidRequest([
+        { field: `${field}.raw`, problem: 'give either raw or the token counts, not both' },
+      ]);
+    const normal = normaliseRawUsage(input.provider.toLowerCase(), input.raw);
+    if (!normal.ok) throw invalidRequest([{ field: `${field}.raw`, problem: normal.problem }]);
+    return normal.usage;
+  }
+  if (!given)
+    throw invalidRequest([
+      { field, problem: 'give the token counts (input_tokens, output_tokens, …) or raw' },
+    ]);
+  return {
+    inputTokens: input.input_tokens ?? 0,
+    outputTokens: input.output_tokens ?? 0,
+    cacheReadTokens: input.cache_read_tokens ?? 0,
+    cacheWriteTokens: input.cache_write_tokens ?? 0,
+  };
+}
+
+const decimal = (p: bigint | null) => (p === null ? null : priceToDecimal(p));
+
+/** `field`: where the usage sits in the request ("usage"), for error details. `at`: which prices are in force. */
+export function costOfUsage(input: UsageInput, at: number, field = 'usage'): UsageCost {
+  const usage = tokenUsage(input, field);
+  const entry = cataloguePrices(input.provider.toLowerCase(), input.model, new Date(at));
+  if (!entry) {
+    throw new ApiError(
+      'unknown_model',
+      `No price is known for ${input.provider} model ${input.model}; nothing was counted.`,
+      {
+        provider: input.provider,
+        model: input.model,
+      },
+    );
+  }
+  const priced = priceUsage(usage, entry.prices);
+  if (!priced.ok) {
+    if (priced.problem === 'cache_exceeds_input') {
+      throw invalidRequest([
+        {
+          field: `${field}.input_tokens`,
+          problem: 'counts every input token: it must be at least cache_read_tokens + cache_write_tokens',
+        },
+      ]);
+    }
+    throw new ApiError(
+      'unknown_model',
+      `The catalogue has no ${priced.problem === 'no_output_price' ? 'output' : 'input'} price for ${input.provider} model ${input.model}; nothing was counted.`,
+      { provider: input.provider, model: input.model },
+    );
+  }
+  return {
+    costMicros: priced.costMicros,
+    pricing: {
+      usage: {
+        provider: input.provider,
+        model: input.model,
+        input_tokens: usage.inputTokens,
+        output_tokens: usage.outputTokens,
+        cache_read_tokens: usage.cacheReadTokens,
+        cache_write_tokens: usage.cacheWriteTokens,
+      },
+      price: {
+        source: 'catalogue',
+        catalogue_version: CATALOGUE_VERSION,
+        input_per_mtok_usd: decimal(priced.applied.input),
+        output_per_mtok_usd: decimal(priced.applied.output),
+        cache_read_per_mtok_usd: decimal(priced.applied.cacheRead),
+        cache_write_per_mtok_usd: decimal(priced.applied.cacheWrite),
+      },
+    },
+  };
+}
+
+/** `usage` and `price` of an event priced from usage (docs/api.md §5.1); nothing for one whose client gave the cost. */
+export function pricingJson(pricing: unknown): Partial<UsageCost['pricing']> {
+  const p = (typeof pricing === 'string' ? JSON.parse(pricing) : pricing) as UsageCost['pricing'] | null;
+  return p ? { usage: p.usage, price: p.price } : {};
+}
