@@ -1,6 +1,6 @@
 // Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
-// the Idempotency-Key, the metadata bounds, the agent filter of a list an agent-bound key may read, and the answer.
-
+// the Idempotency-Key, the cost (an amount, or usage priced from the catalogue), the metadata bounds, the agent
+// filter of a list an agent-bound key may read, and the answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
