@@ -27,36 +27,24 @@ function result(
   return { ok: true, usage: make(fields as Record<string, number>) };
 }
 
-/** OpenAI chat completions: {prompt_tokens, completion_tokens, prompt_tokens_details: {cached_tokens}}. */
-function openAiChat(raw: Raw): RawUsageResult {
+/**
+ * OpenAI's two shapes differ only in names — chat completions {prompt_tokens, completion_tokens,
+ * prompt_tokens_details.cached_tokens}, responses {input_tokens, output_tokens, input_tokens_details.cached_tokens} —
+ * and in both the input count already includes the cached tokens.
+ */
+function openAi(raw: Raw, input: string, output: string): RawUsageResult {
+  const cached = `${input}_details.cached_tokens`;
   return result(
     {
-      prompt_tokens: count(raw.prompt_tokens),
-      completion_tokens: optional(raw.completion_tokens),
-      'prompt_tokens_details.cached_tokens': optional(nested(raw, 'prompt_tokens_details').cached_tokens),
+      [input]: count(raw[input]),
+      [output]: optional(raw[output]),
+      [cached]: optional(nested(raw, `${input}_details`).cached_tokens),
     },
     (f) => ({
-      inputTokens: f.prompt_tokens as number,
-      cacheReadTokens: f['prompt_tokens_details.cached_tokens'] as number,
+      inputTokens: f[input] as number,
+      cacheReadTokens: f[cached] as number,
       cacheWriteTokens: 0,
-      outputTokens: f.completion_tokens as number,
-    }),
-  );
-}
-
-/** OpenAI responses: {input_tokens, output_tokens, input_tokens_details: {cached_tokens}}. */
-function openAiResponses(raw: Raw): RawUsageResult {
-  return result(
-    {
-      input_tokens: count(raw.input_tokens),
-      output_tokens: optional(raw.output_tokens),
-      'input_tokens_details.cached_tokens': optional(nested(raw, 'input_tokens_details').cached_tokens),
-    },
-    (f) => ({
-      inputTokens: f.input_tokens as number,
-      cacheReadTokens: f['input_tokens_details.cached_tokens'] as number,
-      cacheWriteTokens: 0,
-      outputTokens: f.output_tokens as number,
+      outputTokens: f[output] as number,
     }),
   );
 }
@@ -91,7 +79,9 @@ export function normaliseRawUsage(provider: string, raw: unknown): RawUsageResul
     case 'anthropic':
       return anthropic(r);
     case 'openai':
-      return 'prompt_tokens' in r ? openAiChat(r) : openAiResponses(r);
+      return 'prompt_tokens' in r
+        ? openAi(r, 'prompt_tokens', 'completion_tokens')
+        : openAi(r, 'input_tokens', 'output_tokens');
     default:
       return {
         ok: false,
