@@ -199,9 +199,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     defaultAgentMonthMicros: defaultAgentMonthMicros ?? null,
     signup: { closed: e.SPENDGUARD_SIGNUP === 'closed', ownerEmail: e.SPENDGUARD_OWNER_EMAIL ?? null },
     // Without a public URL, links point at this server's own address (right for `npm start` on a laptop).
-    publicUrl: (
-      e.SPENDGUARD_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-    ).replace(/\/+$/, ''),
+    publicUrl: (e.SPENDGUARD_PUBLIC_URL ?? httpUrl(host, port)).replace(/\/+$/, ''),
   };
 }
 
@@ -214,6 +212,11 @@ function defaultAgentMonth(value: string | undefined): number | null | undefined
   if (value.trim() === '') return null;
   const parsed = parseUsd(value.trim(), MAX_LIMIT_MICROS);
   return parsed.ok ? parsed.micros : undefined;
+}
+
+/** http://host:port of a listening address; an IPv6 host goes in brackets. */
+export function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Outside production a secret is generated once into the data dir (mode 0600) so sessions survive restarts. */

@@ -1,7 +1,7 @@
 // Entry point: config → storage (+ migrations) → app → listen; graceful shutdown on SIGTERM/SIGINT.
 import { createServer } from 'node:net';
 import { buildApp } from './app.js';
-import { ConfigError, loadDotEnv, parseConfig, unknownSettings } from './config.js';
+import { ConfigError, httpUrl, loadDotEnv, parseConfig, unknownSettings } from './config.js';
 import { StartupError } from './startup-error.js';
 import { openStorage } from './storage.js';
 
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  say(`listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+  say(`listening on ${httpUrl(config.host, port)}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

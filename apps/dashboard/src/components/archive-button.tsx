@@ -14,7 +14,8 @@ export function ArchiveButton({
   onRestored,
 }: {
   agent: Agent;
-  onArchived: () => void;
+  /** After a live agent was archived (not needed where only archived agents are listed). */
+  onArchived?: () => void;
   onRestored: (agent: Agent) => void;
 }) {
   const canWrite = useCanWrite();
@@ -30,7 +31,7 @@ export function ArchiveButton({
         testId="archive-agent"
         onConfirm={async () => {
           await api.delete<null>(agentPath(agent.name));
-          onArchived();
+          onArchived?.();
         }}
       />
     );

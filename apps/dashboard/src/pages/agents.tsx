@@ -246,7 +246,6 @@ export function AgentsPage() {
                     {archived ? (
                       <ArchiveButton
                         agent={agent}
-                        onArchived={() => {}}
                         onRestored={(a) => update((agents) => agents.filter((x) => x.name !== a.name))}
                       />
                     ) : (

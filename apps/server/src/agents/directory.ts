@@ -8,7 +8,7 @@
 import { recordAudit } from '../audit.js';
 import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
 import type { Db } from '../db/types.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { AgentLimits } from '../spend/store.js';
@@ -28,10 +28,6 @@ export interface AgentInfo {
   archived: boolean;
 }
 
-/** docs/api.md §7: an archived agent's events are refused with 404, and the message says how to bring it back. */
-export const archivedAgent = (name: string) =>
-  new ApiError('not_found', `The agent ${name} is archived; restore it to record its spend again.`);
-
 const infoOf = (row: AgentRow): AgentInfo => ({
   id: row.id,
   customerId: row.customer_id,
@@ -48,7 +44,7 @@ interface Cached<T> {
 export interface AgentDirectory {
   /**
    * The agent an event or reservation is for, created with the customer's default limits if it is unknown and
-   * auto_create_agents is on; an archived agent is refused (404), never created again.
+   * auto_create_agents is on. An archived agent is returned as it is (`archived`), never created again.
    */
   resolve(customerId: string, name: string): Promise<AgentInfo>;
   /** The agent if it exists (archived ones included: the caller decides); never creates one. */
@@ -146,14 +142,12 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
     async resolve(customerId, name) {
       const key = keyOf(customerId, name);
       const hit = agents.get(key);
-      let info = hit && hit.expires > Date.now() ? hit.value : undefined;
-      if (!info) {
-        const filledFrom = generation(customerId);
-        const row = await findAgentByName(deps.db, customerId, name);
-        info = row ? infoOf(row) : await create(customerId, name);
-        remember(agents, key, info, customerId, filledFrom);
-      }
-      if (info.archived) throw archivedAgent(name);
+      if (hit && hit.expires > Date.now()) return hit.value;
+      const filledFrom = generation(customerId);
+      const row = await findAgentByName(deps.db, customerId, name);
+      // An archived agent exists: it is returned (the caller refuses it), never created again.
+      const info = row ? infoOf(row) : await create(customerId, name);
+      remember(agents, key, info, customerId, filledFrom);
       return info;
     },
     customer,

@@ -140,6 +140,28 @@ export function createAgentService(deps: {
       return change(tx, before);
     });
 
+  /** Archive or restore under the row lock with its audit entry; a no-op (nothing audited) when already so. */
+  const setArchived = async (actor: Principal, name: string, archive: boolean): Promise<AgentJson> => {
+    if (!NAME_PATTERN.test(name)) throw notFound('agent');
+    const row = await changeLocked(actor.customerId, name, async (tx, before) => {
+      if ((before.archived_at !== null) === archive) return before;
+      const after = await setAgentArchived(tx, before.id, archive ? Date.now() : null);
+      await recordAudit(tx, {
+        customerId: actor.customerId,
+        actor,
+        action: archive ? 'agent.archive' : 'agent.restore',
+        targetType: 'agent',
+        targetId: before.id,
+        before: { archived_at: columnIsoOrNull(before.archived_at) },
+        after: { archived_at: columnIsoOrNull(after.archived_at) },
+      });
+      return after;
+    });
+    const json = await present(row);
+    await afterChange(row, json);
+    return json;
+  };
+
   const statusSnapshot = (row: AgentRow) => ({
     status: row.status,
     suspended_reason: row.suspended_reason,
@@ -305,45 +327,11 @@ export function createAgentService(deps: {
     },
 
     async archive(actor, name) {
-      if (!NAME_PATTERN.test(name)) throw notFound('agent');
-      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
-        if (before.archived_at !== null) return before;
-        const after = await setAgentArchived(tx, before.id, Date.now());
-        await recordAudit(tx, {
-          customerId: actor.customerId,
-          actor,
-          action: 'agent.archive',
-          targetType: 'agent',
-          targetId: before.id,
-          before: { archived_at: null },
-          after: { archived_at: columnIsoOrNull(after.archived_at) },
-        });
-        return after;
-      });
       // Every instance forgets the agent, so its next event reads the archived row and is refused.
-      await afterChange(row, await present(row));
+      await setArchived(actor, name, true);
     },
 
-    async restore(actor, name) {
-      if (!NAME_PATTERN.test(name)) throw notFound('agent');
-      const row = await changeLocked(actor.customerId, name, async (tx, before) => {
-        if (before.archived_at === null) return before;
-        const after = await setAgentArchived(tx, before.id, null);
-        await recordAudit(tx, {
-          customerId: actor.customerId,
-          actor,
-          action: 'agent.restore',
-          targetType: 'agent',
-          targetId: before.id,
-          before: { archived_at: columnIsoOrNull(before.archived_at) },
-          after: { archived_at: null },
-        });
-        return after;
-      });
-      const json = await present(row);
-      await afterChange(row, json);
-      return json;
-    },
+    restore: (actor, name) => setArchived(actor, name, false),
 
     async announce(customerId, agentId) {
       const row = await findAgentById(db, customerId, agentId);

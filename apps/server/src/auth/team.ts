@@ -37,11 +37,11 @@ export function createTeamService(deps: { db: Db; publicUrl: string }): TeamServ
       // Checked again when the invite is accepted (the unique index); saying it now spares a dead link.
       if (taken.rows.length > 0) throw conflict('email', 'An account with this email already exists.');
       const token = randomToken();
-      const expiresAt = Date.now() + INVITE_TTL_MS;
+      const expiresAt = new Date(Date.now() + INVITE_TTL_MS).toISOString();
       await db.transaction(async (tx) => {
         await tx.query(
           `INSERT INTO invites (token_hash, customer_id, email, role, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-          [sha256Hex(token), actor.customerId, lower, role, new Date(expiresAt).toISOString()],
+          [sha256Hex(token), actor.customerId, lower, role, expiresAt],
         );
         await recordAudit(tx, {
           customerId: actor.customerId,
@@ -49,14 +49,14 @@ export function createTeamService(deps: { db: Db; publicUrl: string }): TeamServ
           action: 'user.invite',
           targetType: 'invite',
           targetId: null,
-          after: { email: lower, role, expires_at: new Date(expiresAt).toISOString() },
+          after: { email: lower, role, expires_at: expiresAt },
         });
       });
       // The token rides in the fragment's query: browsers never send a fragment, so it stays out of server and
       // proxy logs; the dashboard reads it from there.
       return {
         invite_url: `${deps.publicUrl}/#/accept-invite?token=${token}`,
-        expires_at: new Date(expiresAt).toISOString(),
+        expires_at: expiresAt,
       };
     },
 

@@ -1,12 +1,15 @@
 // What a decision means beyond its answer, the same for an event, a reservation and a reservation's commit: which
 // agent it is decided for, and what the dashboards hear about it.
-import { type AgentDirectory, type AgentInfo, archivedAgent } from '../agents/directory.js';
+import type { AgentDirectory, AgentInfo } from '../agents/directory.js';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
-import { forbidden } from '../http/errors.js';
+import { ApiError, forbidden } from '../http/errors.js';
 import type { SpendSnapshot } from './store.js';
 
-/** The agent a request names; a key bound to one agent never creates another one (an unknown name is not its agent). */
+/**
+ * The agent a request names; a key bound to one agent never creates another one (an unknown name is not its agent).
+ * An archived agent's events and reservations are refused here, the one place both pass (docs/api.md §7).
+ */
 export async function requestAgent(
   directory: AgentDirectory,
   principal: Principal,
@@ -18,7 +21,9 @@ export async function requestAgent(
     : await directory.resolve(principal.customerId, name);
   if (!agent) throw forbidden('This API key is bound to another agent.');
   assertAgentAllowed(principal, agent.id);
-  if (agent.archived) throw archivedAgent(name);
+  if (agent.archived) {
+    throw new ApiError('not_found', `The agent ${name} is archived; restore it to record its spend again.`);
+  }
   return agent;
 }
 
