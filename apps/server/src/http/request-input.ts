@@ -6,8 +6,8 @@ import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/money.js';
 import type { AppContext } from '../context.js';
-import { costOfUsage, type UsageInput } from '../pricing/usage-cost.js';
-import type { EventInput } from '../spend/event-service.js';
+import { costOfUsage, type EstimateInput, type UsageCost, type UsageInput } from '../pricing/usage-cost.js';
+import type { Priced } from '../spend/event-service.js';
 import { invalidRequest } from './errors.js';
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
@@ -65,29 +65,79 @@ export function requiredAmountOf(
 }
 
 /**
- * The cost of a money request given as `cost_usd` / `cost_micros` or, for an LLM call, as `usage` priced from the
- * catalogue (docs/api.md §5.1) — exactly one of the three. Problems go to `problems` (400); an unknown model throws
- * 422 unknown_model. `at`: whose prices are in force.
+ * A money amount given as `<usd>` / `<micros>` or as a priced form (an event's or commit's `usage`, a reservation's
+ * `estimate`) — exactly one of the three. Problems go to `problems` (400); an unknown model throws 422 unknown_model.
+ */
+function amountOrPriced<T>(
+  body: Record<string, unknown>,
+  fields: { usd: string; micros: string; priced: string },
+  problems: FieldProblem[],
+  price: (form: T) => UsageCost,
+): { micros: number | null; priced: Priced } {
+  const form = body[fields.priced] as T | undefined;
+  if (form === undefined) {
+    return { micros: requiredAmountOf(body, fields.usd, fields.micros, problems), priced: null };
+  }
+  if (body[fields.usd] !== undefined || body[fields.micros] !== undefined) {
+    problems.push({
+      field: fields.priced,
+      problem: `give exactly one of ${fields.usd}, ${fields.micros} or ${fields.priced}`,
+    });
+    return { micros: null, priced: null };
+  }
+  if (problems.length > 0) return { micros: null, priced: null };
+  const { costMicros, pricing } = price(form);
+  if (costMicros > MAX_EVENT_MICROS) {
+    problems.push({ field: fields.priced, problem: 'prices above the 1,000,000 USD one request may cost' });
+    return { micros: null, priced: null };
+  }
+  return { micros: costMicros, priced: { request: form, pricing } };
+}
+
+/**
+ * The cost of an event or a commit: `cost_usd` / `cost_micros` or, for an LLM call, `usage` priced from the catalogue
+ * (docs/api.md §5.1). `at`: whose prices are in force.
  */
 export function costOf(
   body: { usage?: UsageInput | undefined; cost_usd?: unknown; cost_micros?: unknown },
   problems: FieldProblem[],
   at: number,
-): { costMicros: number | null; priced: EventInput['priced'] } {
-  if (body.usage === undefined) {
-    return { costMicros: requiredAmountOf(body, 'cost_usd', 'cost_micros', problems), priced: null };
-  }
-  if (body.cost_usd !== undefined || body.cost_micros !== undefined) {
-    problems.push({ field: 'usage', problem: 'give exactly one of cost_usd, cost_micros or usage' });
-    return { costMicros: null, priced: null };
-  }
-  if (problems.length > 0) return { costMicros: null, priced: null };
-  const { costMicros, pricing } = costOfUsage(body.usage, at);
-  if (costMicros > MAX_EVENT_MICROS) {
-    problems.push({ field: 'usage', problem: 'prices above the 1,000,000 USD an event may cost' });
-    return { costMicros: null, priced: null };
-  }
-  return { costMicros, priced: { request: body.usage, pricing } };
+): { costMicros: number | null; priced: Priced } {
+  const { micros, priced } = amountOrPriced<UsageInput>(
+    body,
+    { usd: 'cost_usd', micros: 'cost_micros', priced: 'usage' },
+    problems,
+    (usage) => costOfUsage(usage, at),
+  );
+  return { costMicros: micros, priced };
+}
+
+/**
+ * What a reservation holds: `amount_usd` / `amount_micros` or an `estimate` — the usage of the call at its largest
+ * (`max_output_tokens` generated, every input token uncached), priced as an event's usage is (docs/api.md §6).
+ */
+export function holdAmountOf(
+  body: { estimate?: EstimateInput | undefined; amount_usd?: unknown; amount_micros?: unknown },
+  problems: FieldProblem[],
+  at: number,
+): { amountMicros: number | null; priced: Priced } {
+  const { micros, priced } = amountOrPriced<EstimateInput>(
+    body,
+    { usd: 'amount_usd', micros: 'amount_micros', priced: 'estimate' },
+    problems,
+    (estimate) =>
+      costOfUsage(
+        {
+          provider: estimate.provider,
+          model: estimate.model,
+          input_tokens: estimate.input_tokens,
+          output_tokens: estimate.max_output_tokens,
+        },
+        at,
+        'estimate',
+      ),
+  );
+  return { amountMicros: micros, priced };
 }
 
 export function metadataProblems(

@@ -17,6 +17,14 @@ export interface UsageInput {
   raw?: Record<string, unknown> | undefined;
 }
 
+/** A reservation's `estimate` (docs/api.md §6), as the schema let it through. */
+export interface EstimateInput {
+  provider: string;
+  model: string;
+  input_tokens: number;
+  max_output_tokens: number;
+}
+
 export interface UsageJson {
   provider: string;
   model: string;

@@ -25,6 +25,7 @@ import {
   deadlineAnswer,
   eventExists,
   eventJson,
+  type Priced,
 } from '../spend/event-service.js';
 import { flipCandidate } from '../spend/flips.js';
 import {
@@ -46,6 +47,8 @@ import type { ReservationDeps, ReservationOutcome } from './types.js';
 
 export interface CommitInput {
   costMicros: number;
+  /** For a commit priced from `usage`: the usage as sent (hashed in place of the cost) and what the event records. */
+  priced: Priced;
   metadata: Record<string, unknown> | null;
 }
 
@@ -53,7 +56,12 @@ export interface CommitInput {
 const commitEventKey = (reservationId: string) => `rsv:${reservationId}:commit`;
 
 export function commitRequestHash(input: CommitInput): string {
-  return sha256Hex(canonicalJson({ cost_micros: input.costMicros, metadata: input.metadata }));
+  return sha256Hex(
+    canonicalJson({
+      ...(input.priced ? { usage: input.priced.request } : { cost_micros: input.costMicros }),
+      metadata: input.metadata,
+    }),
+  );
 }
 
 export function createCommitService(deps: ReservationDeps) {
@@ -164,8 +172,7 @@ export function createCommitService(deps: ReservationDeps) {
       responseStatus: 201,
       responseBody: null,
       metadata: input.metadata,
-      // A commit priced from usage comes with issue 14's reservation estimates.
-      pricing: null,
+      pricing: input.priced?.pricing ?? null,
       reservationId: id,
       occurredAt: now,
       recordedAt: now,

@@ -10,6 +10,7 @@ import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../ids.js';
+import type { EstimateInput } from '../pricing/usage-cost.js';
 import { requestAgent } from '../spend/decision-effects.js';
 import { budgetJson, canonicalJson, deadlineAnswer, declineBody } from '../spend/event-service.js';
 import {
@@ -33,6 +34,9 @@ import type { ReservationDeps, ReservationOutcome } from './types.js';
 export interface HoldInput {
   agent: string;
   amountMicros: number;
+  /** The `estimate` the amount was priced from, as sent (hashed in place of the amount: a retry after a catalogue
+   * upgrade still replays); undefined for an amount given in USD or micros. */
+  estimate?: EstimateInput | undefined;
   ttlSeconds: number;
   run: string | null;
   idempotencyKey: string;
@@ -42,7 +46,7 @@ function holdRequestHash(input: HoldInput): string {
   return sha256Hex(
     canonicalJson({
       agent: input.agent,
-      amount_micros: input.amountMicros,
+      ...(input.estimate ? { estimate: input.estimate } : { amount_micros: input.amountMicros }),
       ttl_seconds: input.ttlSeconds,
       run: input.run,
     }),

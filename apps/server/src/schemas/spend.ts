@@ -68,6 +68,20 @@ export const UsageInputSchema = Type.Object(
   },
 );
 
+/** A reservation's `estimate` (docs/api.md §6): held at the usage's price with every input token uncached. */
+export const EstimateInputSchema = Type.Object(
+  {
+    provider: ProviderField,
+    model: ModelField,
+    input_tokens: Tokens('the prompt’s tokens, all priced as uncached input'),
+    max_output_tokens: Tokens('the most the call may generate (its max_tokens)'),
+  },
+  {
+    additionalProperties: false,
+    description: 'priced from the catalogue like a usage; an unknown model is 422 unknown_model',
+  },
+);
+
 export const UsageSchema = Type.Object(
   {
     provider: Type.String(),
@@ -242,6 +256,7 @@ export const ReserveBody = Type.Object(
     agent: Name('agent name; created on its first request when the customer allows it'),
     amount_usd: Type.Optional(UsdInput('the estimate')),
     amount_micros: Type.Optional(MicrosInput('the estimate')),
+    estimate: Type.Optional(EstimateInputSchema),
     ttl_seconds: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -254,8 +269,14 @@ export const ReserveBody = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'exactly one of amount_usd / amount_micros',
-    examples: [{ agent: 'research-bot', amount_usd: '0.05', ttl_seconds: 120 }],
+    description: 'exactly one of amount_usd / amount_micros / estimate',
+    examples: [
+      { agent: 'research-bot', amount_usd: '0.05', ttl_seconds: 120 },
+      {
+        agent: 'research-bot',
+        estimate: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1200, max_output_tokens: 1000 },
+      },
+    ],
   },
 );
 
@@ -263,12 +284,16 @@ export const CommitBody = Type.Object(
   {
     cost_usd: Type.Optional(UsdInput('the real cost')),
     cost_micros: Type.Optional(MicrosInput('the real cost')),
+    usage: Type.Optional(UsageInputSchema),
     metadata: Type.Optional(Metadata),
   },
   {
     additionalProperties: false,
-    description: 'exactly one of cost_usd / cost_micros; recorded even above the estimate',
-    examples: [{ cost_usd: '0.0312', metadata: { model: 'gpt-4o', tokens: 2210 } }],
+    description: 'exactly one of cost_usd / cost_micros / usage; recorded even above the estimate',
+    examples: [
+      { cost_usd: '0.0312', metadata: { model: 'gpt-4o', tokens: 2210 } },
+      { usage: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1200, output_tokens: 310 } },
+    ],
   },
 );
 

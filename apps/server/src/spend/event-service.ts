@@ -33,14 +33,17 @@ import { type EventRow, type EventWriter, KEY_SCOPE_CLIENT } from './writer.js';
 /** Dashboards need a change within 1 s; publishing every event of a busy agent would flood pub/sub. */
 const SPEND_PUBLISH_INTERVAL_MS = 250;
 
+/**
+ * A money request priced from usage (an event's or commit's `usage`, a reservation's `estimate`): the request's form
+ * as sent (hashed in place of the amount, so a retry after a catalogue upgrade still replays) and what the event
+ * records (pricing/usage-cost.ts); null for an amount given in USD or micros.
+ */
+export type Priced = { request: unknown; pricing: UsageCost['pricing'] } | null;
+
 export interface EventInput {
   agent: string;
   costMicros: number;
-  /**
-   * For an event priced from usage: the request's `usage` as sent (hashed in place of the cost, so a retry after a
-   * catalogue upgrade still replays) and what the event records (pricing/usage-cost.ts).
-   */
-  priced: { request: unknown; pricing: UsageCost['pricing'] } | null;
+  priced: Priced;
   run: string | null;
   /** Epoch ms when given by the client; null = now (then it is not part of the request hash). */
   occurredAt: number | null;

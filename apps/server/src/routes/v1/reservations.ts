@@ -10,11 +10,12 @@ import type { AppContext } from '../../context.js';
 import { invalidRequest } from '../../http/errors.js';
 import {
   agentFilter,
+  costOf,
+  holdAmountOf,
   idempotencyKeyOf,
   logAgentOf,
   MONEY_BODY_LIMIT,
   metadataProblems,
-  requiredAmountOf,
   sendOutcome,
 } from '../../http/request-input.js';
 import { errors, IdempotencyKeyHeaders, ref } from '../../schemas/common.js';
@@ -59,7 +60,8 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
       const principal = principalOf(request);
       const body = request.body;
       const problems: FieldProblem[] = [];
-      const amountMicros = requiredAmountOf(body, 'amount_usd', 'amount_micros', problems);
+      const receivedAt = Date.now() - reply.elapsedTime;
+      const { amountMicros, priced } = holdAmountOf(body, problems, receivedAt);
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       if (problems.length > 0 || amountMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
@@ -68,11 +70,12 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
         {
           agent: body.agent,
           amountMicros,
+          estimate: priced ? body.estimate : undefined,
           ttlSeconds: body.ttl_seconds ?? DEFAULT_TTL_SECONDS,
           run: body.run ?? null,
           idempotencyKey,
         },
-        Date.now() - reply.elapsedTime,
+        receivedAt,
       );
       return sendOutcome(request, reply, result);
     },
@@ -103,14 +106,15 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
       const principal = principalOf(request);
       const body = request.body;
       const problems: FieldProblem[] = [];
-      const costMicros = requiredAmountOf(body, 'cost_usd', 'cost_micros', problems);
+      const receivedAt = Date.now() - reply.elapsedTime;
       metadataProblems(body.metadata, problems);
+      const { costMicros, priced } = costOf(body, problems, receivedAt);
       if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       const result = await reservations.commit(
         principal,
         request.params.id,
-        { costMicros, metadata: body.metadata ?? null },
-        Date.now() - reply.elapsedTime,
+        { costMicros, priced, metadata: body.metadata ?? null },
+        receivedAt,
       );
       return sendOutcome(request, reply, result);
     },
