@@ -21,7 +21,7 @@ import type {
   UnavailablePolicy,
   UnavailableResult,
 } from './types.js';
-import { amountBody, compact, costBody, isoTime, usageBody } from './wire.js';
+import { compact, costBody, eventCostBody, holdBody, isoTime } from './wire.js';
 
 export const VERSION = '0.1.0';
 
@@ -100,8 +100,9 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
   async track(params: TrackParams): Promise<OrUnavailable<P, TrackResponse>> {
     const body = compact({
       agent: params.agent,
-      ...(params.usage !== undefined ? { usage: usageBody(params.usage) } : costBody(params)),
+      ...eventCostBody(params),
       run: params.run,
+      fingerprint: params.fingerprint,
       occurred_at: isoTime(params.occurredAt),
       metadata: params.metadata,
     });
@@ -119,9 +120,10 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
   async reserve(params: ReserveParams): Promise<ReserveResult<P>> {
     const body = compact({
       agent: params.agent,
-      ...amountBody(params),
+      ...holdBody(params),
       ttl_seconds: params.ttlSeconds,
       run: params.run,
+      fingerprint: params.fingerprint,
     });
     const idempotencyKey = params.idempotencyKey ?? newKey();
     const result = await this.#failOpen('reserve', () =>
@@ -172,7 +174,7 @@ export class Spendguard<P extends UnavailablePolicy = 'throw'> {
   }
 
   #commit(id: string, params: CommitParams): Promise<OrUnavailable<P, TrackResponse>> {
-    const body = compact({ ...costBody(params), metadata: params.metadata });
+    const body = compact({ ...eventCostBody(params), metadata: params.metadata });
     const idempotencyKey = newKey();
     return this.#failOpen('commit', () =>
       this.#transport.request<TrackResponse>('POST', `/v1/reservations/${encodeURIComponent(id)}/commit`, {

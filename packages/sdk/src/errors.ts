@@ -44,7 +44,11 @@ export class SpendguardError extends Error {
   }
 }
 
-export type SuspensionReason = NonNullable<ApiError['reason']>;
+/**
+ * Why the kill switch is on. `loop_detected` is named here as well as in the generated server types so the SDK
+ * knows it whether or not the OpenAPI document it was generated from lists it yet (a union keeps it once).
+ */
+export type SuspensionReason = NonNullable<ApiError['reason']> | 'loop_detected';
 
 /** 403 `agent_suspended`: the agent's kill switch is on. Stop the agent's work. */
 export class AgentSuspendedError extends SpendguardError {
@@ -78,6 +82,24 @@ export class BudgetExceededError extends SpendguardError {
     this.limitMicros = numberField(init.body, 'limit_micros');
     this.spentMicros = numberField(init.body, 'spent_micros');
     this.resetsAt = stringField(init.body, 'resets_at');
+  }
+}
+
+/**
+ * 403 `loop_detected`: the agent repeated one `fingerprint` more often than its `repeats` limit allows; the call
+ * was not counted and the agent's kill switch flipped (reason `loop_detected`, lifted only by a resume).
+ */
+export class LoopDetectedError extends SpendguardError {
+  readonly fingerprint: string | null;
+  /** Calls with that fingerprint within the window, the refused one included. */
+  readonly count: number | null;
+  readonly windowSeconds: number | null;
+
+  constructor(message: string, init: SpendguardErrorInit) {
+    super(message, init);
+    this.fingerprint = stringField(init.body, 'fingerprint');
+    this.count = numberField(init.body, 'count');
+    this.windowSeconds = numberField(init.body, 'window_seconds');
   }
 }
 
@@ -183,6 +205,8 @@ export function errorFromResponse(response: ErrorResponse): SpendguardError {
       return new AgentSuspendedError(message, init);
     case 'budget_exceeded':
       return new BudgetExceededError(message, init);
+    case 'loop_detected':
+      return new LoopDetectedError(message, init);
     case 'idempotency_key_reused':
     case 'idempotency_key_in_flight':
       return new IdempotencyError(message, init);

@@ -10,6 +10,7 @@ export {
   type ErrorEnvelope,
   errorFromResponse,
   IdempotencyError,
+  LoopDetectedError,
   NotFoundError,
   PermissionError,
   RateLimitedError,

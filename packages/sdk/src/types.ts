@@ -34,9 +34,30 @@ export interface Usage {
 /** What an event cost: `costUsd`, `costMicros`, or the `usage` the server prices. */
 export type EventCost = (Cost & { usage?: never }) | { usage: Usage; costUsd?: never; costMicros?: never };
 
+/**
+ * A reservation's estimate of an LLM call, priced by the server like a usage with every input token uncached
+ * (docs/api.md §6): the prompt's tokens and the most the call may generate (its `max_tokens`).
+ */
+export interface Estimate {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  maxOutputTokens: number;
+}
+
+/** What a reservation holds: `amountUsd`, `amountMicros`, or an `estimate` the server prices. */
+export type HoldAmount =
+  | (Amount & { estimate?: never })
+  | { estimate: Estimate; amountUsd?: never; amountMicros?: never };
+
 export type TrackParams = EventCost & {
   agent: string;
   run?: string | undefined;
+  /**
+   * 1–128 printable ASCII chars naming what this call does (e.g. a hash of model + prompt); the agent's `repeats`
+   * limit counts calls with the same fingerprint and declines a loop (`LoopDetectedError`).
+   */
+  fingerprint?: string | undefined;
   metadata?: Metadata | undefined;
   /** When the spend happened; informational (budgets count by the time it is recorded). */
   occurredAt?: Date | string | undefined;
@@ -44,15 +65,18 @@ export type TrackParams = EventCost & {
   idempotencyKey?: string | undefined;
 };
 
-export type ReserveParams = Amount & {
+export type ReserveParams = HoldAmount & {
   agent: string;
   /** 1–3600, server default 300. An uncommitted hold expires by itself after this. */
   ttlSeconds?: number | undefined;
   run?: string | undefined;
+  /** As on `track()`: a held reservation counts once toward the agent's `repeats` limit (its commit adds nothing). */
+  fingerprint?: string | undefined;
   idempotencyKey?: string | undefined;
 };
 
-export type CommitParams = Cost & { metadata?: Metadata | undefined };
+/** The real cost of a held call: `costUsd`, `costMicros`, or the `usage` the server prices. */
+export type CommitParams = EventCost & { metadata?: Metadata | undefined };
 
 export interface GuardParams {
   agent: string;
@@ -77,6 +101,15 @@ export interface AgentLimitsInput {
   runUsd?: Usd | null | undefined;
   runMicros?: number | null | undefined;
   velocity?: VelocityLimitInput | null | undefined;
+  /** At most `max` events/reservations with one `fingerprint` per window; more is `LoopDetectedError`. */
+  repeats?: RepeatsLimitInput | null | undefined;
+}
+
+export interface RepeatsLimitInput {
+  /** 1–100,000 calls with the same fingerprint … */
+  max: number;
+  /** … within this many seconds (1–86,400). */
+  windowSeconds: number;
 }
 
 export interface VelocityLimitInput {

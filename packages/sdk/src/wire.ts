@@ -2,7 +2,17 @@
 // untouched (the server does the exact half-up rounding and says what it recorded), so the
 // SDK never does float arithmetic on money.
 
-import type { AgentLimitsInput, Amount, Cost, Usage, Usd, VelocityLimitInput } from './types.js';
+import type {
+  AgentLimitsInput,
+  Amount,
+  Cost,
+  Estimate,
+  EventCost,
+  HoldAmount,
+  Usage,
+  Usd,
+  VelocityLimitInput,
+} from './types.js';
 
 type Body = Record<string, unknown>;
 
@@ -47,6 +57,34 @@ export function amountBody(amount: Amount): Body {
   return oneAmount(amount.amountUsd, amount.amountMicros, 'amount', true);
 }
 
+/** An event's or commit's cost: `{ usage }` or `{ cost_usd | cost_micros }` (exactly one, checked for JS callers too). */
+export function eventCostBody(cost: EventCost): Body {
+  if (cost.usage === undefined) return costBody(cost);
+  if (cost.costUsd !== undefined || cost.costMicros !== undefined) {
+    throw new TypeError('give usage or costUsd/costMicros, not both');
+  }
+  return { usage: usageBody(cost.usage) };
+}
+
+/** `estimate` in the wire's snake_case (docs/api.md §6). */
+export function estimateBody(estimate: Estimate): Body {
+  return {
+    provider: estimate.provider,
+    model: estimate.model,
+    input_tokens: estimate.inputTokens,
+    max_output_tokens: estimate.maxOutputTokens,
+  };
+}
+
+/** A reservation's hold: `{ estimate }` or `{ amount_usd | amount_micros }` (exactly one). */
+export function holdBody(hold: HoldAmount): Body {
+  if (hold.estimate === undefined) return amountBody(hold);
+  if (hold.amountUsd !== undefined || hold.amountMicros !== undefined) {
+    throw new TypeError('give estimate or amountUsd/amountMicros, not both');
+  }
+  return { estimate: estimateBody(hold.estimate) };
+}
+
 export function limitsBody(limits: AgentLimitsInput): Body {
   const body: Body = {
     ...oneAmount(limits.monthUsd, limits.monthMicros, 'month', false),
@@ -54,6 +92,12 @@ export function limitsBody(limits: AgentLimitsInput): Body {
     ...oneAmount(limits.runUsd, limits.runMicros, 'run', false),
   };
   if (limits.velocity !== undefined) body.velocity = velocityBody(limits.velocity);
+  if (limits.repeats !== undefined) {
+    body.repeats =
+      limits.repeats === null
+        ? null
+        : { max: limits.repeats.max, window_seconds: limits.repeats.windowSeconds };
+  }
   return body;
 }
 

@@ -268,6 +268,49 @@ describe('reserve() and guard()', () => {
     assert.equal(new Set(keys).size, 3);
   });
 
+  it('reserves from an estimate, commits usage and sends fingerprints, all in snake_case', async () => {
+    const sg = await clientFor((request) => {
+      if (request.path === '/v1/reservations') return { status: 201, body: reservationBody };
+      return { status: 201, body: trackResponse };
+    });
+    const hold = await sg.reserve({
+      agent: 'bot',
+      estimate: { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, maxOutputTokens: 1000 },
+      fingerprint: 'fp-1',
+    });
+    await hold.commit({ usage: { provider: 'openai', model: 'gpt-4o-mini', raw: { prompt_tokens: 12 } } });
+    await sg.track({
+      agent: 'bot',
+      usage: { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 10, outputTokens: 5 },
+      fingerprint: 'fp-2',
+    });
+    const [reserve, commit, track] = server!.requests;
+    assert.deepEqual(reserve?.body, {
+      agent: 'bot',
+      estimate: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1200, max_output_tokens: 1000 },
+      fingerprint: 'fp-1',
+    });
+    assert.deepEqual(commit?.body, {
+      usage: { provider: 'openai', model: 'gpt-4o-mini', raw: { prompt_tokens: 12 } },
+    });
+    assert.deepEqual(track?.body, {
+      agent: 'bot',
+      usage: { provider: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 10, output_tokens: 5 },
+      fingerprint: 'fp-2',
+    });
+  });
+
+  it('rejects an estimate given with an amount, or usage with a cost, before sending anything', async () => {
+    const sg = await clientFor(() => ({ status: 201, body: reservationBody }));
+    const estimate = { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1, maxOutputTokens: 1 };
+    // @ts-expect-error exactly one of amountUsd / amountMicros / estimate
+    await assert.rejects(sg.reserve({ agent: 'bot', amountUsd: 1, estimate }), TypeError);
+    const usage = { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1 };
+    // @ts-expect-error exactly one of costUsd / costMicros / usage
+    await assert.rejects(sg.track({ agent: 'bot', costMicros: 1, usage }), TypeError);
+    assert.equal(server!.requests.length, 0);
+  });
+
   it('retries a commit whose response was lost with the same key', async () => {
     let commits = 0;
     const sg = await clientFor((request) => {
@@ -345,6 +388,8 @@ describe('management API', () => {
       limits: { monthUsd: 50, dayMicros: null, velocity: { windowSeconds: 60, maxUsd: '2' } },
     });
     await sg.agents.update('a/b', { limits: { runMicros: 5_000_000 } });
+    await sg.agents.update('bot', { limits: { repeats: { max: 2, windowSeconds: 60 } } });
+    await sg.agents.update('bot', { limits: { repeats: null } });
     await sg.agents.suspend('bot', 'runaway loop');
     await sg.agents.resume('bot');
     await sg.agent('bot');
@@ -364,6 +409,8 @@ describe('management API', () => {
           },
         ],
         ['PATCH', '/v1/agents/a%2Fb', { limits: { run_micros: 5_000_000 } }],
+        ['PATCH', '/v1/agents/bot', { limits: { repeats: { max: 2, window_seconds: 60 } } }],
+        ['PATCH', '/v1/agents/bot', { limits: { repeats: null } }],
         ['POST', '/v1/agents/bot/suspend', { note: 'runaway loop' }],
         ['POST', '/v1/agents/bot/resume', {}],
         ['GET', '/v1/agents/bot', undefined],

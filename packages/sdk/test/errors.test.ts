@@ -7,6 +7,7 @@ import {
   ConflictError,
   errorFromResponse,
   IdempotencyError,
+  LoopDetectedError,
   NotFoundError,
   PermissionError,
   RateLimitedError,
@@ -66,6 +67,23 @@ describe('errorFromResponse', () => {
     assert.ok(error instanceof BudgetExceededError);
     assert.equal(error.resetsAt, null);
     assert.equal(error.period, 'run');
+  });
+
+  it('maps loop_detected with fingerprint, count and window', () => {
+    const error = map(403, envelope('loop_detected', { fingerprint: 'ab12', count: 3, window_seconds: 60 }));
+    assert.ok(error instanceof LoopDetectedError);
+    assert.ok(error instanceof SpendguardError);
+    assert.equal(error.code, 'loop_detected');
+    assert.equal(error.fingerprint, 'ab12');
+    assert.equal(error.count, 3);
+    assert.equal(error.windowSeconds, 60);
+    assert.equal(error.name, 'LoopDetectedError');
+  });
+
+  it('maps an agent suspended for a loop with reason loop_detected', () => {
+    const error = map(403, envelope('agent_suspended', { reason: 'loop_detected', suspended_at: null }));
+    assert.ok(error instanceof AgentSuspendedError);
+    assert.equal(error.reason, 'loop_detected');
   });
 
   it('maps validation errors with their details', () => {
