@@ -29,6 +29,7 @@ import { auditLogRoutes } from './routes/v1/audit-log.js';
 import { authRoutes } from './routes/v1/auth.js';
 import { customerRoutes } from './routes/v1/customer.js';
 import { eventRoutes } from './routes/v1/events.js';
+import { priceRoutes } from './routes/v1/prices.js';
 import { reservationRoutes } from './routes/v1/reservations.js';
 import { streamRoutes } from './routes/v1/stream.js';
 import { userRoutes } from './routes/v1/users.js';
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     agentRoutes,
     eventRoutes,
     reservationRoutes,
+    priceRoutes,
     auditLogRoutes,
     streamRoutes,
   ]) {

@@ -24,6 +24,7 @@ import {
 } from './agents.js';
 import { ApiErrorSchema, BudgetPeriodSchema, BudgetSchema, ErrorBodySchema } from './common.js';
 import { ReadySchema } from './operations.js';
+import { CustomerPricePageSchema, CustomerPriceSchema, ModelPriceSchema, PricesSchema } from './prices.js';
 import {
   EventCreatedSchema,
   EventPageSchema,
@@ -43,6 +44,10 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   BudgetSchema,
   UsageSchema,
   PriceSchema,
+  PricesSchema,
+  ModelPriceSchema,
+  CustomerPriceSchema,
+  CustomerPricePageSchema,
   EventSchema,
   EventCreatedSchema,
   EventPageSchema,
