@@ -173,6 +173,8 @@ export function createCommitService(deps: ReservationDeps) {
       responseBody: null,
       metadata: input.metadata,
       pricing: input.priced?.pricing ?? null,
+      // The reservation's fingerprint counted once, when it was held (docs/api.md §7): its commit adds nothing.
+      fingerprint: null,
       reservationId: id,
       occurredAt: now,
       recordedAt: now,

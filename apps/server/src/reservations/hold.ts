@@ -40,6 +40,8 @@ export interface HoldInput {
   ttlSeconds: number;
   run: string | null;
   idempotencyKey: string;
+  /** The `fingerprint` counted against the agent's `repeats` limit (docs/api.md §7); null when not sent. */
+  fingerprint: string | null;
 }
 
 function holdRequestHash(input: HoldInput): string {
@@ -49,6 +51,8 @@ function holdRequestHash(input: HoldInput): string {
       ...(input.estimate ? { estimate: input.estimate } : { amount_micros: input.amountMicros }),
       ttl_seconds: input.ttlSeconds,
       run: input.run,
+      // Only when sent: every hash stored before fingerprints existed stays what its replay computes.
+      ...(input.fingerprint !== null ? { fingerprint: input.fingerprint } : {}),
     }),
   );
 }
@@ -98,6 +102,7 @@ export function createHoldService(deps: ReservationDeps) {
       runId: input.run,
       amountMicros: input.amountMicros,
       token: id,
+      fingerprint: input.fingerprint,
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       now,
@@ -122,6 +127,7 @@ export function createHoldService(deps: ReservationDeps) {
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       responseStatus: accepted ? 201 : 403,
+      fingerprint: input.fingerprint,
       responseBody: null,
       // A declined request holds nothing; its expires_at is its creation time.
       expiresAt: accepted ? expiresAt : now,

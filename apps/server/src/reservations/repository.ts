@@ -30,6 +30,8 @@ export interface ReservationRow {
   eventId: string | null;
   commitRequestHash: string | null;
   commitClaimedAt: number | null;
+  /** The request's `fingerprint` (docs/api.md §7), counted against the agent's `repeats` limit while held; or null. */
+  fingerprint: string | null;
 }
 
 export type NewReservation = Omit<
@@ -56,11 +58,12 @@ interface DbRow {
   event_id: string | null;
   commit_request_hash: string | null;
   commit_claimed_at: unknown;
+  fingerprint: string | null;
 }
 
 const COLUMNS = `r.id, r.customer_id, r.agent_id, a.name AS agent_name, r.run_id, r.amount_micros, r.status,
   r.decline_code, r.idempotency_key, r.request_hash, r.response_status, r.response_body, r.expires_at,
-  r.created_at, r.finished_at, r.event_id, r.commit_request_hash, r.commit_claimed_at`;
+  r.created_at, r.finished_at, r.event_id, r.commit_request_hash, r.commit_claimed_at, r.fingerprint`;
 
 function fromDb(row: DbRow): ReservationRow {
   return {
@@ -82,6 +85,7 @@ function fromDb(row: DbRow): ReservationRow {
     eventId: row.event_id,
     commitRequestHash: row.commit_request_hash,
     commitClaimedAt: epochMsOrNull(row.commit_claimed_at),
+    fingerprint: row.fingerprint,
   };
 }
 
@@ -155,8 +159,8 @@ export async function insertReservation(db: Db, row: NewReservation): Promise<Pe
      inserted AS (
        INSERT INTO reservations (id, customer_id, agent_id, run_id, amount_micros, status, decline_code,
                                  idempotency_key, request_hash, response_status, response_body, expires_at,
-                                 created_at, finished_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14 FROM fresh WHERE fresh.ok
+                                 created_at, finished_at, fingerprint)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $16::text FROM fresh WHERE fresh.ok
        ON CONFLICT (customer_id, idempotency_key) DO NOTHING
        RETURNING id)
      SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, (SELECT ok FROM fresh) AS fresh`,
@@ -176,6 +180,7 @@ export async function insertReservation(db: Db, row: NewReservation): Promise<Pe
       isoOrNull(row.createdAt),
       row.status === 'declined' ? isoOrNull(row.createdAt) : null,
       COMMIT_AGE_LIMIT_INTERVAL,
+      row.fingerprint,
     ],
   );
   const result = rows[0];

@@ -29,6 +29,18 @@ export const IdempotencyKeyField = Type.Optional(
   }),
 );
 
+/** docs/api.md §7: what the agent's `repeats` limit counts; the client chooses it (e.g. a hash of model + prompt). */
+export const FingerprintField = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[\\x20-\\x7E]{1,128}$',
+    description:
+      'identifies a repeated call (e.g. a hash of model + prompt); counted against the agent’s repeats limit: ' +
+      'more than `max` with one fingerprint within the window is 403 loop_detected',
+  }),
+);
+
 const EventStatus = Type.Union([Type.Literal('accepted'), Type.Literal('declined')]);
 
 const Tokens = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000, description });
@@ -160,6 +172,7 @@ export const EventBody = Type.Object(
     ),
     metadata: Type.Optional(Metadata),
     idempotency_key: IdempotencyKeyField,
+    fingerprint: FingerprintField,
   },
   {
     additionalProperties: false,
@@ -266,6 +279,7 @@ export const ReserveBody = Type.Object(
     ),
     run: Type.Optional(Name('one run of the agent')),
     idempotency_key: IdempotencyKeyField,
+    fingerprint: FingerprintField,
   },
   {
     additionalProperties: false,

@@ -49,6 +49,8 @@ export interface EventInput {
   occurredAt: number | null;
   metadata: Record<string, unknown> | null;
   idempotencyKey: string;
+  /** The `fingerprint` counted against the agent's `repeats` limit (docs/api.md §7); null when not sent. */
+  fingerprint: string | null;
 }
 
 export type EventOutcome = MoneyOutcome;
@@ -77,6 +79,8 @@ export function requestHash(input: EventInput): string {
       run: input.run,
       ...(input.occurredAt !== null ? { occurred_at: new Date(input.occurredAt).toISOString() } : {}),
       metadata: input.metadata,
+      // Only when sent: every hash stored before fingerprints existed stays what its replay computes.
+      ...(input.fingerprint !== null ? { fingerprint: input.fingerprint } : {}),
     }),
   );
 }
@@ -279,6 +283,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       runId: input.run,
       costMicros: input.costMicros,
       status: decision.outcome,
+      fingerprint: input.fingerprint,
       declineCode: decision.outcome === 'declined' ? decision.decline.code : null,
       idempotencyKey: input.idempotencyKey,
       keyScope: KEY_SCOPE_CLIENT,
@@ -302,6 +307,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
             { decidedAt: now, statusVersion: decision.statusVersion },
             { event_id: row.id },
           )
+      fingerprint: input.fingerprint,
         : undefined;
     if (decision.outcome === 'accepted') {
       row.responseStatus = 201;

@@ -45,6 +45,9 @@ export interface EventRow {
   metadata: unknown;
   /** For an event priced from usage: {usage, price} as the API returns them (docs/api.md §5.1); else null. */
   pricing: unknown;
+  /** The request's `fingerprint` (docs/api.md §7); null when not sent, and for a reservation's commit (its hold
+   * counted it). */
+  fingerprint: string | null;
   reservationId: string | null;
   occurredAt: number;
   recordedAt: number;
@@ -111,25 +114,25 @@ class CommitTooLateError extends Error {}
  * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
  */
 const INSERT_BATCH: PreparedSql = {
-  name: 'spendguard_insert_event_batch_v3',
+  name: 'spendguard_insert_event_batch_v4',
   text: `
 WITH input AS (
   SELECT * FROM unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
     $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[],
-    $16::smallint[], $19::text[]
+    $16::smallint[], $19::text[], $20::text[]
   ) AS t(id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
          request_hash, response_status, response_body, metadata, reservation_id, occurred_at, recorded_at, key_scope,
-         pricing)
+         pricing, fingerprint)
 ), fresh AS (
   SELECT input.* FROM input WHERE recorded_at >= statement_timestamp() - $18::interval
 ), inserted AS (
   INSERT INTO events (id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key,
                       key_scope, request_hash, response_status, response_body, metadata, reservation_id,
-                      occurred_at, recorded_at, pricing)
+                      occurred_at, recorded_at, pricing, fingerprint)
   SELECT id, customer_id, agent_id, run_id, cost_micros, status, decline_code, idempotency_key, key_scope,
          request_hash, response_status, response_body::jsonb, metadata::jsonb, reservation_id, occurred_at,
-         recorded_at, pricing::jsonb
+         recorded_at, pricing::jsonb, fingerprint
   FROM fresh
   -- Key order: two batches racing on the same keys (retries) take the unique-index locks in one order, no deadlock.
   ORDER BY customer_id, key_scope, idempotency_key
@@ -155,8 +158,9 @@ SELECT id, false FROM input WHERE NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.id
 
 function batchParams(items: PersistItem[], shard: number): unknown[] {
   const cols: unknown[][] = Array.from({ length: 16 }, () => []);
-  // $19, after the shard ($17) and the age limit ($18): added last so the older parameters keep their numbers.
+  // $19 and $20, after the shard ($17) and the age limit ($18): added last so the older parameters keep their numbers.
   const pricing: unknown[] = [];
+  const fingerprints: Array<string | null> = [];
   for (const { event: e } of items) {
     const values = [
       e.id,
@@ -178,8 +182,9 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
     ];
     for (const [i, v] of values.entries()) cols[i]?.push(v);
     pricing.push(e.pricing === null || e.pricing === undefined ? null : JSON.stringify(e.pricing));
+    fingerprints.push(e.fingerprint ?? null);
   }
-  return [...cols, shard, COMMIT_AGE_LIMIT_INTERVAL, pricing];
+  return [...cols, shard, COMMIT_AGE_LIMIT_INTERVAL, pricing, fingerprints];
 }
 
 async function applyReservationCommit(

@@ -45,6 +45,7 @@ function row(customerId: string, agentId: string, over: Partial<EventRow> = {}):
     responseBody: { ok: true },
     metadata: { model: 'm' },
     pricing: null,
+    fingerprint: null,
     reservationId: null,
     occurredAt: now,
     recordedAt: now,
@@ -325,7 +326,7 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
         return rows.map((r) => r.name);
       });
-      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v3']);
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v4']);
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
         [agentId],

@@ -66,6 +66,7 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
           occurredAt,
           metadata: body.metadata ?? null,
           idempotencyKey,
+          fingerprint: body.fingerprint ?? null,
         },
         Date.now() - reply.elapsedTime,
       );

@@ -74,6 +74,7 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
           ttlSeconds: body.ttl_seconds ?? DEFAULT_TTL_SECONDS,
           run: body.run ?? null,
           idempotencyKey,
+          fingerprint: body.fingerprint ?? null,
         },
         receivedAt,
       );
