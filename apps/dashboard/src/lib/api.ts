@@ -20,7 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** Called when any request answers 401, so the app can drop back to the login page. */
 let onUnauthenticated: (() => void) | null = null;
@@ -69,6 +69,7 @@ export const api = {
   get: <T>(path: string) => request<T>('GET', path),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
   delete: <T>(path: string) => request<T>('DELETE', path),
 };
 
@@ -84,6 +85,11 @@ export function withQuery(path: string, query: Record<string, string | number | 
 
 export function agentPath(name: string): string {
   return `/v1/agents/${encodeURIComponent(name)}`;
+}
+
+/** A customer price's path (docs/api.md §14): a "/" inside a model id travels as %2F, one path segment. */
+export function pricePath(provider: string, model: string): string {
+  return `/v1/prices/${encodeURIComponent(provider)}/${encodeURIComponent(model)}`;
 }
 
 export function errorText(error: unknown): string {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { CustomerPrices } from '../components/customer-prices';
 import { FormMessage, type FormNote } from '../components/form-message';
 import { LimitsFields } from '../components/limits-fields';
 import { SpendBar } from '../components/spend-bar';
@@ -21,6 +22,7 @@ export function SettingsPage() {
       )}
       {!customer.data && customer.loading && <p class="muted">Loading…</p>}
       {customer.data && <SettingsForm customer={customer.data} onSaved={(c) => customer.setData(c)} />}
+      <CustomerPrices />
     </main>
   );
 }
