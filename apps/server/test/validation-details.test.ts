@@ -32,4 +32,34 @@ describe('validation details', () => {
       { field: 'limits.month_usd', problem: 'is required' },
     ]);
   });
+
+  it('names the allowed value of a literal, and the allowed values of a union of literals', () => {
+    const details = validationDetails(
+      [
+        {
+          instancePath: '/by',
+          keyword: 'const',
+          params: { allowedValue: 'model' },
+          message: 'must be equal to constant',
+        },
+        ...['minute', 'hour', 'day'].map((allowedValue) => ({
+          instancePath: '/granularity',
+          keyword: 'const',
+          params: { allowedValue },
+          message: 'must be equal to constant',
+        })),
+        {
+          instancePath: '/granularity',
+          keyword: 'anyOf',
+          params: {},
+          message: 'must match a schema in anyOf',
+        },
+      ],
+      'querystring',
+    );
+    assert.deepEqual(details, [
+      { field: 'by', problem: 'must be "model"' },
+      { field: 'granularity', problem: 'must be one of "minute", "hour", "day"' },
+    ]);
+  });
 });

@@ -82,29 +82,45 @@ export interface ValidationIssue {
 
 /**
  * A union (`cost_usd`: number or string) that matched no branch makes Ajv report each branch's type error and then
- * "must match a schema in anyOf". A client needs one line: "must be number or string".
+ * "must match a schema in anyOf". A client needs one line: "must be number or string". A union of literals
+ * (`granularity`) likewise becomes one line naming the allowed values.
  */
 function foldUnionTypeErrors(issues: ValidationIssue[]): ValidationIssue[] {
   const unionPaths = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''));
   if (unionPaths.size === 0) return issues;
   const typesAt = new Map<string, string[]>();
+  const valuesAt = new Map<string, string[]>();
   const rest: ValidationIssue[] = [];
   for (const issue of issues) {
     const path = issue.instancePath ?? '';
-    if (!unionPaths.has(path) || (issue.keyword !== 'type' && issue.keyword !== 'anyOf')) {
+    const folded = issue.keyword === 'type' || issue.keyword === 'anyOf' || issue.keyword === 'const';
+    if (!unionPaths.has(path) || !folded) {
       rest.push(issue);
     } else if (issue.keyword === 'type') {
       typesAt.set(path, [...(typesAt.get(path) ?? []), String(issue.params?.type)]);
+    } else if (issue.keyword === 'const') {
+      valuesAt.set(path, [...(valuesAt.get(path) ?? []), JSON.stringify(issue.params?.allowedValue)]);
     }
   }
   for (const path of unionPaths) {
     const types = typesAt.get(path);
+    const values = valuesAt.get(path);
     rest.push({
       instancePath: path,
-      message: types ? `must be ${types.join(' or ')}` : 'has an invalid value',
+      message: values
+        ? `must be one of ${values.join(', ')}`
+        : types
+          ? `must be ${types.join(' or ')}`
+          : 'has an invalid value',
     });
   }
   return rest;
+}
+
+/** Ajv says "must be equal to constant" for a single literal (`by`: "model"); the client needs the value. */
+function constMessage(issue: ValidationIssue): string | undefined {
+  if (issue.keyword !== 'const' || !issue.params || !('allowedValue' in issue.params)) return issue.message;
+  return `must be ${JSON.stringify(issue.params.allowedValue)}`;
 }
 
 /** Turns Ajv errors into docs/api.md §4 `details`: one {field, problem} per issue, field as a dotted path. */
@@ -120,6 +136,6 @@ export function validationDetails(issues: ValidationIssue[], part: string | unde
       field = field ? `${field}.${params.missingProperty}` : params.missingProperty;
       return { field, problem: 'is required' };
     }
-    return { field: field || (part ?? 'body'), problem: issue.message ?? 'is invalid' };
+    return { field: field || (part ?? 'body'), problem: constMessage(issue) ?? 'is invalid' };
   });
 }
