@@ -1,5 +1,6 @@
 // Wire shapes of agents, their limits and the customer's budget settings (docs/api.md §7, §8, §9).
 import { Type } from 'typebox';
+import { MAX_MODELS_PER_BUCKET } from '../agents/timeseries.js';
 import { Cursor, Limit, Micros, Name, Nullable, Page, ref, Timestamp, UsdString } from './common.js';
 
 const UsdOrNull = Type.Union([Type.Number(), Type.String(), Type.Null()], {
@@ -158,8 +159,54 @@ export const TimeseriesQuery = Type.Object(
     granularity: Type.Optional(Type.Union(Granularity.anyOf, { default: 'hour' })),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
+    by: Type.Optional(
+      Type.Literal('model', {
+        description: 'model: split each bucket by the model its events were priced for',
+      }),
+    ),
   },
   { additionalProperties: false },
+);
+
+// The token sums of a model's events in one bucket; 0 for events not priced from usage.
+const TokenSums = {
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cache_read_tokens: Type.Integer(),
+  cache_write_tokens: Type.Integer(),
+};
+
+export const ModelSpendSchema = Type.Object(
+  {
+    provider: Nullable(
+      Type.String({ description: 'as the events’ usage names it; null: not priced from usage' }),
+    ),
+    model: Nullable(
+      Type.String({ description: 'as the events’ usage names it; null: not priced from usage' }),
+    ),
+    spent_micros: Type.Integer(),
+    event_count: Type.Integer(),
+    ...TokenSums,
+  },
+  {
+    $id: 'ModelSpend',
+    additionalProperties: false,
+    description: 'one model’s accepted spend in a bucket; provider and model null for events given a cost',
+  },
+);
+
+export const OtherModelsSpendSchema = Type.Object(
+  {
+    models: Type.Integer({ description: 'how many models were folded into this entry' }),
+    spent_micros: Type.Integer(),
+    event_count: Type.Integer(),
+    ...TokenSums,
+  },
+  {
+    $id: 'OtherModelsSpend',
+    additionalProperties: false,
+    description: `the models of a bucket beyond the first ${MAX_MODELS_PER_BUCKET} by spend, summed`,
+  },
 );
 
 export const TimeseriesSchema = Type.Object(
@@ -169,7 +216,21 @@ export const TimeseriesSchema = Type.Object(
     to: Timestamp,
     data: Type.Array(
       Type.Object(
-        { bucket_start: Timestamp, spent_micros: Type.Integer(), event_count: Type.Integer() },
+        {
+          bucket_start: Timestamp,
+          spent_micros: Type.Integer(),
+          event_count: Type.Integer(),
+          by_model: Type.Optional(
+            Type.Array(ref(ModelSpendSchema), {
+              description: `?by=model only: the bucket split by model, largest spend first, at most ${MAX_MODELS_PER_BUCKET} entries`,
+            }),
+          ),
+          other_models: Type.Optional(
+            Type.Union([ref(OtherModelsSpendSchema), Type.Null()], {
+              description: `?by=model only: the models beyond the first ${MAX_MODELS_PER_BUCKET}, summed; null when by_model lists all`,
+            }),
+          ),
+        },
         { additionalProperties: false },
       ),
       { description: 'buckets with accepted spend, oldest first; empty buckets are left out' },

@@ -20,6 +20,8 @@ import {
   AuditPageSchema,
   CustomerSchema,
   LimitsSchema,
+  ModelSpendSchema,
+  OtherModelsSpendSchema,
   TimeseriesSchema,
 } from './agents.js';
 import { ApiErrorSchema, BudgetPeriodSchema, BudgetSchema, ErrorBodySchema } from './common.js';
@@ -58,6 +60,8 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   LimitsSchema,
   AgentSchema,
   AgentPageSchema,
+  ModelSpendSchema,
+  OtherModelsSpendSchema,
   TimeseriesSchema,
   CustomerSchema,
   AuditEntrySchema,

@@ -173,7 +173,8 @@ export async function agentRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
       config: { access: 'ingest' },
       schema: {
         tags,
-        summary: 'Accepted spend per minute/hour/day bucket (at most 1,000 buckets)',
+        summary:
+          'Accepted spend per minute/hour/day bucket (at most 1,000 buckets); ?by=model splits each by model',
         params: AgentNameParams,
         querystring: TimeseriesQuery,
         response: { 200: ref(TimeseriesSchema, 'spend per bucket'), ...READ_ERRORS },
@@ -192,6 +193,7 @@ export async function agentRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
         from,
         to,
         now: Date.now(),
+        by: q.by,
       });
     },
   );
