@@ -21,6 +21,17 @@ export {
   type ValidationDetail,
   ValidationError,
 } from './errors.js';
+export { type AnthropicLike, guardAnthropic } from './guard/anthropic.js';
+export { guardOpenAI, type OpenAILike } from './guard/openai.js';
+export type { GuardBackend, GuardHold, GuardLLMOptions, LLMRequest } from './guard/options.js';
+export {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  MEDIA_PART_TOKENS,
+  PER_MESSAGE_TOKENS,
+  PER_REQUEST_TOKENS,
+  type TokenCounter,
+  utf8Bytes,
+} from './guard/tokens.js';
 export { AgentsApi, ApiKeysApi, ReservationsApi } from './management.js';
 export { OfflineReservation, Reservation } from './reservation.js';
 export { backoffDelayMs, parseRetryAfter, retryDelayMs } from './retry.js';
