@@ -6,7 +6,13 @@ import { invalidRequest } from '../http/errors.js';
 import type { LimitsSchema } from '../schemas/agents.js';
 import type { AgentLimits } from '../spend/store.js';
 
-export const NO_LIMITS: AgentLimits = { monthMicros: null, dayMicros: null, runMicros: null, velocity: null };
+export const NO_LIMITS: AgentLimits = {
+  monthMicros: null,
+  dayMicros: null,
+  runMicros: null,
+  velocity: null,
+  repeats: null,
+};
 
 export type LimitsPatch = Partial<AgentLimits>;
 
@@ -58,6 +64,12 @@ export function parseLimitsInput(input: unknown, path = 'limits'): LimitsPatch {
       patch.velocity = { windowSeconds: v.window_seconds as number, maxMicros: max.micros as number };
     }
   }
+  // Counts, not money: the schema already holds both to their integer bounds (LimitsInputSchema).
+  if (body.repeats === null) patch.repeats = null;
+  else if (body.repeats !== undefined) {
+    const r = body.repeats as { max: number; window_seconds: number };
+    patch.repeats = { max: r.max, windowSeconds: r.window_seconds };
+  }
   if (problems.length > 0) throw invalidRequest(problems);
   return patch;
 }
@@ -68,6 +80,7 @@ export function applyLimits(base: AgentLimits, patch: LimitsPatch): AgentLimits 
     dayMicros: patch.dayMicros !== undefined ? patch.dayMicros : base.dayMicros,
     runMicros: patch.runMicros !== undefined ? patch.runMicros : base.runMicros,
     velocity: patch.velocity !== undefined ? patch.velocity : base.velocity,
+    repeats: patch.repeats !== undefined ? patch.repeats : base.repeats,
   };
 }
 
@@ -82,10 +95,16 @@ export function limitsToJson(limits: AgentLimits): LimitsJson {
     velocity: limits.velocity
       ? { window_seconds: limits.velocity.windowSeconds, max_micros: limits.velocity.maxMicros }
       : null,
+    repeats: limits.repeats
+      ? { max: limits.repeats.max, window_seconds: limits.repeats.windowSeconds }
+      : null,
   };
 }
 
-/** customers.default_agent_limits is stored in the API's JSON shape (see 001_initial.sql). */
+/**
+ * customers.default_agent_limits is stored in the API's JSON shape (see 001_initial.sql). Defaults saved before
+ * loop detection (migration 010) have no `repeats`: no limit.
+ */
 export function limitsFromJson(json: unknown): AgentLimits {
   const j = (json ?? {}) as Partial<LimitsJson>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
@@ -93,10 +112,15 @@ export function limitsFromJson(json: unknown): AgentLimits {
     j.velocity && typeof j.velocity === 'object'
       ? { windowSeconds: j.velocity.window_seconds, maxMicros: j.velocity.max_micros }
       : null;
+  const repeatsMax = num(j.repeats?.max);
+  const repeatsWindow = num(j.repeats?.window_seconds);
+  const repeats =
+    repeatsMax !== null && repeatsWindow !== null ? { max: repeatsMax, windowSeconds: repeatsWindow } : null;
   return {
     monthMicros: num(j.month_micros),
     dayMicros: num(j.day_micros),
     runMicros: num(j.run_micros),
     velocity,
+    repeats,
   };
 }

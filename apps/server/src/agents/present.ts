@@ -13,7 +13,8 @@ export type AgentJson = Static<typeof AgentSchema>;
 
 /**
  * Which limit a suspension broke and when it lifts by itself (docs/api.md §5 rule 4): a budget_exceeded one at the end
- * of the month or day its period key names; velocity_exceeded and manual ones never by themselves.
+ * of the month or day its period key names; velocity_exceeded, loop_detected and manual ones never by themselves (a
+ * loop_detected one broke no period: its period is null).
  */
 export function suspensionTerms(
   reason: AgentRow['suspended_reason'],

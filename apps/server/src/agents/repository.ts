@@ -18,6 +18,9 @@ export interface AgentRow {
   run_limit_micros: number | null;
   velocity_window_seconds: number | null;
   velocity_max_micros: number | null;
+  /** Loop detection (010_loop_detection.sql): both null or both set. */
+  repeats_max: number | null;
+  repeats_window_seconds: number | null;
   limits_version: number;
   status_version: number;
   /** The limit a budget/velocity suspension broke, as it was when the switch flipped (006_agent_lifecycle.sql). */
@@ -29,7 +32,8 @@ export interface AgentRow {
 
 export const AGENT_COLUMNS = `id, customer_id, name, status, suspended_reason, suspended_at, suspended_period,
   suspended_note, month_limit_micros, day_limit_micros, run_limit_micros, velocity_window_seconds,
-  velocity_max_micros, limits_version, status_version, suspended_limit_micros, auto_created, archived_at, created_at`;
+  velocity_max_micros, repeats_max, repeats_window_seconds, limits_version, status_version, suspended_limit_micros,
+  auto_created, archived_at, created_at`;
 
 export function rowLimits(row: AgentRow): AgentLimits {
   return {
@@ -39,6 +43,10 @@ export function rowLimits(row: AgentRow): AgentLimits {
     velocity:
       row.velocity_window_seconds !== null && row.velocity_max_micros !== null
         ? { windowSeconds: row.velocity_window_seconds, maxMicros: row.velocity_max_micros }
+        : null,
+    repeats:
+      row.repeats_max !== null && row.repeats_window_seconds !== null
+        ? { max: row.repeats_max, windowSeconds: row.repeats_window_seconds }
         : null,
   };
 }
@@ -118,8 +126,9 @@ export async function insertAgent(
   const l = input.limits;
   const { rows } = await q.query<AgentRow>(
     `INSERT INTO agents (id, customer_id, name, month_limit_micros, day_limit_micros, run_limit_micros,
-                         velocity_window_seconds, velocity_max_micros, auto_created)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         velocity_window_seconds, velocity_max_micros, auto_created, repeats_max,
+                         repeats_window_seconds)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (customer_id, name) DO NOTHING
      RETURNING ${AGENT_COLUMNS}`,
     [
@@ -132,6 +141,8 @@ export async function insertAgent(
       l.velocity?.windowSeconds ?? null,
       l.velocity?.maxMicros ?? null,
       input.autoCreated,
+      l.repeats?.max ?? null,
+      l.repeats?.windowSeconds ?? null,
     ],
   );
   return rows[0] ?? null;
@@ -140,8 +151,8 @@ export async function insertAgent(
 export async function updateAgentLimits(q: Queryable, agentId: string, l: AgentLimits): Promise<AgentRow> {
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET month_limit_micros = $2, day_limit_micros = $3, run_limit_micros = $4,
-            velocity_window_seconds = $5, velocity_max_micros = $6, limits_version = limits_version + 1,
-            updated_at = now()
+            velocity_window_seconds = $5, velocity_max_micros = $6, repeats_max = $7, repeats_window_seconds = $8,
+            limits_version = limits_version + 1, updated_at = now()
      WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
     [
       agentId,
@@ -150,6 +161,8 @@ export async function updateAgentLimits(q: Queryable, agentId: string, l: AgentL
       l.runMicros,
       l.velocity?.windowSeconds ?? null,
       l.velocity?.maxMicros ?? null,
+      l.repeats?.max ?? null,
+      l.repeats?.windowSeconds ?? null,
     ],
   );
   return rows[0] as AgentRow;

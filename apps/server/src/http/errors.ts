@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   csrf_failed: 403,
   budget_exceeded: 403,
   agent_suspended: 403,
+  loop_detected: 403,
   not_found: 404,
   conflict: 409,
   idempotency_key_in_flight: 409,

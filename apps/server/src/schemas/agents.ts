@@ -32,6 +32,23 @@ export const LimitsInputSchema = Type.Object(
         Type.Null(),
       ]),
     ),
+    repeats: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            max: Type.Integer({ minimum: 1, maximum: 100_000 }),
+            window_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+          },
+          {
+            additionalProperties: false,
+            description:
+              'loop detection: more than max requests with one fingerprint within window_seconds is 403 ' +
+              'loop_detected and suspends the agent (reason loop_detected)',
+          },
+        ),
+        Type.Null(),
+      ]),
+    ),
   },
   {
     additionalProperties: false,
@@ -47,12 +64,26 @@ export const LimitsSchema = Type.Object(
     velocity: Nullable(
       Type.Object({ window_seconds: Type.Integer(), max_micros: Micros }, { additionalProperties: false }),
     ),
+    repeats: Nullable(
+      Type.Object(
+        { max: Type.Integer(), window_seconds: Type.Integer() },
+        {
+          additionalProperties: false,
+          description: 'at most max requests with one fingerprint within window_seconds',
+        },
+      ),
+    ),
   },
   { $id: 'Limits', additionalProperties: false, description: 'null = no limit' },
 );
 
 export const SuspendReason = Type.Union(
-  [Type.Literal('manual'), Type.Literal('budget_exceeded'), Type.Literal('velocity_exceeded')],
+  [
+    Type.Literal('manual'),
+    Type.Literal('budget_exceeded'),
+    Type.Literal('velocity_exceeded'),
+    Type.Literal('loop_detected'),
+  ],
   { description: 'budget_exceeded lifts by itself when its period rolls over; the others only by resume' },
 );
 

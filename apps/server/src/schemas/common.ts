@@ -57,8 +57,8 @@ const ErrorDetail = Type.Object(
 
 /**
  * The `error` object of every error answer. `code` maps to one status (docs/api.md §4); the optional fields are the
- * extras some codes carry (budget_exceeded: scope…resets_at; agent_suspended: reason, suspended_at; a declined
- * money request: the recorded event or reservation).
+ * extras some codes carry (budget_exceeded: scope…resets_at; agent_suspended: reason, suspended_at; loop_detected:
+ * fingerprint, count, window_seconds; a declined money request: the recorded event or reservation).
  */
 export const ApiErrorSchema = Type.Object(
   {
@@ -90,9 +90,17 @@ export const ApiErrorSchema = Type.Object(
         Type.Literal('manual'),
         Type.Literal('budget_exceeded'),
         Type.Literal('velocity_exceeded'),
+        Type.Literal('loop_detected'),
       ]),
     ),
     suspended_at: Type.Optional(Nullable(Timestamp)),
+    fingerprint: Type.Optional(
+      Type.String({ description: 'loop_detected: the fingerprint repeated too often' }),
+    ),
+    count: Type.Optional(
+      Type.Integer({ description: 'loop_detected: requests with it within the window, this one included' }),
+    ),
+    window_seconds: Type.Optional(Type.Integer({ description: 'loop_detected: the repeats limit’s window' })),
     event: Type.Optional(Type.Unknown({ description: 'a declined event, as recorded' })),
     reservation: Type.Optional(Type.Unknown({ description: 'a declined reservation, as recorded' })),
     provider: Type.Optional(Type.String({ description: 'unknown_model: the provider asked for' })),
@@ -110,7 +118,7 @@ export const ErrorBodySchema = Type.Object(
 const ERROR_MEANING: Record<number, string> = {
   400: 'invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed',
   401: 'unauthenticated: no or bad credentials',
-  403: 'forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended',
+  403: 'forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected',
   404: 'not_found: no such object for this customer',
   409: 'conflict, or idempotency_key_in_flight (retry after Retry-After)',
   413: 'payload_too_large',

@@ -148,6 +148,7 @@ describe('agents API', () => {
       day_micros: null,
       run_micros: 5_000_000,
       velocity: { window_seconds: 60, max_micros: 2_000_000 },
+      repeats: null,
     });
     assert.deepEqual(agent.spend, { month_micros: 0, day_micros: 0, velocity_micros: 0 });
     assert.equal(agent.status, 'active');

@@ -49,7 +49,7 @@ const resume = (auth: Auth, name: string) =>
 const timeseries = (auth: Auth, name: string, query = '') =>
   injectJson<Timeseries>(server.app, `${path(name)}/timeseries${query}`, auth);
 
-const NO_LIMITS = { month_micros: null, day_micros: null, run_micros: null, velocity: null };
+const NO_LIMITS = { month_micros: null, day_micros: null, run_micros: null, velocity: null, repeats: null };
 
 describe('happy', () => {
   let c: CustomerWithKeys;
@@ -85,6 +85,7 @@ describe('happy', () => {
       day_micros: 5_000_000,
       run_micros: 250000,
       velocity: { window_seconds: 60, max_micros: 2_000_000 },
+      repeats: null,
     });
     assert.deepEqual(agent.spend, { month_micros: 0, day_micros: 0, velocity_micros: 0 });
     assert.ok(Math.abs(Date.parse(agent.created_at) - Date.now()) < 5_000);
@@ -185,6 +186,7 @@ describe('happy', () => {
       day_micros: null,
       run_micros: 500000,
       velocity: { window_seconds: 60, max_micros: 2_000_000 },
+      repeats: null,
     });
     const cleared = expectStatus(
       await patch({ key: c.admin.key }, 'research-bot', { limits: { velocity: null } }),

@@ -34,7 +34,7 @@ after(async () => {
   await server.close();
 });
 
-const NO_LIMITS = { month_micros: null, day_micros: null, run_micros: null, velocity: null };
+const NO_LIMITS = { month_micros: null, day_micros: null, run_micros: null, velocity: null, repeats: null };
 const get = (auth: Auth) => injectJson<CustomerJson>(server.app, '/v1/customer', auth);
 const patch = (auth: Auth, body: unknown) =>
   injectJson<CustomerJson>(server.app, '/v1/customer', { ...auth, method: 'PATCH', body });
@@ -151,6 +151,7 @@ describe('happy', () => {
       day_micros: 1_000_000,
       run_micros: 5000,
       velocity: { window_seconds: 60, max_micros: 500_000 },
+      repeats: null,
     };
     assert.deepEqual(res.body.default_agent_limits, defaults);
     assert.deepEqual((await createAgent(server.app, c.admin.key, 'after-bot')).limits, defaults);
@@ -174,6 +175,7 @@ describe('happy', () => {
       day_micros: null,
       run_micros: 5000,
       velocity: null,
+      repeats: null,
     });
     expectStatus(
       await patch({ key: c.admin.key }, { default_agent_limits: { month_micros: null, run_micros: null } }),

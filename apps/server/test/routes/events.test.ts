@@ -231,6 +231,7 @@ describe('happy', () => {
       day_micros: 700000,
       run_micros: null,
       velocity: null,
+      repeats: null,
     });
     assert.equal(agent.spend.month_micros, 100);
   });

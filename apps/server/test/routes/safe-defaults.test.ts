@@ -40,6 +40,7 @@ describe('a new customer, as the product starts it', () => {
       day_micros: null,
       run_micros: null,
       velocity: null,
+      repeats: null,
     });
   });
 

@@ -26,6 +26,7 @@ describe('embedded (in-process) store', { timeout: 60_000 }, () => {
           dayMicros: null,
           runMicros: null,
           velocity: null,
+          repeats: null,
         }),
         customerMonthMicros: 0,
         agentMonthMicros: 0,
@@ -33,6 +34,7 @@ describe('embedded (in-process) store', { timeout: 60_000 }, () => {
         velocityBuckets: [],
         run: null,
         holds: [],
+        repeats: [],
       });
       const cap = memoryClaimCap();
       const n = 3 * cap;
