@@ -263,6 +263,68 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.match(await text(page.getByTestId('event-row').first()), /\$0\.000315/);
   });
 
+  test('the detail page shows spend by model over the selected range, matching the events', async () => {
+    const bodies = [
+      { usage: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1200, output_tokens: 350 } },
+      { usage: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 800, output_tokens: 50 } },
+      {
+        usage: {
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-5-20250929',
+          input_tokens: 3000,
+          output_tokens: 400,
+          cache_read_tokens: 1000,
+        },
+      },
+      { cost_usd: '0.0042' },
+    ];
+    // What each line should say, from the events as the API recorded them.
+    const want = new Map<string, { micros: number; events: number }>();
+    for (const body of bodies) {
+      const res = await postEvent({ agent: 'model-mix', ...body });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const key = res.body.event.usage?.model ?? 'cost';
+      const line = want.get(key) ?? { micros: 0, events: 0 };
+      line.micros += res.body.event.cost_micros;
+      line.events += 1;
+      want.set(key, line);
+    }
+    const order = [...want.entries()].sort((a, b) => b[1].micros - a[1].micros).map(([k]) => k);
+    await page.goto(`${server.url}/#/agents/model-mix`);
+    const rows = page.getByTestId('model-spend').getByTestId('model-row');
+    await rows.nth(order.length - 1).waitFor();
+    assert.equal(await rows.count(), order.length);
+    for (const [i, key] of order.entries()) {
+      const line = want.get(key);
+      assert.ok(line);
+      const r = rows.nth(i);
+      assert.equal(await r.getAttribute('data-model'), key);
+      assert.equal(await text(r.getByTestId('model-spent')), formatUsd(line.micros), key);
+      assert.equal(await text(r.getByTestId('model-events')), String(line.events), key);
+    }
+    assert.equal(
+      await text(page.locator('[data-testid="model-row"][data-model="cost"] [data-testid="model-name"]')),
+      'cost given (no usage)',
+    );
+    assert.equal(
+      await text(
+        page.locator('[data-testid="model-row"][data-model="gpt-4o-mini"] [data-testid="model-tokens"]'),
+      ),
+      '2,000 / 400',
+    );
+    // The table adds up to the chart's total for the same range.
+    const total = [...want.values()].reduce((s, l) => s + l.micros, 0);
+    assert.equal(await text(page.getByTestId('chart-total')), formatUsd(total));
+    // Another granularity reads its own range: the same events, so the same lines.
+    await page.getByRole('radio', { name: 'day', exact: true }).check();
+    await page.getByTestId('model-range').filter({ hasText: 'last 31 days' }).waitFor();
+    await page
+      .getByTestId('chart-total')
+      .filter({ hasText: formatUsd(total) })
+      .waitFor();
+    assert.equal(await rows.count(), order.length);
+  });
+
   test('the detail page shows live events and declines with their code', async () => {
     await page.goto(`${server.url}/#/agents/limited`);
     await page.getByTestId('agent-title').filter({ hasText: 'limited' }).waitFor();

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { denseBuckets } from '../src/lib/buckets';
+import { type ModelSpend, modelTotals } from '../src/lib/by-model';
 import { draftFromLimits, limitsPayload } from '../src/lib/limits';
 import { href, parseRoute } from '../src/lib/router';
 import { formatIn, suspensionText } from '../src/lib/suspension';
@@ -64,6 +65,71 @@ test('timeseries points land in dense UTC buckets ending now', () => {
     buckets.reduce((sum, b) => sum + b.spentMicros, 0),
     12,
   );
+});
+
+const spend = (provider: string | null, model: string | null, micros: number, events = 1): ModelSpend => ({
+  provider,
+  model,
+  spent_micros: micros,
+  event_count: events,
+  input_tokens: model ? 100 * events : 0,
+  output_tokens: model ? 10 * events : 0,
+  cache_read_tokens: model ? 50 * events : 0,
+  cache_write_tokens: 0,
+});
+
+test('spend by model sums the chart’s buckets per model, largest first, the folded rest last', () => {
+  const now = Date.parse('2026-11-25T10:30:20Z');
+  const rows = modelTotals(
+    [
+      {
+        bucket_start: '2026-11-25T10:29:00Z',
+        spent_micros: 600,
+        event_count: 4,
+        by_model: [
+          spend('openai', 'gpt-4o', 300),
+          spend(null, null, 200, 2),
+          spend('openai', 'gpt-4o-mini', 100),
+        ],
+        other_models: null,
+      },
+      {
+        bucket_start: '2026-11-25T10:30:00Z',
+        spent_micros: 1000,
+        event_count: 4,
+        by_model: [spend('openai', 'gpt-4o-mini', 700, 2)],
+        other_models: { ...spend('x', 'y', 300, 2), models: 2 },
+      },
+      // Before the 60 minutes the chart shows: left out of both.
+      {
+        bucket_start: '2026-11-25T09:00:00Z',
+        spent_micros: 5,
+        event_count: 1,
+        by_model: [spend('openai', 'gpt-4o', 5)],
+      },
+    ],
+    'minute',
+    now,
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.kind, r.provider, r.model, r.spentMicros, r.events, r.inputTokens, r.cacheReadTokens]),
+    [
+      ['model', 'openai', 'gpt-4o-mini', 800, 3, 300, 150],
+      ['model', 'openai', 'gpt-4o', 300, 1, 100, 50],
+      ['cost', null, null, 200, 2, 0, 0],
+      ['other', null, null, 300, 2, 200, 100],
+    ],
+  );
+  assert.equal(
+    rows.reduce((sum, r) => sum + r.spentMicros, 0),
+    1600,
+    'the table adds up to the chart total',
+  );
+  assert.deepEqual(
+    rows.map((r) => r.percent),
+    [50, 18.75, 12.5, 18.75],
+  );
+  assert.deepEqual(modelTotals([], 'hour', now), []);
 });
 
 test('hash routes: agent names with any allowed character survive the round trip', () => {

@@ -4,17 +4,19 @@ import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LimitsEditor } from '../components/limits-editor';
 import { LoadMore } from '../components/load-more';
+import { ModelSpendTable } from '../components/model-spend';
 import { SpendBar } from '../components/spend-bar';
 import { SpendChart } from '../components/spend-chart';
 import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
 import { agentPath, api, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
+import { modelTotals, type TimeseriesByModel } from '../lib/by-model';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
 import { href, navigate } from '../lib/router';
 import { liftHint, suspensionText } from '../lib/suspension';
 import { formatSeconds, formatTime } from '../lib/time';
-import type { Agent, Granularity, Page, Reservation, SpendEvent, Timeseries } from '../lib/types';
+import type { Agent, Granularity, Page, Reservation, SpendEvent } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
 
 type StatusFilter = '' | 'accepted' | 'declined';
@@ -41,7 +43,10 @@ export function AgentDetailPage({ name }: { name: string }) {
   const [granularity, setGranularity] = useState<Granularity>('minute');
   const series = useLoad(async () => {
     const from = new Date(Date.now() - BUCKET_COUNT[granularity] * BUCKET_MS[granularity]).toISOString();
-    return api.get<Timeseries>(withQuery(`${agentPath(name)}/timeseries`, { granularity, from }));
+    // One request for the chart and the by-model table: the split buckets carry the unsplit totals too.
+    return api.get<TimeseriesByModel>(
+      withQuery(`${agentPath(name)}/timeseries`, { granularity, from, by: 'model' }),
+    );
   }, [name, granularity]);
   const [statusFilter, setStatusFilter] = useState<StatusFilter>('');
   const fetchEvents = (cursor?: string) =>
@@ -200,6 +205,21 @@ export function AgentDetailPage({ name }: { name: string }) {
           <SpendChart
             buckets={denseBuckets(series.data.data, granularity, Date.now())}
             granularity={granularity}
+          />
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="models-title">
+        <div class="section-head">
+          <h2 id="models-title">Spend by model</h2>
+          <span class="muted small" data-testid="model-range">
+            last {BUCKET_COUNT[granularity]} {granularity}s
+          </span>
+        </div>
+        {series.data && (
+          <ModelSpendTable
+            rows={modelTotals(series.data.data, granularity, Date.now())}
+            range={`last ${BUCKET_COUNT[granularity]} ${granularity}s`}
           />
         )}
       </section>
