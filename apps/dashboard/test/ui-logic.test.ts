@@ -5,7 +5,7 @@ import { denseBuckets } from '../src/lib/buckets';
 import { type ModelSpend, modelTotals } from '../src/lib/by-model';
 import { draftFromLimits, limitsPayload } from '../src/lib/limits';
 import { href, parseRoute } from '../src/lib/router';
-import { formatIn, suspensionText } from '../src/lib/suspension';
+import { formatIn, liftHint, suspensionText } from '../src/lib/suspension';
 import type { Agent } from '../src/lib/types';
 
 test('limits round-trip from API micros to form text to PATCH body', () => {
@@ -21,6 +21,8 @@ test('limits round-trip from API micros to form text to PATCH body', () => {
     run: '1.23',
     velocityWindow: '60',
     velocityMax: '2.000001',
+    repeatsMax: '',
+    repeatsWindow: '',
   });
   assert.deepEqual(limitsPayload(draft), {
     ok: true,
@@ -29,21 +31,63 @@ test('limits round-trip from API micros to form text to PATCH body', () => {
       day_usd: null,
       run_usd: '1.23',
       velocity: { window_seconds: 60, max_usd: '2.000001' },
+      repeats: null,
     },
   });
 });
 
 test('limits form rejects what the API would reject', () => {
-  const base = { month: '', day: '', run: '', velocityWindow: '', velocityMax: '' };
+  const base = {
+    month: '',
+    day: '',
+    run: '',
+    velocityWindow: '',
+    velocityMax: '',
+    repeatsMax: '',
+    repeatsWindow: '',
+  };
   assert.deepEqual(limitsPayload(base), {
     ok: true,
-    value: { month_usd: null, day_usd: null, run_usd: null, velocity: null },
+    value: { month_usd: null, day_usd: null, run_usd: null, velocity: null, repeats: null },
   });
   assert.equal(limitsPayload({ ...base, month: '1,50' }).ok, false);
   assert.equal(limitsPayload({ ...base, velocityMax: '2' }).ok, false, 'window missing');
   assert.equal(limitsPayload({ ...base, velocityWindow: '60' }).ok, false, 'max missing');
   assert.equal(limitsPayload({ ...base, velocityWindow: '3601', velocityMax: '1' }).ok, false);
   assert.equal(limitsPayload({ ...base, velocityWindow: '1.5', velocityMax: '1' }).ok, false);
+  for (const [repeatsMax, repeatsWindow] of [
+    ['5', ''],
+    ['', '60'],
+    ['0', '60'],
+    ['100001', '60'],
+    ['2.5', '60'],
+    ['5', '0'],
+    ['5', '86401'],
+    ['5', '1e3'],
+  ]) {
+    assert.equal(
+      limitsPayload({ ...base, repeatsMax: repeatsMax ?? '', repeatsWindow: repeatsWindow ?? '' }).ok,
+      false,
+      `repeats ${repeatsMax}/${repeatsWindow}`,
+    );
+  }
+});
+
+test('the repeats limit round-trips from the API to the form to the PATCH body', () => {
+  const limits = {
+    month_micros: null,
+    day_micros: null,
+    run_micros: null,
+    velocity: null,
+    repeats: { max: 100_000, window_seconds: 86_400 },
+  };
+  const draft = draftFromLimits(limits);
+  assert.equal(draft.repeatsMax, '100000');
+  assert.equal(draft.repeatsWindow, '86400');
+  const payload = limitsPayload({ ...draft, repeatsMax: ' 3 ', repeatsWindow: '60' });
+  assert.deepEqual(payload.ok && payload.value.repeats, { max: 3, window_seconds: 60 });
+  const cleared = limitsPayload({ ...draft, repeatsMax: '', repeatsWindow: '' });
+  assert.equal(cleared.ok && cleared.value.repeats, null, 'both empty: no limit (PATCH sends null)');
 });
 
 test('timeseries points land in dense UTC buckets ending now', () => {
@@ -188,6 +232,21 @@ test('a suspension says which limit, how much, and when it lifts — in UTC, wit
     suspensionText({ ...manual, suspended_note: 'looping' }, now),
     'Suspended by hand (looping) — lifts only by Resume',
   );
+  // A loop broke no period: the line names the repeats limit (the reason is cast until the types are regenerated).
+  const loop = {
+    ...manual,
+    suspended_reason: 'loop_detected' as string as Agent['suspended_reason'],
+    limits: { ...manual.limits, repeats: { max: 5, window_seconds: 60 } } as Agent['limits'],
+  };
+  assert.equal(
+    suspensionText(loop, now),
+    'Loop detected (one fingerprint more than 5 times per 1 min) — lifts only by Resume',
+  );
+  assert.equal(
+    suspensionText({ ...loop, limits: { ...loop.limits, repeats: null } as Agent['limits'] }, now),
+    'Loop detected — lifts only by Resume',
+  );
+  assert.equal(liftHint(loop), 'Find what the agent keeps repeating, then Resume lifts it.');
 });
 
 test('time left is rounded up and never reads zero', () => {

@@ -40,6 +40,37 @@ function UsdField(props: {
   );
 }
 
+/** A whole-number field (a count or seconds), with its hint. */
+function CountField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  placeholder: string;
+  value: string;
+  disabled?: boolean;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.id}
+        inputMode="numeric"
+        autoComplete="off"
+        placeholder={props.placeholder}
+        value={props.value}
+        disabled={props.disabled}
+        aria-describedby={`${props.id}-hint`}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      <small id={`${props.id}-hint`} class="muted">
+        {props.hint}
+      </small>
+    </div>
+  );
+}
+
 export function LimitsFields({ idPrefix, draft, onChange, disabled }: Props) {
   const set = (field: keyof LimitsDraft) => (value: string) => onChange({ ...draft, [field]: value });
   return (
@@ -87,6 +118,24 @@ export function LimitsFields({ idPrefix, draft, onChange, disabled }: Props) {
         value={draft.velocityMax}
         disabled={disabled}
         onInput={set('velocityMax')}
+      />
+      <CountField
+        id={`${idPrefix}-repeats-max`}
+        label="Repeats (calls per window)"
+        hint="Loop detection: more calls with one fingerprint suspend the agent; empty both for none."
+        placeholder="no limit"
+        value={draft.repeatsMax}
+        disabled={disabled}
+        onInput={set('repeatsMax')}
+      />
+      <CountField
+        id={`${idPrefix}-repeats-window`}
+        label="Repeats window (seconds)"
+        hint="Up to 86400 (one day)."
+        placeholder="e.g. 300"
+        value={draft.repeatsWindow}
+        disabled={disabled}
+        onInput={set('repeatsWindow')}
       />
     </div>
   );

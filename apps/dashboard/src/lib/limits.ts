@@ -1,5 +1,5 @@
 import { microsToInput, parseUsdInput } from './money';
-import type { Limits } from './types';
+import type { LimitsWithRepeats, RepeatsLimit } from './types';
 
 // Limits as typed in a form <-> limits as the API takes them. Empty field = no limit.
 
@@ -9,6 +9,9 @@ export interface LimitsDraft {
   run: string;
   velocityWindow: string;
   velocityMax: string;
+  /** Loop detection: the most calls with one fingerprint per window, and the window in seconds. */
+  repeatsMax: string;
+  repeatsWindow: string;
 }
 
 export interface LimitsPayload {
@@ -16,15 +19,30 @@ export interface LimitsPayload {
   day_usd: string | null;
   run_usd: string | null;
   velocity: { window_seconds: number; max_usd: string } | null;
+  repeats: RepeatsLimit | null;
 }
 
-export function draftFromLimits(limits: Limits | null | undefined): LimitsDraft {
+/** Bounds the API enforces (docs/api.md §7), checked here so the form says so before the request. */
+const REPEATS_MAX = 100_000;
+const REPEATS_WINDOW_MAX = 86_400;
+
+/** A whole number from 1 to `max` typed in a field, or null. */
+function wholeNumber(text: string, max: number): number | null {
+  if (!/^\d+$/.test(text)) return null;
+  const n = Number(text);
+  return n >= 1 && n <= max ? n : null;
+}
+
+export function draftFromLimits(limits: LimitsWithRepeats | null | undefined): LimitsDraft {
+  const repeats = limits?.repeats;
   return {
     month: microsToInput(limits?.month_micros),
     day: microsToInput(limits?.day_micros),
     run: microsToInput(limits?.run_micros),
     velocityWindow: limits?.velocity ? String(limits.velocity.window_seconds) : '',
     velocityMax: microsToInput(limits?.velocity?.max_micros),
+    repeatsMax: repeats ? String(repeats.max) : '',
+    repeatsWindow: repeats ? String(repeats.window_seconds) : '',
   };
 }
 
@@ -56,5 +74,18 @@ export function limitsPayload(
       return { ok: false, error: 'Velocity limit: enter the most the window may spend.' };
     velocity = { window_seconds: windowSeconds, max_usd: max.value };
   }
-  return { ok: true, value: { month_usd: month.value, day_usd: day.value, run_usd: run.value, velocity } };
+  let repeats: RepeatsLimit | null = null;
+  const repeatsMaxText = draft.repeatsMax.trim();
+  const repeatsWindowText = draft.repeatsWindow.trim();
+  if (repeatsMaxText !== '' || repeatsWindowText !== '') {
+    const most = wholeNumber(repeatsMaxText, REPEATS_MAX);
+    if (most === null) return { ok: false, error: 'Repeats: a whole number of calls from 1 to 100000.' };
+    const within = wholeNumber(repeatsWindowText, REPEATS_WINDOW_MAX);
+    if (within === null) return { ok: false, error: 'Repeats window: whole seconds from 1 to 86400.' };
+    repeats = { max: most, window_seconds: within };
+  }
+  return {
+    ok: true,
+    value: { month_usd: month.value, day_usd: day.value, run_usd: run.value, velocity, repeats },
+  };
 }

@@ -6,6 +6,17 @@ type Schemas = components['schemas'];
 
 export type Limits = Schemas['Limits'];
 export type VelocityLimit = NonNullable<Limits['velocity']>;
+/**
+ * Loop detection (docs/api.md §7): at most `max` calls with one fingerprint within `window_seconds`. Declined here
+ * until the generated types carry it (`npm run generate:api-types`); then `Limits['repeats']` is the same shape.
+ */
+export interface RepeatsLimit {
+  max: number;
+  window_seconds: number;
+}
+export type LimitsWithRepeats = Limits & { repeats?: RepeatsLimit | null };
+/** Why an agent is suspended; `loop_detected` is spelled out until the generated types carry it. */
+export type SuspendReason = NonNullable<Agent['suspended_reason']> | 'loop_detected';
 
 export type Agent = Schemas['Agent'];
 /** An agent's accepted spend plus live holds. */
