@@ -1,12 +1,18 @@
 // Request input the money routes (POST /v1/events, /v1/reservations and a reservation's commit) read the same way:
-// the Idempotency-Key, the cost (an amount, or usage priced from the catalogue), the metadata bounds, the agent
-// filter of a list an agent-bound key may read, and the answer.
+// the Idempotency-Key, the cost (an amount, or usage priced at the customer's prices or the catalogue's), the metadata
+// bounds, the agent filter of a list an agent-bound key may read, and the answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertAgentAllowed } from '../auth/agent-access.js';
 import type { Principal } from '../auth/types.js';
 import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/money.js';
 import type { AppContext } from '../context.js';
-import { costOfUsage, type EstimateInput, type UsageCost, type UsageInput } from '../pricing/usage-cost.js';
+import type { Queryable } from '../db/types.js';
+import {
+  costOfUsageFor,
+  type EstimateInput,
+  type UsageCost,
+  type UsageInput,
+} from '../pricing/usage-cost.js';
 import type { Priced } from '../spend/event-service.js';
 import { invalidRequest } from './errors.js';
 
@@ -68,12 +74,12 @@ export function requiredAmountOf(
  * A money amount given as `<usd>` / `<micros>` or as a priced form (an event's or commit's `usage`, a reservation's
  * `estimate`) — exactly one of the three. Problems go to `problems` (400); an unknown model throws 422 unknown_model.
  */
-function amountOrPriced<T>(
+async function amountOrPriced<T>(
   body: Record<string, unknown>,
   fields: { usd: string; micros: string; priced: string },
   problems: FieldProblem[],
-  price: (form: T) => UsageCost,
-): { micros: number | null; priced: Priced } {
+  price: (form: T) => Promise<UsageCost>,
+): Promise<{ micros: number | null; priced: Priced }> {
   const form = body[fields.priced] as T | undefined;
   if (form === undefined) {
     return { micros: requiredAmountOf(body, fields.usd, fields.micros, problems), priced: null };
@@ -86,7 +92,7 @@ function amountOrPriced<T>(
     return { micros: null, priced: null };
   }
   if (problems.length > 0) return { micros: null, priced: null };
-  const { costMicros, pricing } = price(form);
+  const { costMicros, pricing } = await price(form);
   if (costMicros > MAX_EVENT_MICROS) {
     problems.push({ field: fields.priced, problem: 'prices above the 1,000,000 USD one request may cost' });
     return { micros: null, priced: null };
@@ -94,20 +100,28 @@ function amountOrPriced<T>(
   return { micros: costMicros, priced: { request: form, pricing } };
 }
 
+/** Whose prices a usage is priced at: the customer's own (docs/api.md §14), else the catalogue's. */
+export interface PricingFor {
+  db: Queryable;
+  customerId: string;
+}
+
 /**
- * The cost of an event or a commit: `cost_usd` / `cost_micros` or, for an LLM call, `usage` priced from the catalogue
- * (docs/api.md §5.1). `at`: whose prices are in force.
+ * The cost of an event or a commit: `cost_usd` / `cost_micros` or, for an LLM call, `usage` priced at the customer's
+ * prices or the catalogue's (docs/api.md §5.1, §14; one PostgreSQL read, only for `usage`). `at`: which prices are in
+ * force.
  */
-export function costOf(
+export async function costOf(
   body: { usage?: UsageInput | undefined; cost_usd?: unknown; cost_micros?: unknown },
   problems: FieldProblem[],
   at: number,
-): { costMicros: number | null; priced: Priced } {
-  const { micros, priced } = amountOrPriced<UsageInput>(
+  customer: PricingFor,
+): Promise<{ costMicros: number | null; priced: Priced }> {
+  const { micros, priced } = await amountOrPriced<UsageInput>(
     body,
     { usd: 'cost_usd', micros: 'cost_micros', priced: 'usage' },
     problems,
-    (usage) => costOfUsage(usage, at),
+    (usage) => costOfUsageFor(customer.db, customer.customerId, usage, at),
   );
   return { costMicros: micros, priced };
 }
@@ -116,17 +130,20 @@ export function costOf(
  * What a reservation holds: `amount_usd` / `amount_micros` or an `estimate` — the usage of the call at its largest
  * (`max_output_tokens` generated, every input token uncached), priced as an event's usage is (docs/api.md §6).
  */
-export function holdAmountOf(
+export async function holdAmountOf(
   body: { estimate?: EstimateInput | undefined; amount_usd?: unknown; amount_micros?: unknown },
   problems: FieldProblem[],
   at: number,
-): { amountMicros: number | null; priced: Priced } {
-  const { micros, priced } = amountOrPriced<EstimateInput>(
+  customer: PricingFor,
+): Promise<{ amountMicros: number | null; priced: Priced }> {
+  const { micros, priced } = await amountOrPriced<EstimateInput>(
     body,
     { usd: 'amount_usd', micros: 'amount_micros', priced: 'estimate' },
     problems,
     (estimate) =>
-      costOfUsage(
+      costOfUsageFor(
+        customer.db,
+        customer.customerId,
         {
           provider: estimate.provider,
           model: estimate.model,

@@ -327,6 +327,34 @@ export function unknownModel(
   return new ApiError('unknown_model', message, { provider, model });
 }
 
+// Lookups of the same key running at the same time share one read: 200 concurrent usage-priced events of one model
+// cost one query, not 200 queued for the pool (or, embedded, for PGlite's one thread) ahead of the decisions. Nothing
+// is kept once the read is answered, so this caches nothing: a request sees a price at least as new as the one in
+// PostgreSQL when an identical lookup started, never older.
+const inFlight = new WeakMap<Queryable, Map<string, Promise<PriceRow[]>>>();
+
+function sharedRead(q: Queryable, params: [string, string, string, string]): Promise<PriceRow[]> {
+  let running = inFlight.get(q);
+  if (!running) {
+    running = new Map();
+    inFlight.set(q, running);
+  }
+  const key = params.join('\u0001');
+  const joined = running.get(key);
+  if (joined) return joined;
+  const map = running;
+  const read = q
+    .query<PriceRow>(
+      `SELECT ${COLUMNS} FROM customer_prices
+       WHERE customer_id = $1 AND provider = $2 AND model IN ($3, $4, $5)`,
+      [...params, ANY_MODEL],
+    )
+    .then((r) => r.rows)
+    .finally(() => map.delete(key));
+  map.set(key, read);
+  return read;
+}
+
 /**
  * The prices of `provider` + `model` for this customer at `at` (see the precedence above), or null when neither the
  * customer nor the catalogue knows the model. One indexed read of customer_prices (the primary key), whatever matches.
@@ -341,11 +369,7 @@ export async function pricesFor(
   const key = priceKey(provider, model);
   const catalogue = cataloguePrices(key.provider, model, at);
   const alias = catalogue ? catalogue.model.toLowerCase() : key.model;
-  const { rows } = await q.query<PriceRow>(
-    `SELECT ${COLUMNS} FROM customer_prices
-     WHERE customer_id = $1 AND provider = $2 AND model IN ($3, $4, $5)`,
-    [customerId, key.provider, key.model, alias, ANY_MODEL],
-  );
+  const rows = await sharedRead(q, [customerId, key.provider, key.model, alias]);
   const mine = new Map(rows.map((r) => [r.model, r]));
   const own = mine.get(key.model) ?? mine.get(alias);
   const customer = (r: PriceRow): ResolvedPrices => ({

@@ -1,7 +1,10 @@
 // An event's `usage` (docs/api.md §5.1) → its cost in micros and what the event records about it: the normalised
 // usage and the price it used. Unknown model → 422 unknown_model: never $0, which would defeat every limit.
-import { ApiError, invalidRequest } from '../http/errors.js';
-import { CATALOGUE_VERSION, cataloguePrices } from './catalogue.js';
+// costOfUsage is the pure core (a usage at given prices); costOfUsageFor adds the one lookup of the customer's prices
+// and the catalogue (pricing/customer-prices.ts) that every usage-priced request goes through.
+import type { Queryable } from '../db/types.js';
+import { invalidRequest } from '../http/errors.js';
+import { pricesFor, type ResolvedPrices, unknownModel } from './customer-prices.js';
 import { priceToDecimal } from './exact-price.js';
 import { priceUsage, type TokenUsage } from './price-usage.js';
 import { normaliseRawUsage } from './raw-usage.js';
@@ -35,8 +38,9 @@ export interface UsageJson {
 }
 
 export interface PriceJson {
-  source: 'catalogue';
-  catalogue_version: string;
+  source: 'catalogue' | 'customer';
+  /** null for the customer's own price. */
+  catalogue_version: string | null;
   input_per_mtok_usd: string | null;
   output_per_mtok_usd: string | null;
   cache_read_per_mtok_usd: string | null;
@@ -76,21 +80,14 @@ function tokenUsage(input: UsageInput, field: string): TokenUsage {
 
 const decimal = (p: bigint | null) => (p === null ? null : priceToDecimal(p));
 
-/** `field`: where the usage sits in the request ("usage"), for error details. `at`: which prices are in force. */
-export function costOfUsage(input: UsageInput, at: number, field = 'usage'): UsageCost {
-  const usage = tokenUsage(input, field);
-  const entry = cataloguePrices(input.provider.toLowerCase(), input.model, new Date(at));
-  if (!entry) {
-    throw new ApiError(
-      'unknown_model',
-      `No price is known for ${input.provider} model ${input.model}; nothing was counted.`,
-      {
-        provider: input.provider,
-        model: input.model,
-      },
-    );
-  }
-  const priced = priceUsage(usage, entry.prices);
+function costAt(
+  input: UsageInput,
+  usage: TokenUsage,
+  resolved: ResolvedPrices | null,
+  field: string,
+): UsageCost {
+  if (!resolved) throw unknownModel(input.provider, input.model);
+  const priced = priceUsage(usage, resolved.prices);
   if (!priced.ok) {
     if (priced.problem === 'cache_exceeds_input') {
       throw invalidRequest([
@@ -100,10 +97,11 @@ export function costOfUsage(input: UsageInput, at: number, field = 'usage'): Usa
         },
       ]);
     }
-    throw new ApiError(
-      'unknown_model',
-      `The catalogue has no ${priced.problem === 'no_output_price' ? 'output' : 'input'} price for ${input.provider} model ${input.model}; nothing was counted.`,
-      { provider: input.provider, model: input.model },
+    const whose = resolved.source === 'customer' ? 'Your own price' : 'The catalogue';
+    throw unknownModel(
+      input.provider,
+      input.model,
+      `${whose} has no ${priced.problem === 'no_output_price' ? 'output' : 'input'} price for ${input.provider} model ${input.model}; nothing was counted.`,
     );
   }
   return {
@@ -118,8 +116,8 @@ export function costOfUsage(input: UsageInput, at: number, field = 'usage'): Usa
         cache_write_tokens: usage.cacheWriteTokens,
       },
       price: {
-        source: 'catalogue',
-        catalogue_version: CATALOGUE_VERSION,
+        source: resolved.source,
+        catalogue_version: resolved.catalogueVersion,
         input_per_mtok_usd: decimal(priced.applied.input),
         output_per_mtok_usd: decimal(priced.applied.output),
         cache_read_per_mtok_usd: decimal(priced.applied.cacheRead),
@@ -127,6 +125,30 @@ export function costOfUsage(input: UsageInput, at: number, field = 'usage'): Usa
       },
     },
   };
+}
+
+/**
+ * The cost of a usage at `resolved` prices (null: nobody prices the model → 422 unknown_model). Pure. `field`: where
+ * the usage sits in the request ("usage"), for error details.
+ */
+export function costOfUsage(input: UsageInput, resolved: ResolvedPrices | null, field = 'usage'): UsageCost {
+  return costAt(input, tokenUsage(input, field), resolved, field);
+}
+
+/**
+ * The cost of a usage for this customer at `at`: its own price of the model, else the catalogue's, else its `*` price
+ * of the provider (pricesFor: one indexed read). A malformed usage is a 400 before anything is read.
+ */
+export async function costOfUsageFor(
+  q: Queryable,
+  customerId: string,
+  input: UsageInput,
+  at: number,
+  field = 'usage',
+): Promise<UsageCost> {
+  const usage = tokenUsage(input, field);
+  const resolved = await pricesFor(q, customerId, input.provider, input.model, new Date(at));
+  return costAt(input, usage, resolved, field);
 }
 
 /** `usage` and `price` of an event priced from usage (docs/api.md §5.1); nothing for one whose client gave the cost. */

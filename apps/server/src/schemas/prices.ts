@@ -2,16 +2,8 @@
 // prices. Decimal strings both ways: a price is never a float on the wire.
 import { Type } from 'typebox';
 import { Cursor, Limit, Nullable, Page, ref, Timestamp } from './common.js';
-
-// The same rules as a usage's provider and model (schemas/spend.ts): whatever an event may name can be priced.
-const Provider = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  pattern: '^[A-Za-z0-9._-]+$',
-  description: 'openai, anthropic, … (compared without regard to case)',
-});
-const Model = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$', description });
+// The same rules as a usage's provider and model: whatever an event may name can be priced.
+import { ModelField, ProviderField } from './spend.js';
 
 const PerMtok = Nullable(
   Type.String({
@@ -74,16 +66,12 @@ export const CustomerPricePageSchema = Type.Object(Page(ref(CustomerPriceSchema)
 });
 
 export const PriceQuery = Type.Object(
-  { provider: Provider, model: Model('as the provider names it; dated snapshot ids too') },
+  { provider: ProviderField, model: ModelField },
   { additionalProperties: false },
 );
 
-export const PriceParams = Type.Object({
-  provider: Provider,
-  model: Model(
-    'the model, or "*" for every model of the provider the catalogue does not know; a "/" in it is sent as %2F',
-  ),
-});
+/** `model` "*" prices every model of the provider the catalogue does not know; a "/" in a model id is sent as %2F. */
+export const PriceParams = Type.Object({ provider: ProviderField, model: ModelField });
 
 export const CustomerPriceListQuery = Type.Object(
   { limit: Limit, cursor: Cursor },

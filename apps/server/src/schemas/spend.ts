@@ -44,13 +44,13 @@ export const FingerprintField = Type.Optional(
 const EventStatus = Type.Union([Type.Literal('accepted'), Type.Literal('declined')]);
 
 const Tokens = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000, description });
-const ProviderField = Type.String({
+export const ProviderField = Type.String({
   minLength: 1,
   maxLength: 64,
   pattern: '^[A-Za-z0-9._-]+$',
   description: 'openai, anthropic, …',
 });
-const ModelField = Type.String({
+export const ModelField = Type.String({
   minLength: 1,
   maxLength: 200,
   pattern: '^[\\x21-\\x7E]+$',
@@ -116,8 +116,12 @@ const PerMtok = Nullable(
 
 export const PriceSchema = Type.Object(
   {
-    source: Type.Literal('catalogue'),
-    catalogue_version: Type.String({ description: 'e.g. genai-prices@0.1.8' }),
+    source: Type.Union([Type.Literal('catalogue'), Type.Literal('customer')], {
+      description: 'the bundled catalogue, or the customer’s own price (docs/api.md §14)',
+    }),
+    catalogue_version: Nullable(
+      Type.String({ description: 'e.g. genai-prices@0.1.8; null for the customer’s own price' }),
+    ),
     input_per_mtok_usd: PerMtok,
     output_per_mtok_usd: PerMtok,
     cache_read_per_mtok_usd: PerMtok,

@@ -52,7 +52,10 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
       metadataProblems(body.metadata, problems);
       const occurredAt = parseTime(body.occurred_at, 'occurred_at');
       // Last: a request with other problems is a 400 before its model is looked up (422 unknown_model).
-      const { costMicros, priced } = costOf(body, problems, Date.now());
+      const { costMicros, priced } = await costOf(body, problems, Date.now(), {
+        db: ctx.db,
+        customerId: principal.customerId,
+      });
       if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
 

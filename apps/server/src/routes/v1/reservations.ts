@@ -61,7 +61,10 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
       const body = request.body;
       const problems: FieldProblem[] = [];
       const receivedAt = Date.now() - reply.elapsedTime;
-      const { amountMicros, priced } = holdAmountOf(body, problems, receivedAt);
+      const { amountMicros, priced } = await holdAmountOf(body, problems, receivedAt, {
+        db: ctx.db,
+        customerId: principal.customerId,
+      });
       const idempotencyKey = idempotencyKeyOf(request, body.idempotency_key, problems);
       if (problems.length > 0 || amountMicros === null) throw invalidRequest(problems);
       logAgentOf(request, body.agent);
@@ -109,7 +112,10 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
       const problems: FieldProblem[] = [];
       const receivedAt = Date.now() - reply.elapsedTime;
       metadataProblems(body.metadata, problems);
-      const { costMicros, priced } = costOf(body, problems, receivedAt);
+      const { costMicros, priced } = await costOf(body, problems, receivedAt, {
+        db: ctx.db,
+        customerId: principal.customerId,
+      });
       if (problems.length > 0 || costMicros === null) throw invalidRequest(problems);
       const result = await reservations.commit(
         principal,
