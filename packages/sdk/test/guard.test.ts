@@ -356,6 +356,36 @@ describe('guardOpenAI — responses.create', () => {
   });
 });
 
+describe('guardOpenAI — the clients’ helpers', () => {
+  it('responses.stream(), responses.parse() and chat.completions.runTools() are guarded', async () => {
+    const guarded = guardOpenAI(openai(), { sg, agent: 'bot' });
+    const streamed = await guarded.responses.stream({ model: 'gpt-4o-mini', input: 'Hi' }).finalResponse();
+    assert.equal(streamed.output_text, DEFAULT_TEXT);
+    const parsed = await guarded.responses.parse({ model: 'gpt-4o-mini', input: 'Hi' });
+    assert.equal(parsed.output_text, DEFAULT_TEXT);
+    const runner = guarded.chat.completions.runTools({
+      model: 'gpt-4o-mini',
+      messages: question,
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'noop',
+            description: 'does nothing',
+            parameters: { type: 'object', properties: {} },
+            function: () => 'ok',
+            parse: JSON.parse,
+          },
+        },
+      ],
+    });
+    assert.equal(await runner.finalContent(), DEFAULT_TEXT);
+    assert.equal(calls().filter((path) => path === '/v1/reservations').length, 3);
+    assert.equal(calls().filter((path) => path.endsWith('/commit')).length, 3);
+    assert.equal(upstream.requests.length, 3);
+  });
+});
+
 describe('guardAnthropic — messages', () => {
   const request = {
     model: 'claude-sonnet-4-5',

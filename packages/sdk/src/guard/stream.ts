@@ -27,6 +27,11 @@ const noop = () => {};
 
 /** Taps `stream` in place and returns it. */
 export function tapStream<S>(stream: S, reader: StreamReader, settle: Settle): S {
+  if (typeof stream !== 'object' || stream === null) {
+    // Not a stream after all: nothing to read, so settle on the estimate now rather than leave the hold open.
+    void settle(false).catch(noop);
+    return stream;
+  }
   const target = stream as Tappable;
   let settling: Promise<void> | undefined;
   const signal = target.controller?.signal;

@@ -248,12 +248,16 @@ const responses: Route = {
       event: type,
       data: { type, sequence_number: sequence++, ...fields },
     });
+    const pending = { ...final, status: 'in_progress', output: [], usage: null };
+    const part = { type: 'output_text', text: '', annotations: [], logprobs: [] };
     const frames: Frame[] = [
-      event('response.created', { response: { ...final, status: 'in_progress', output: [], usage: null } }),
+      event('response.created', { response: pending }),
+      event('response.in_progress', { response: pending }),
       event('response.output_item.added', {
         output_index: 0,
         item: { id: item, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
       }),
+      event('response.content_part.added', { item_id: item, output_index: 0, content_index: 0, part }),
     ];
     for (const word of words(text)) {
       frames.push(
@@ -269,6 +273,15 @@ const responses: Route = {
     frames.push(
       event('response.output_text.done', { item_id: item, output_index: 0, content_index: 0, text }),
     );
+    frames.push(
+      event('response.content_part.done', {
+        item_id: item,
+        output_index: 0,
+        content_index: 0,
+        part: { ...part, text },
+      }),
+    );
+    frames.push(event('response.output_item.done', { output_index: 0, item: final.output[0] }));
     frames.push(event('response.completed', { response: final }));
     return frames;
   },
