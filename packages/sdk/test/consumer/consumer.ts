@@ -4,7 +4,10 @@
 import {
   AgentSuspendedError,
   BudgetExceededError,
+  guardAnthropic,
+  guardOpenAI,
   isUnavailable,
+  LoopDetectedError,
   type Reservation,
   Spendguard,
   SpendguardError,
@@ -65,4 +68,46 @@ export async function failOpen(): Promise<void> {
   const hold = await sg.reserve({ agent: 'bot', amountUsd: 1 });
   if (hold.unavailable) print('no hold: Spendguard unreachable');
   else print(hold.id);
+}
+
+// A client of the openai / @anthropic-ai/sdk shape (the consumer has neither package): the guard returns its type.
+interface ChatClient {
+  chat: { completions: { create(body: { model: string; messages: unknown[] }): Promise<{ id: string }> } };
+  models: { list(): Promise<string[]> };
+}
+declare const chatClient: ChatClient;
+declare const messagesClient: {
+  messages: { create(body: { model: string; max_tokens: number }): Promise<{ id: string }> };
+};
+
+export async function guarded(): Promise<void> {
+  const sg = new Spendguard({ apiKey: 'sg_ingest_x', baseUrl: 'http://127.0.0.1:8787' });
+  const openai: ChatClient = guardOpenAI(chatClient, {
+    sg,
+    agent: 'bot',
+    run: 'task-1',
+    countTokens: (text) => text.length,
+    fingerprint: false,
+  });
+  const reply = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
+  print(reply.id);
+  print((await openai.models.list()).join());
+  const claude = guardAnthropic(messagesClient, {
+    sg,
+    agent: 'bot',
+    fingerprint: (request) => String(request.model),
+  });
+  print((await claude.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10 })).id);
+  try {
+    await sg.reserve({
+      agent: 'bot',
+      estimate: { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 10, maxOutputTokens: 10 },
+      fingerprint: 'f',
+    });
+  } catch (error) {
+    if (error instanceof LoopDetectedError)
+      print(`${error.fingerprint} ${error.count} ${error.windowSeconds}`);
+  }
+  // @ts-expect-error the agent is required
+  guardOpenAI(chatClient, { sg });
 }
