@@ -401,6 +401,43 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.ok((await page.locator('.audit-item').count()) > 0);
   });
 
+  test('settings: an admin sets a price of its own, events are charged at it, and deletes it', async () => {
+    const mini = async () =>
+      (await api(server.url, '/v1/prices?provider=openai&model=gpt-4o-mini', { key: tenant.adminKey })).body;
+    await page.goto(`${server.url}/#/settings`);
+    const section = page.getByTestId('prices-section');
+    await section.getByText('No prices of your own').waitFor();
+    await section.getByLabel('Provider', { exact: true }).fill('openai');
+    await section.getByLabel('Model', { exact: true }).fill('gpt-4o-mini');
+    // Without input or output the form says so before anything is sent.
+    await section.getByRole('button', { name: 'Save price' }).click();
+    await section.getByText('Give at least an input or an output price.').waitFor();
+    await section.getByLabel('Input (USD / M tokens)').fill('0.1');
+    await section.getByLabel('Output (USD / M tokens)').fill('0.4');
+    await section.getByRole('button', { name: 'Save price' }).click();
+    await section.getByText('Price saved for openai/gpt-4o-mini.').waitFor();
+    const priceRow = section.getByTestId('price-row');
+    await priceRow.filter({ hasText: 'gpt-4o-mini' }).waitFor();
+    assert.match(await text(priceRow), /\$0\.1.*\$0\.4/);
+    const saved = await mini();
+    assert.equal(saved.source, 'customer');
+    assert.equal(saved.prices.input_per_mtok_usd, '0.1');
+    // 1000 × 0.1 + 500 × 0.4 = 300 micros (the catalogue would charge 450).
+    const event = await postEvent({
+      agent: 'priced',
+      usage: { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1000, output_tokens: 500 },
+    });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    assert.equal(event.body.event.cost_micros, 300);
+
+    await section.getByRole('button', { name: 'Delete price openai/gpt-4o-mini' }).click();
+    const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE');
+    await section.getByRole('button', { name: 'Confirm delete openai/gpt-4o-mini' }).click();
+    assert.equal((await deleted).status(), 204);
+    await section.getByText('No prices of your own').waitFor();
+    assert.equal((await mini()).source, 'catalogue');
+  });
+
   test('the API keys page pages past the first 50 keys', async () => {
     for (let i = 0; i < 55; i += 1) {
       const made = await api(server.url, '/v1/api-keys', {
