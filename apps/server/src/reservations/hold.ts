@@ -12,7 +12,14 @@ import { ApiError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { EstimateInput } from '../pricing/usage-cost.js';
 import { requestAgent } from '../spend/decision-effects.js';
-import { budgetJson, canonicalJson, deadlineAnswer, declineBody } from '../spend/event-service.js';
+import {
+  afterConfirmedFlip,
+  budgetJson,
+  canonicalJson,
+  deadlineAnswer,
+  declineBody,
+} from '../spend/event-service.js';
+import { flipCandidate } from '../spend/flips.js';
 import {
   answerWithinDeadline,
   claimDecision,
@@ -59,12 +66,8 @@ function holdRequestHash(input: HoldInput): string {
 
 /** The 403 of docs/api.md §5 for a reservation: the same fields, with the declined reservation instead of an event. */
 function reservationDeclineBody(decline: Decline, reservation: unknown) {
-  const { event: _event, ...error } = declineBody(decline, null).error;
-  const message =
-    decline.code === 'agent_suspended'
-      ? 'The agent is suspended (kill switch on); the reservation was declined.'
-      : `The reservation would exceed the ${decline.scope} ${decline.period} limit; it was declined.`;
-  return { error: { ...error, message, reservation } };
+  const { event: _event, ...error } = declineBody(decline, null, 'reservation').error;
+  return { error: { ...error, reservation } };
 }
 
 export function createHoldService(deps: ReservationDeps) {
@@ -102,11 +105,11 @@ export function createHoldService(deps: ReservationDeps) {
       runId: input.run,
       amountMicros: input.amountMicros,
       token: id,
-      fingerprint: input.fingerprint,
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       now,
       hold: { expiresAt },
+      fingerprint: input.fingerprint,
     };
     const claimed = await claimDecision(deps, request, expired, {
       find: () => findReservationByKey(db, customerId, input.idempotencyKey),
@@ -127,11 +130,11 @@ export function createHoldService(deps: ReservationDeps) {
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       responseStatus: accepted ? 201 : 403,
-      fingerprint: input.fingerprint,
       responseBody: null,
       // A declined request holds nothing; its expires_at is its creation time.
       expiresAt: accepted ? expiresAt : now,
       createdAt: now,
+      fingerprint: input.fingerprint,
     };
     const reservation = reservationJson(
       { ...row, agentName: agent.name, finishedAt: accepted ? null : now },
@@ -143,16 +146,30 @@ export function createHoldService(deps: ReservationDeps) {
       row.responseBody = reservationDeclineBody(decision.decline, reservation);
     }
 
-    // A reservation declined for a limit never flips the kill switch (docs/api.md §6): an estimate is not spend.
+    // A reservation declined for a limit never flips the kill switch (docs/api.md §6): an estimate is not spend. A
+    // loop does (§7): the repeated call is the runaway, whatever its estimate.
+    const flip =
+      decision.outcome === 'declined' && decision.decline.code === 'loop_detected'
+        ? flipCandidate(
+            customerId,
+            agent.id,
+            decision.decline,
+            1,
+            { decidedAt: now, statusVersion: decision.statusVersion },
+            { reservation_id: id },
+          )
+        : undefined;
     return persistDecided(deps, {
       ref: tokenRefOf(request),
       decidedAt: now,
       progress,
-      persist: () => insertReservation(db, row),
+      persist: () => insertReservation(db, row, flip),
       exists: () => reservationExists(db, id),
       agentRow: () => findAgentState(db, customerId, agent.id),
       duplicate: () => replay(customerId, input.idempotencyKey, hash),
-      committed: () => {
+      committed: (agentState) => {
+        if (agentState)
+          void afterConfirmedFlip(deps, customerId, agent, agentState, 'a declined reservation');
         if (decision.outcome === 'declined') {
           bus
             .publish(customerChannel(customerId), {

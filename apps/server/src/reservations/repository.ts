@@ -2,6 +2,7 @@
 // loads status 'held' rows not yet expired). Every query is scoped by customer: another customer's id is "absent".
 import { type Db, int8Of, type Queryable } from '../db/types.js';
 import { COMMIT_AGE_LIMIT_INTERVAL, COMMIT_CLAIM_STALE_MS } from '../spend/bounds.js';
+import { confirmFlip, type FlipCandidate } from '../spend/flips.js';
 
 export { COMMIT_CLAIM_STALE_MS };
 
@@ -153,7 +154,24 @@ export async function reservationExists(db: Queryable, id: string): Promise<bool
  * stored first ('duplicate') or it was decided longer ago than COMMIT_AGE_LIMIT_MS by PostgreSQL's clock ('refused':
  * it can never be stored any more, spend/bounds.ts). One statement, so it commits on its own.
  */
-export async function insertReservation(db: Db, row: NewReservation): Promise<PersistResult> {
+/**
+ * Inserts a decided reservation (late duplicates and too-late commits refused, writer.ts rules). `flip`: a loop
+ * decline's kill-switch flip, confirmed by PostgreSQL in the same transaction (flips.ts).
+ */
+export async function insertReservation(
+  db: Db,
+  row: NewReservation,
+  flip?: FlipCandidate,
+): Promise<PersistResult> {
+  if (!flip) return insertReservationRow(db, row);
+  return db.transaction(async (tx) => {
+    const result = await insertReservationRow(tx, row);
+    if (result.outcome !== 'inserted') return result;
+    return { outcome: 'inserted', agentState: await confirmFlip(tx, flip) };
+  });
+}
+
+async function insertReservationRow(db: Queryable, row: NewReservation): Promise<PersistResult> {
   const { rows } = await db.query<{ inserted: boolean; fresh: boolean }>(
     `WITH fresh AS (SELECT $13::timestamptz >= statement_timestamp() - $15::interval AS ok),
      inserted AS (

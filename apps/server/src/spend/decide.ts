@@ -37,6 +37,11 @@ export const HOLDS_KEEP_SECONDS = 7 * 24 * 3600;
 export const CONTRIBUTIONS_KEEP_SECONDS = 600;
 /** At most this many expired holds are dropped per operation; the rest go on the next ones (never under-counts). */
 export const EXPIRE_BATCH = 200;
+/**
+ * An agent's repeat occurrences (loop detection, docs/api.md §7) are kept this long past their window after the last
+ * write; once gone they are rebuilt from PostgreSQL's fingerprint columns, which are exact.
+ */
+export const REPEATS_SLACK_SECONDS = 60;
 
 /** Names used in `{outcome: 'missing', what}`. */
 export type MissingPart =
@@ -47,7 +52,8 @@ export type MissingPart =
   | 'agent_month'
   | 'agent_day'
   | 'velocity'
-  | 'run';
+  | 'run'
+  | 'repeats';
 
 export type ClaimCheck = 'claim' | 'in_flight' | 'replay' | 'reused' | 'rerun';
 
@@ -96,6 +102,11 @@ export interface SpendView {
   run: number | null;
   held: { customer: number; agent: number; run: number };
   pendingAgent: number;
+  /**
+   * For a request with a fingerprint to an agent with a `repeats` limit: the accepted requests with that fingerprint
+   * inside the window before this one (this request's own earlier decision excluded); else null.
+   */
+  repeats: { fingerprint: string; count: number } | null;
 }
 
 /**
@@ -182,11 +193,13 @@ export function effectiveSuspension(
 }
 
 /** The provisional flip a decline places: the suspension it would set, named by reason and period key. */
-export interface Flip {
+export interface BudgetFlip {
   reason: 'budget_exceeded' | 'velocity_exceeded';
   /** The month/day key a budget_exceeded suspension lifts after; null for velocity (lifts only on resume). */
   periodKey: string | null;
 }
+/** A loop lifts only on resume, like velocity. */
+export type Flip = BudgetFlip | { reason: 'loop_detected'; periodKey: null };
 
 export type Verdict = { kind: 'accept' } | { kind: 'decline'; decline: Decline; flip: Flip | null };
 
@@ -210,7 +223,9 @@ export function velocityInWindow(
 const committed = (counter: number, pending: number) => Math.max(0, counter - pending);
 
 /**
- * Steps 1–4 of docs/api.md §5 (and §6 for a hold). Landing exactly on a limit is accepted; null limits never decline.
+ * Steps 1–4 of docs/api.md §5 (and §6 for a hold), with loop detection (§7) right after the kill switch. Landing
+ * exactly on a limit is accepted; null limits never decline. A loop decline always flips (provisionally; PostgreSQL
+ * confirms it from committed requests only, flips.ts), for a hold too: a loop is not an estimate.
  * An agent-limit decline of an event (not a hold, docs/api.md §6) flips the kill switch only when the agent's committed
  * spend with this amount breaks the limit: uncommitted spend (other requests still in flight) may decline an event
  * but never flip the switch (a request that then fails would have suspended the agent for nothing).
@@ -233,6 +248,18 @@ export function judge(input: {
       decline: { code: 'agent_suspended', reason: suspension.reason, suspendedAt: suspension.at },
       flip: null,
     };
+  }
+  // A loop is refused before any budget: it is the runaway the kill switch is for, whatever money is left.
+  const repeats = agent.state.limits.repeats;
+  if (repeats !== null && view.repeats !== null && view.repeats.count + 1 > repeats.max) {
+    const decline: Decline = {
+      code: 'loop_detected',
+      fingerprint: view.repeats.fingerprint,
+      count: view.repeats.count + 1,
+      windowSeconds: repeats.windowSeconds,
+      suspended: { reason: 'loop_detected', period: null },
+    };
+    return { kind: 'decline', decline, flip: { reason: 'loop_detected', periodKey: null } };
   }
   const customerSpent = view.customerMonth + view.held.customer;
   if (customer.monthLimitMicros !== null && customerSpent + amount > customer.monthLimitMicros) {
@@ -281,7 +308,7 @@ function over(
   limitMicros: number,
   spentMicros: number,
   resetsAt: number | null,
-  flip: Flip | null,
+  flip: BudgetFlip | null,
 ): Verdict {
   return {
     kind: 'decline',

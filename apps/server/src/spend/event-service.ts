@@ -125,14 +125,29 @@ export function eventJson(row: EventRow, agentName: string) {
   };
 }
 
-export function declineBody(decline: Decline, event: unknown) {
+/** The 403 of docs/api.md §5; `noun`: what was declined, for the message (a reservation's body says so). */
+export function declineBody(decline: Decline, event: unknown, noun: 'event' | 'reservation' = 'event') {
   if (decline.code === 'agent_suspended') {
     return {
       error: {
         code: 'agent_suspended',
-        message: 'The agent is suspended (kill switch on); the event was declined.',
+        message: `The agent is suspended (kill switch on); the ${noun} was declined.`,
         reason: decline.reason,
         suspended_at: isoOrNull(decline.suspendedAt),
+        event,
+      },
+    };
+  }
+  if (decline.code === 'loop_detected') {
+    return {
+      error: {
+        code: 'loop_detected',
+        message:
+          `This fingerprint was sent ${decline.count} times within ${decline.windowSeconds} s, more than the agent's ` +
+          `repeats limit allows; the ${noun} was declined and the kill switch turned on.`,
+        fingerprint: decline.fingerprint,
+        count: decline.count,
+        window_seconds: decline.windowSeconds,
         event,
       },
     };
@@ -140,7 +155,7 @@ export function declineBody(decline: Decline, event: unknown) {
   return {
     error: {
       code: 'budget_exceeded',
-      message: `The event would exceed the ${decline.scope} ${decline.period} limit; it was declined.`,
+      message: `The ${noun} would exceed the ${decline.scope} ${decline.period} limit; it was declined.`,
       scope: decline.scope,
       period: decline.period,
       limit_micros: decline.limitMicros,
@@ -268,6 +283,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       now,
+      fingerprint: input.fingerprint,
     };
     const claimed = await claimDecision(deps, request, expired, {
       find: () => readStored(customerId, input.idempotencyKey),
@@ -283,7 +299,6 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       runId: input.run,
       costMicros: input.costMicros,
       status: decision.outcome,
-      fingerprint: input.fingerprint,
       declineCode: decision.outcome === 'declined' ? decision.decline.code : null,
       idempotencyKey: input.idempotencyKey,
       keyScope: KEY_SCOPE_CLIENT,
@@ -292,6 +307,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       responseBody: null,
       metadata: input.metadata,
       pricing: input.priced?.pricing ?? null,
+      fingerprint: input.fingerprint,
       reservationId: null,
       occurredAt: input.occurredAt ?? now,
       recordedAt: now,
@@ -307,7 +323,6 @@ export function createEventService(deps: MoneyPathDeps): EventService {
             { decidedAt: now, statusVersion: decision.statusVersion },
             { event_id: row.id },
           )
-      fingerprint: input.fingerprint,
         : undefined;
     if (decision.outcome === 'accepted') {
       row.responseStatus = 201;

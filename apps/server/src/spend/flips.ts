@@ -13,12 +13,17 @@ import type { AgentState, Decline } from './store.js';
 export interface FlipCandidate {
   customerId: string;
   agentId: string;
-  reason: 'budget_exceeded' | 'velocity_exceeded';
-  period: 'month' | 'day' | 'velocity';
-  /** The month/day key a budget suspension lifts after; null for velocity. */
+  reason: 'budget_exceeded' | 'velocity_exceeded' | 'loop_detected';
+  period: 'month' | 'day' | 'velocity' | 'repeats';
+  /** The month/day key a budget suspension lifts after; null for velocity and loops. */
   periodKey: string | null;
-  /** What comes on top of committed spend: the declined event's cost, or 0 for a commit (already inserted). */
+  /**
+   * What comes on top of what PostgreSQL has: the declined event's cost, or 0 for a commit (already inserted); for a
+   * loop, the refused request itself (1).
+   */
   extraMicros: number;
+  /** For a loop: the fingerprint whose committed requests are counted. */
+  fingerprint?: string;
   /** The decision's time and the status version it saw. */
   decidedAt: number;
   statusVersion: number;
@@ -35,6 +40,24 @@ export function flipCandidate(
   decision: { decidedAt: number; statusVersion: number },
   cause: Record<string, unknown>,
 ): FlipCandidate | undefined {
+  if (decline.code === 'loop_detected') {
+    return {
+      customerId,
+      agentId,
+      reason: 'loop_detected',
+      period: 'repeats',
+      periodKey: null,
+      extraMicros: 1,
+      fingerprint: decline.fingerprint,
+      ...decision,
+      cause: {
+        ...cause,
+        fingerprint: decline.fingerprint,
+        count: decline.count,
+        window_seconds: decline.windowSeconds,
+      },
+    };
+  }
   if (decline.code !== 'budget_exceeded' || !decline.suspended || decline.scope !== 'agent') return undefined;
   if (decline.period === 'run') return undefined;
   return {
@@ -60,7 +83,7 @@ const CONFIRM_FLIP = `
 UPDATE agents a SET status = 'suspended', suspended_reason = $3, suspended_at = $4, suspended_period = $5,
        suspended_note = NULL, status_version = a.status_version + 1, updated_at = now(),
        suspended_limit_micros = CASE $7 WHEN 'month' THEN a.month_limit_micros WHEN 'day' THEN a.day_limit_micros
-                                        ELSE a.velocity_max_micros END
+                                        WHEN 'velocity' THEN a.velocity_max_micros ELSE NULL END
  WHERE a.id = $1 AND a.customer_id = $2 AND a.status_version = $6
    AND CASE $7
      WHEN 'month' THEN a.month_limit_micros IS NOT NULL AND a.month_limit_micros <
@@ -71,6 +94,13 @@ UPDATE agents a SET status = 'suspended', suspended_reason = $3, suspended_at = 
      WHEN 'velocity' THEN a.velocity_max_micros IS NOT NULL AND a.velocity_max_micros <
        (SELECT coalesce(sum(e.cost_micros), 0) FROM events e
          WHERE e.agent_id = a.id AND e.status = 'accepted' AND e.recorded_at >= ${VELOCITY_SINCE}) + $10
+     WHEN 'repeats' THEN a.repeats_max IS NOT NULL AND a.repeats_max <
+       (SELECT count(*) FROM events e
+         WHERE e.agent_id = a.id AND e.fingerprint = $11 AND e.status = 'accepted'
+           AND e.recorded_at > $4::timestamptz - make_interval(secs => a.repeats_window_seconds))
+       + (SELECT count(*) FROM reservations r
+           WHERE r.agent_id = a.id AND r.fingerprint = $11 AND r.status <> 'declined'
+             AND r.created_at > $4::timestamptz - make_interval(secs => a.repeats_window_seconds)) + $10
      ELSE false END
 RETURNING ${AGENT_COLUMNS}`;
 
@@ -90,6 +120,7 @@ export async function confirmFlip(tx: Queryable, flip: FlipCandidate): Promise<A
     dayKey(monthStart(flip.decidedAt)),
     dayKey(flip.decidedAt),
     flip.extraMicros,
+    flip.fingerprint ?? null,
   ]);
   const row = rows[0];
   if (!row) return null;

@@ -15,6 +15,7 @@ import {
   type MissingPart,
   type PeriodKeys,
   periodKeys,
+  REPEATS_SLACK_SECONDS,
   RUN_TTL_SECONDS,
   type SpendView,
   STATE_KEEP_SECONDS,
@@ -22,6 +23,7 @@ import {
   VELOCITY_KEEP_SECONDS,
   velocityInWindow,
 } from './decide.js';
+import { RepeatTracker } from './repeats.js';
 import type {
   AgentState,
   CommitHoldInput,
@@ -217,6 +219,8 @@ export class MemorySpendStore implements SpendStore {
   private readonly claims = new ClaimMemory();
   private readonly counters = new ExpiringMap<number>();
   private readonly velocity = new ExpiringMap<Velocity>();
+  /** Loop detection's occurrences per agent (repeats.ts), kept while the agent has a `repeats` limit. */
+  private readonly repeats = new ExpiringMap<RepeatTracker>();
   private readonly open = new Map<string, CustomerOpen>();
   /** Which month/day counter keys exist per agent and customer (lua/load.lua prunes older periods the same way). */
   private readonly periodKeysOf = new Map<string, Set<string>>();
@@ -227,6 +231,7 @@ export class MemorySpendStore implements SpendStore {
       this.claims.sweep();
       this.counters.sweep();
       this.velocity.sweep();
+      this.repeats.sweep();
     }, SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
@@ -244,7 +249,8 @@ export class MemorySpendStore implements SpendStore {
     if (check === 'rerun') this.takeBack(customerId, agentId, token);
 
     const periods = periodKeys(now);
-    const read = this.read(customerId, agentId, runId, periods, now);
+    const fingerprint = request.fingerprint ?? null;
+    const read = this.read(customerId, agentId, runId, periods, now, fingerprint);
     if ('missing' in read) return { outcome: 'missing', what: read.missing };
     this.claims.claim(claimKey, { requestHash: request.requestHash, completed: false, token });
 
@@ -272,6 +278,12 @@ export class MemorySpendStore implements SpendStore {
       });
     } else {
       this.count(customerId, agent.state, runId, token, amount, periods, now);
+    }
+    // Held or spent, an accepted request counts once for loop detection (its commit adds nothing).
+    if (fingerprint !== null && view.repeats !== null) {
+      const tracker = this.repeats.get(agentKey(customerId, agentId))!;
+      tracker.add({ token, fingerprint, at: now });
+      this.keepRepeats(customerId, agentId, tracker);
     }
     return { outcome: 'accepted', spend: snapshot(applyAccept(view, amount, hold)), statusVersion, limits };
   }
@@ -448,6 +460,17 @@ export class MemorySpendStore implements SpendStore {
         RUN_TTL_SECONDS * 1000,
       );
     }
+    const repeatsLimit = record.state.limits.repeats;
+    if (repeatsLimit) {
+      const existing = this.repeats.get(agentKey(customerId, agentId));
+      if (existing === undefined || existing.windowSeconds !== repeatsLimit.windowSeconds) {
+        // PostgreSQL's committed occurrences and the ones still in flight (the old tracker's): one per token.
+        const tracker = new RepeatTracker(repeatsLimit.windowSeconds);
+        for (const o of [...load.repeats, ...(existing?.occurrences() ?? [])]) tracker.add(o);
+        tracker.prune(now);
+        this.keepRepeats(customerId, agentId, tracker);
+      }
+    }
     const limit = record.state.limits.velocity;
     if (limit) {
       const existing = this.velocity.get(agentKey(customerId, agentId));
@@ -477,8 +500,15 @@ export class MemorySpendStore implements SpendStore {
     return record;
   }
 
+  /** Kept past its window after the last write, like the Redis keys (lua/store.lua keep_repeats). */
+  private keepRepeats(customerId: string, agentId: string, tracker: RepeatTracker): void {
+    const ttl = (tracker.windowSeconds + REPEATS_SLACK_SECONDS) * 1000;
+    this.repeats.set(agentKey(customerId, agentId), tracker, ttl);
+  }
+
   /** Takes back what `token` counted, held or flipped (each part once: the entry, hold and flip are removed). */
   private takeBack(customerId: string, agentId: string, token: string): void {
+    this.repeats.get(agentKey(customerId, agentId))?.remove(token);
     const open = this.open.get(customerId);
     const entry = open?.entries.get(token);
     if (open && entry) {
@@ -512,6 +542,7 @@ export class MemorySpendStore implements SpendStore {
     runId: string | null,
     periods: PeriodKeys,
     now: number,
+    fingerprint: string | null = null,
   ): { record: AgentRecord; customer: CustomerState; view: SpendView } | { missing: MissingPart[] } {
     const missing: MissingPart[] = [];
     const record = this.agents.get(agentKey(customerId, agentId));
@@ -544,6 +575,21 @@ export class MemorySpendStore implements SpendStore {
       if (counter !== undefined) run = counter;
       else if (agent?.limits.runMicros != null) missing.push('run');
     }
+    let repeats: SpendView['repeats'] = null;
+    const repeatsLimit = agent?.limits.repeats;
+    if (repeatsLimit) {
+      const tracker = this.repeats.get(agentKey(customerId, agentId));
+      if (tracker === undefined || tracker.windowSeconds !== repeatsLimit.windowSeconds) {
+        // Only a request that is counted needs them; others must not wait for a rebuild.
+        if (fingerprint !== null) missing.push('repeats');
+      } else if (fingerprint !== null) {
+        tracker.prune(now);
+        repeats = { fingerprint, count: tracker.count(fingerprint) };
+      }
+    } else if (agent) {
+      // Not tracked without a limit: a limit set later starts from PostgreSQL's fingerprints, not stale data.
+      this.repeats.delete(agentKey(customerId, agentId));
+    }
     if (missing.length > 0 || !record || !agent || !customer || !open) return { missing };
     this.expireHolds(customerId, now);
     return {
@@ -561,6 +607,7 @@ export class MemorySpendStore implements SpendStore {
           run: runId === null ? 0 : (open.heldRuns.get(runKey(agentId, runId)) ?? 0),
         },
         pendingAgent: open.pendingAgents.get(agentId) ?? 0,
+        repeats,
       },
     };
   }

@@ -9,6 +9,7 @@ import { monthStart, velocityWindow } from '../budget/periods.js';
 import { int8Of, type Queryable } from '../db/types.js';
 import { openHolds } from '../reservations/repository.js';
 import { periodKeys } from './decide.js';
+import type { Occurrence } from './repeats.js';
 import type { CounterLoad, CustomerState, SpendStore } from './store.js';
 
 /** How long the cross-instance rebuild lock lives if its holder dies. */
@@ -93,6 +94,9 @@ export async function loadCounterState(
   }
 
   const holds = await openHolds(db, customerId, now);
+  const repeats = agent.limits.repeats
+    ? await committedRepeats(db, customerId, agentId, agent.limits.repeats, now)
+    : [];
 
   return {
     customerId,
@@ -106,7 +110,38 @@ export async function loadCounterState(
     velocityBuckets,
     run,
     holds: holds.map(({ commitClaimedAt: _, ...hold }) => hold),
+    repeats,
   };
+}
+
+/**
+ * Loop detection's occurrences as PostgreSQL has them (docs/api.md §7): the agent's accepted events and accepted
+ * (held, then committed, released or expired) reservations with a fingerprint, decided inside the window. A
+ * reservation's commit event is not one more (it carries no fingerprint). Per fingerprint the newest `max` are enough:
+ * one more is already a loop. The timestamps are the decisions' own `now` (recorded_at, created_at).
+ */
+async function committedRepeats(
+  db: Queryable,
+  customerId: string,
+  agentId: string,
+  limit: { max: number; windowSeconds: number },
+  now: number,
+): Promise<Occurrence[]> {
+  const since = new Date(now - limit.windowSeconds * 1000);
+  const { rows } = await db.query<{ token: string; fingerprint: string; at: Date | string }>(
+    `SELECT token, fingerprint, at FROM (
+       SELECT token, fingerprint, at, row_number() OVER (PARTITION BY fingerprint ORDER BY at DESC) AS newest
+         FROM (SELECT id AS token, fingerprint, recorded_at AS at FROM events
+                WHERE agent_id = $1 AND customer_id = $2 AND fingerprint IS NOT NULL AND status = 'accepted'
+                  AND recorded_at > $3
+               UNION ALL
+               SELECT id, fingerprint, created_at FROM reservations
+                WHERE agent_id = $1 AND customer_id = $2 AND fingerprint IS NOT NULL AND status <> 'declined'
+                  AND created_at > $3) AS occurrences) AS ranked
+      WHERE newest <= $4`,
+    [agentId, customerId, since, limit.max],
+  );
+  return rows.map((r) => ({ token: r.token, fingerprint: r.fingerprint, at: new Date(r.at).getTime() }));
 }
 
 // Misses inside one process share one rebuild; across instances the store's lock (Redis) does the same.

@@ -52,6 +52,10 @@ export interface CustomerKeys {
   /** HASH second → micros counted that second for the agent. */
   agentContributions(agentId: string): string;
   rebuildLock(agentId: string): string;
+  /** HASH ws (window kept for), n:<fingerprint digest> → occurrences, t:<token> → "<digest>|<at>" (loop detection). */
+  repeats(agentId: string): string;
+  /** ZSET token → decided at (ms): the agent's occurrences by age, for pruning. */
+  repeatsByTime(agentId: string): string;
   /** SET of agents with a provisional flip or suspend, for the reconciler. */
   provisionalAgents: string;
 }
@@ -74,6 +78,8 @@ export function customerKeys(prefix: string, epoch: string, customerId: string):
     run: (agentId, runId) => `${agent(agentId)}:r:${runId}`,
     agentContributions: (agentId) => `${agent(agentId)}:q`,
     rebuildLock: (agentId) => `${agent(agentId)}:lock`,
+    repeats: (agentId) => `${agent(agentId)}:p`,
+    repeatsByTime: (agentId) => `${agent(agentId)}:pz`,
     provisionalAgents: `${base}:pv`,
   };
 }

@@ -22,6 +22,7 @@ import {
   KEY_TTL_SECONDS,
   type PeriodKeys,
   periodKeys,
+  REPEATS_SLACK_SECONDS,
   RUN_TTL_SECONDS,
   type SpendView,
   STATE_KEEP_SECONDS,
@@ -93,6 +94,7 @@ const CONSTANTS: Record<string, number> = {
   HOLDS_KEEP: HOLDS_KEEP_SECONDS,
   CONTRIBUTIONS_KEEP: CONTRIBUTIONS_KEEP_SECONDS,
   EXPIRE_BATCH,
+  REPEATS_SLACK: REPEATS_SLACK_SECONDS,
 };
 
 const luaFile = (file: string) => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
@@ -127,29 +129,55 @@ function parseView(reply: Reply, at: number): SpendView {
     run: optNumber(reply[at + 4]),
     held: { customer: Number(reply[at + 5]), agent: Number(reply[at + 6]), run: Number(reply[at + 7]) },
     pendingAgent: Number(reply[at + 8]),
+    // The repeat count is only read inside the script (rules.lua judge); the view replies leave it out.
+    repeats: null,
   };
 }
 
-/** The 6 limit fields of lua/store.lua limits_reply. */
+/** Reply layout of decide / commit-hold: outcome, status version, the limits, the view, then a decline. */
+const LIMIT_FIELDS = 8;
+const VIEW_FIELDS = 9;
+const VIEW_AT = 2 + LIMIT_FIELDS;
+const DECLINE_AT = VIEW_AT + VIEW_FIELDS;
+
+/** The 8 limit fields of lua/store.lua limits_reply. */
 function parseLimits(reply: Reply, at: number): AppliedLimits {
   const window = optNumber(reply[at + 3]);
   const max = optNumber(reply[at + 4]);
+  const repeatsMax = optNumber(reply[at + 6]);
+  const repeatsWindow = optNumber(reply[at + 7]);
   return {
     agent: {
       monthMicros: optNumber(reply[at]),
       dayMicros: optNumber(reply[at + 1]),
       runMicros: optNumber(reply[at + 2]),
       velocity: window !== null && max !== null ? { windowSeconds: window, maxMicros: max } : null,
+      repeats:
+        repeatsMax !== null && repeatsWindow !== null
+          ? { max: repeatsMax, windowSeconds: repeatsWindow }
+          : null,
     },
     customerMonthMicros: optNumber(reply[at + 5]),
   };
 }
 
-/** A decline as lua/rules.lua verdict_reply writes it. */
-export function parseDecline(reply: Reply, at: number): Decline {
+/**
+ * A decline as lua/rules.lua verdict_reply writes it. `fingerprint`: the request's own (the script only has its
+ * digest), for a loop_detected decline.
+ */
+export function parseDecline(reply: Reply, at: number, fingerprint = ''): Decline {
   const code = String(reply[at]);
   if (code === 'agent_suspended') {
     return { code, reason: String(reply[at + 1]) as SuspendReason, suspendedAt: Number(reply[at + 2]) };
+  }
+  if (code === 'loop_detected') {
+    return {
+      code,
+      fingerprint,
+      count: Number(reply[at + 1]),
+      windowSeconds: Number(reply[at + 2]),
+      suspended: { reason: 'loop_detected', period: null },
+    };
   }
   const reason = String(reply[at + 6] ?? '');
   return {
@@ -169,7 +197,10 @@ export function parseDecline(reply: Reply, at: number): Decline {
   };
 }
 
-/** An agent row as the 11 script arguments lv sv st rs at pd lm ld lr vw vm. */
+/** How many script arguments an agent row is (agentArgs). */
+export const AGENT_ARG_COUNT = 13;
+
+/** An agent row as the 13 script arguments lv sv st rs at pd lm ld lr vw vm qm qw. */
 export function agentArgs(state: AgentState): string[] {
   const l = state.limits;
   return [
@@ -184,13 +215,17 @@ export function agentArgs(state: AgentState): string[] {
     opt(l.runMicros),
     opt(l.velocity?.windowSeconds ?? null),
     opt(l.velocity?.maxMicros ?? null),
+    opt(l.repeats?.max ?? null),
+    opt(l.repeats?.windowSeconds ?? null),
   ];
 }
 
-/** The 11 fields back into an AgentState (read-agent.lua). */
+/** The 13 fields back into an AgentState (read-agent.lua). */
 function agentFromFields(customerId: string, agentId: string, f: string[]): AgentState {
   const window = optNumber(f[9]);
   const max = optNumber(f[10]);
+  const repeatsMax = optNumber(f[11]);
+  const repeatsWindow = optNumber(f[12]);
   return {
     agentId,
     customerId,
@@ -205,6 +240,10 @@ function agentFromFields(customerId: string, agentId: string, f: string[]): Agen
       dayMicros: optNumber(f[7]),
       runMicros: optNumber(f[8]),
       velocity: window !== null && max !== null ? { windowSeconds: window, maxMicros: max } : null,
+      repeats:
+        repeatsMax !== null && repeatsWindow !== null
+          ? { max: repeatsMax, windowSeconds: repeatsWindow }
+          : null,
     },
   };
 }
@@ -389,6 +428,8 @@ export class RedisSpendStore implements SpendStore {
         k.agentContributions(agentId),
         openIndexKey(this.prefix, epoch.id),
         k.provisionalAgents,
+        k.repeats(agentId),
+        k.repeatsByTime(agentId),
       ],
       args: [
         epoch.id,
@@ -413,6 +454,7 @@ export class RedisSpendStore implements SpendStore {
         request.amountMicros,
         request.hold?.expiresAt ?? '',
         shortDigest(request.idempotencyKey),
+        request.fingerprint ? shortDigest(request.fingerprint) : '',
       ]),
     );
     const outcome = String(reply[0]);
@@ -420,12 +462,12 @@ export class RedisSpendStore implements SpendStore {
     if (outcome === 'missing') return this.missingOrRecovering(reply, epoch);
     const statusVersion = Number(reply[1]);
     const limits = parseLimits(reply, 2);
-    const view = parseView(reply, 8);
+    const view = parseView(reply, VIEW_AT);
     if (outcome === 'accepted') {
       const spend = snapshot(applyAccept(view, request.amountMicros, request.hold !== undefined));
       return { outcome, spend, statusVersion, limits };
     }
-    const decline = parseDecline(reply, 17);
+    const decline = parseDecline(reply, DECLINE_AT, request.fingerprint ?? '');
     return { outcome: 'declined', decline, spend: snapshot(view), statusVersion, limits };
   }
 
@@ -460,8 +502,8 @@ export class RedisSpendStore implements SpendStore {
       outcome: 'counted',
       statusVersion: Number(reply[1]),
       limits: parseLimits(reply, 2),
-      spend: snapshot(parseView(reply, 8)),
-      suspended: reply.length > 17 ? parseDecline(reply, 17) : null,
+      spend: snapshot(parseView(reply, VIEW_AT)),
+      suspended: reply.length > DECLINE_AT ? parseDecline(reply, DECLINE_AT) : null,
     };
   }
 
@@ -499,7 +541,7 @@ export class RedisSpendStore implements SpendStore {
     }));
     if (reply[0] !== 'agent') return null;
     const fields = reply.slice(1).map(String);
-    const pv = fields[11] ?? '';
+    const pv = fields[AGENT_ARG_COUNT] ?? '';
     const p = pv === '' ? null : pv.split('|');
     return {
       state: agentFromFields(customerId, agentId, fields),
@@ -573,9 +615,11 @@ export class RedisSpendStore implements SpendStore {
       load.velocityBuckets.length,
     ];
     for (const { bucket, micros } of load.velocityBuckets) own.push(bucket, micros);
+    own.push(load.holds.length);
     for (const h of load.holds) {
       own.push(h.holdId, h.agentId, h.runId ?? '', h.amountMicros, h.expiresAt, h.createdAt);
     }
+    for (const o of load.repeats) own.push(o.token, shortDigest(o.fingerprint), o.at);
     await this.run('load', (epoch) =>
       this.agentCall(epoch, { ...load, runId: load.run?.runId ?? null }, null, own),
     );
@@ -722,7 +766,7 @@ export class RedisSpendStore implements SpendStore {
         opt(input.monthBeforeCut),
         opt(input.dayBeforeCut),
         input.state ? '1' : '',
-        ...(input.state ? agentArgs(input.state) : Array.from({ length: 11 }, () => '')),
+        ...(input.state ? agentArgs(input.state) : Array.from({ length: AGENT_ARG_COUNT }, () => '')),
         input.velocity ? input.velocity.windowSeconds : '',
       ];
       for (const b of input.velocity?.buckets ?? []) args.push(b.bucket, b.micros);

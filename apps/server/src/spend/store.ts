@@ -12,7 +12,9 @@
 //   act exactly once however often they run, and a re-run of decide() with the same token replaces its earlier one.
 // Amounts are integer micro-dollars; times are epoch milliseconds.
 
-export type SuspendReason = 'manual' | 'budget_exceeded' | 'velocity_exceeded';
+import type { Occurrence } from './repeats.js';
+
+export type SuspendReason = 'manual' | 'budget_exceeded' | 'velocity_exceeded' | 'loop_detected';
 export type Period = 'month' | 'day' | 'velocity' | 'run';
 export type Scope = 'agent' | 'customer';
 
@@ -21,6 +23,8 @@ export interface AgentLimits {
   dayMicros: number | null;
   runMicros: number | null;
   velocity: { windowSeconds: number; maxMicros: number } | null;
+  /** Loop detection (docs/api.md §7): more than `max` requests with one fingerprint within the window → loop_detected. */
+  repeats: { max: number; windowSeconds: number } | null;
 }
 
 /**
@@ -71,10 +75,24 @@ export interface SpendRequest {
   now: number;
   /** Present for a reservation: the amount is held (not spent) until commit/release/expiry. */
   hold?: { expiresAt: number };
+  /**
+   * The request's `fingerprint` (docs/api.md §7), counted against the agent's `repeats` limit in the same atomic step
+   * when the agent has one; an accepted request counts once under its token, taken back by undo like its money.
+   */
+  fingerprint?: string | null;
 }
 
 export type Decline =
   | { code: 'agent_suspended'; reason: SuspendReason; suspendedAt: number }
+  | {
+      code: 'loop_detected';
+      fingerprint: string;
+      /** Requests with this fingerprint in the window, the refused one included. */
+      count: number;
+      windowSeconds: number;
+      /** Every loop decline places a provisional flip; PostgreSQL confirms it from committed requests (flips.ts). */
+      suspended: { reason: 'loop_detected'; period: null };
+    }
   | {
       code: 'budget_exceeded';
       scope: Scope;
@@ -262,6 +280,11 @@ export interface CounterLoad {
   run: { runId: string; micros: number } | null;
   /** Open holds of the whole customer (status held, not expired). */
   holds: OpenHold[];
+  /**
+   * For an agent with a `repeats` limit: its committed requests with a fingerprint inside the window (events and
+   * reservations that were accepted, by id); empty otherwise.
+   */
+  repeats: Occurrence[];
 }
 
 /** A held reservation as PostgreSQL holds it (the store's hold with the same id). */

@@ -32,7 +32,13 @@ const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 const SECOND = 1000;
 const DAY = 86_400_000;
 
-const NO_LIMITS: AgentLimits = { monthMicros: null, dayMicros: null, runMicros: null, velocity: null };
+const NO_LIMITS: AgentLimits = {
+  monthMicros: null,
+  dayMicros: null,
+  runMicros: null,
+  velocity: null,
+  repeats: null,
+};
 
 function id(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -81,6 +87,7 @@ function emptyLoad(t: Tenant, now: number, agent: AgentState, customerLimit: num
     velocityBuckets: [],
     run: null,
     holds: [],
+    repeats: [],
   };
 }
 

@@ -22,6 +22,9 @@ const limitsArb: fc.Arbitrary<AgentLimits> = fc.record({
   dayMicros: fc.option(tens(300), { nil: null }),
   runMicros: fc.option(tens(200), { nil: null }),
   velocity: fc.option(fc.record({ windowSeconds: windowArb, maxMicros: tens(150) }), { nil: null }),
+  repeats: fc.option(fc.record({ max: fc.integer({ min: 1, max: 4 }), windowSeconds: windowArb }), {
+    nil: null,
+  }),
 });
 
 type Op =
@@ -34,6 +37,7 @@ type Op =
       ttl: number;
       reuseKey: boolean;
       badHash: boolean;
+      fingerprint: string | null;
     }
   | { op: 'commit'; pick: number; actual: number; again: boolean }
   | { op: 'release'; pick: number }
@@ -56,6 +60,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       ttl: fc.integer({ min: 1, max: 120 }),
       reuseKey: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))), // 1 in 4
       badHash: fc.boolean(),
+      fingerprint: fc.option(fc.constantFrom('fp-a', 'fp-b'), { nil: null }),
     }),
   },
   {
@@ -154,6 +159,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                   velocityBuckets: [],
                   run: runId === null ? null : { runId, micros: 0 },
                   holds: [],
+                  repeats: [],
                 }),
               'load',
             );
@@ -175,6 +181,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                   requestHash: op.badHash ? `other-${key}` : `hash-${key}`,
                   now,
                   ...(op.hold ? { hold: { expiresAt: now + op.ttl * 1000 } } : {}),
+                  fingerprint: op.fingerprint,
                 };
                 let decision = await both((s) => s.decide(request), 'decide');
                 if (decision.outcome === 'missing') {

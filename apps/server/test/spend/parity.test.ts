@@ -21,13 +21,13 @@ local c = cjson.decode(ARGV[1])
 local function opt(x) if x == cjson.null then return nil end return x end
 local function agent_of(a)
   local out = { st = a.st, rs = a.rs, at = opt(a.at), pd = a.pd, lm = opt(a.lm), ld = opt(a.ld), lr = opt(a.lr),
-    vw = opt(a.vw), vm = opt(a.vm), pv = '' }
+    vw = opt(a.vw), vm = opt(a.vm), qm = opt(a.qm), qw = opt(a.qw), pv = '' }
   if opt(a.prov) then out.prov = { kind = a.prov.kind, reason = a.prov.reason, at = a.prov.at, key = a.prov.key } end
   return out
 end
 local function view_of(v)
   return { cm = v.cm, am = v.am, ad = v.ad, velocity = opt(v.velocity), run = opt(v.run), held_c = v.held_c,
-    held_a = v.held_a, held_r = v.held_r, pend_a = v.pend_a }
+    held_a = v.held_a, held_r = v.held_r, pend_a = v.pend_a, repeats = opt(v.repeats) }
 end
 if c.rule == 'judge' then
   return verdict_reply(judge(agent_of(c.agent), opt(c.climit), view_of(c.view), c.amount, c.run_id, c.hold, c.p, c.now))
@@ -59,6 +59,7 @@ function verdictReply(verdict: Verdict): string[] {
   if (verdict.kind === 'accept') return ['accept'];
   const d = verdict.decline;
   if (d.code === 'agent_suspended') return ['agent_suspended', d.reason, String(d.suspendedAt)];
+  if (d.code === 'loop_detected') return ['loop_detected', String(d.count), String(d.windowSeconds)];
   return [
     'budget_exceeded',
     d.scope,
@@ -83,10 +84,19 @@ const limitsArb: fc.Arbitrary<AgentLimits> = fc.record({
       nil: null,
     },
   ),
+  repeats: fc.option(
+    fc.record({ max: fc.integer({ min: 1, max: 12 }), windowSeconds: fc.integer({ min: 1, max: 86_400 }) }),
+    { nil: null },
+  ),
 });
 const nowArb = fc.integer({ min: START, max: START + 4 * 3_600_000 });
 const periodKeyArb = fc.constantFrom('2026-11', '2026-12', '2026-11-30', '2026-12-01', null);
-const reasonArb = fc.constantFrom<SuspendReason>('manual', 'budget_exceeded', 'velocity_exceeded');
+const reasonArb = fc.constantFrom<SuspendReason>(
+  'manual',
+  'budget_exceeded',
+  'velocity_exceeded',
+  'loop_detected',
+);
 const agentArb: fc.Arbitrary<StoredAgent> = fc.record({
   state: fc.record({
     agentId: fc.constant('agt_p'),
@@ -119,6 +129,12 @@ const viewArb = (tracked: { velocity: boolean }): fc.Arbitrary<SpendView> =>
     run: fc.option(micros(300), { nil: null }),
     held: fc.record({ customer: micros(100), agent: micros(100), run: micros(100) }),
     pendingAgent: micros(300),
+    repeats: fc.option(
+      fc.record({ fingerprint: fc.constant('fp'), count: fc.integer({ min: 0, max: 14 }) }),
+      {
+        nil: null,
+      },
+    ),
   });
 
 /** The case as the harness reads it: the rules' field names, nulls where nothing is set. */
@@ -134,6 +150,8 @@ function luaAgent(agent: StoredAgent) {
     lr: state.limits.runMicros,
     vw: state.limits.velocity?.windowSeconds ?? null,
     vm: state.limits.velocity?.maxMicros ?? null,
+    qm: state.limits.repeats?.max ?? null,
+    qw: state.limits.repeats?.windowSeconds ?? null,
     prov: provisional
       ? {
           kind: provisional.kind === 'flip' ? 'f' : 's',
@@ -156,6 +174,7 @@ function luaView(view: SpendView) {
     held_a: view.held.agent,
     held_r: view.held.run,
     pend_a: view.pendingAgent,
+    repeats: view.repeats?.count ?? null,
   };
 }
 

@@ -130,6 +130,7 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
           dayMicros: 3_000_000,
           runMicros: null,
           velocity: { windowSeconds: 120, maxMicros: 700_000 },
+          repeats: null,
         },
       });
       assert.deepEqual(load.customer, { customerId: f.customerId, version: 1, monthLimitMicros: 50_000_000 });

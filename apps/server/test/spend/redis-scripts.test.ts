@@ -33,6 +33,7 @@ function load(customerId: string, agentId: string): CounterLoad {
       dayMicros: null,
       runMicros: 500,
       velocity: { windowSeconds: 60, maxMicros: 900 },
+      repeats: null,
     }),
     customerMonthMicros: 0,
     agentMonthMicros: 0,
@@ -40,6 +41,7 @@ function load(customerId: string, agentId: string): CounterLoad {
     velocityBuckets: [],
     run: { runId: 'run-1', micros: 0 },
     holds: [],
+    repeats: [],
   };
 }
 
@@ -221,6 +223,7 @@ describe('every script is safe to run twice (a lost reply is answered by running
       dayMicros: null,
       runMicros: 500,
       velocity: { windowSeconds: 60, maxMicros: 900 },
+      repeats: null,
     });
     await twice('putAgentState', () => store.putAgentState({ ...row, limitsVersion: 2 }));
     await twice('putCustomerState', () =>

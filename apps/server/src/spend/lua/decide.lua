@@ -1,10 +1,10 @@
 #!lua
 -- SpendStore.decide (docs/api.md §5/§6), one atomic step. Mirrors memory-store.ts decide() + decide.ts judge().
 -- KEYS, ARGV 1-9: store.lua header. ARGV 10 token, 11 request hash digest, 12 amount, 13 hold expires at|'',
--- 14 idempotency key digest.
+-- 14 idempotency key digest, 15 fingerprint digest|'' (loop detection).
 -- Reply: {'epoch', ...} | {'replay'|'in_flight'|'reused'} | {'missing', part...}
---      | {'accepted', status version, <limits: 6 fields>, <view before: 9 fields>}
---      | {'declined', status version, <limits: 6>, <view before: 9>, <decline fields (rules.lua verdict_reply)>}
+--      | {'accepted', status version, <limits: 8 fields>, <view before: 9 fields>}
+--      | {'declined', status version, <limits: 8>, <view before: 9>, <decline fields (rules.lua verdict_reply)>}
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k, h = agent_keys(), header()
@@ -21,7 +21,8 @@ if claim then
 end
 
 -- 2. Everything the decision needs must be present; if not, nothing is claimed.
-local v, missing = read_view(k, h)
+local fp = ARGV[15]
+local v, missing = read_view(k, h, fp)
 if not v then return append({ 'missing' }, missing) end
 redis.call('SET', k.claim, 'f' .. hash .. '|' .. token, 'EX', C.IN_FLIGHT_TTL)
 
@@ -40,4 +41,6 @@ if hold then
 else
   count(k, h, v, amount, token, { ARGV[14], hash })
 end
+-- Held or spent, it counts once for loop detection (its commit adds nothing).
+if v.repeats then add_repeat(k, token, fp, h.now, v.agent.qw) end
 return append(append({ 'accepted' }, head), view_reply(v))

@@ -2,21 +2,24 @@
 -- SpendStore.loadCounters: PostgreSQL's values, written only where absent (counters, holds) or older (state, by
 -- version), so concurrent rebuilds and live decisions never double-count. Mirrors memory-store.ts loadCounters().
 -- A counter set here records when (lt:<field>): the reconciler repairs it only from sums taken after that.
--- KEYS, ARGV 1-9: store.lua header. ARGV 10-20 agent row (lv sv st rs at pd lm ld lr vw vm), 21 customer version,
---   22 customer limit|'', 23 customer month, 24 agent month, 25 agent day, 26 run micros, 27 bucket count B,
---   then B pairs (bucket, micros), then holds as 6-tuples (id, agent id, run id|'', amount, expires at, created at).
+-- KEYS, ARGV 1-9: store.lua header. ARGV 10-22 agent row (lv sv st rs at pd lm ld lr vw vm qm qw), 23 customer
+--   version, 24 customer limit|'', 25 customer month, 26 agent month, 27 agent day, 28 run micros, 29 bucket count B,
+--   then B pairs (bucket, micros), then the hold count H and H 6-tuples (id, agent id, run id|'', amount, expires at,
+--   created at), then loop detection's occurrences as triples (token, fingerprint digest, at) to the end.
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k, h = agent_keys(), header()
-cas_agent(k.agent, { unpack(ARGV, 10, 20) })
-cas_customer(k.customer, ARGV[21], ARGV[22])
+cas_agent(k.agent, { unpack(ARGV, 10, 22) })
+cas_customer(k.customer, ARGV[23], ARGV[24])
 
-local buckets = tonumber(ARGV[27])
-local holds_at = 28 + 2 * buckets
+local buckets = tonumber(ARGV[29])
+local holds_count_at = 30 + 2 * buckets
+local holds_at = holds_count_at + 1
+local repeats_at = holds_at + 6 * tonumber(ARGV[holds_count_at])
 if redis.call('HEXISTS', k.ot, 'ld') == 0 then
   redis.call('DEL', k.hz, k.hh)
   redis.call('HSET', k.ot, 'ld', '1')
-  for i = holds_at, #ARGV, 6 do
+  for i = holds_at, repeats_at - 1, 6 do
     local expires_at = tonumber(ARGV[i + 4])
     if expires_at > h.now then
       add_hold(k, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), expires_at, tonumber(ARGV[i + 5]))
@@ -51,11 +54,11 @@ local function set_counter(key, field, value)
     if string.sub(f, 1, 2) == kind and f < field then redis.call('HDEL', key, f, 'lt:' .. f) end
   end
 end
-set_counter(k.customer, 'm:' .. h.p.mk, tonumber(ARGV[23]) + pending.cm)
-set_counter(k.agent, 'm:' .. h.p.mk, tonumber(ARGV[24]) + pending.am)
-set_counter(k.agent, 'd:' .. h.p.dk, tonumber(ARGV[25]) + pending.ad)
+set_counter(k.customer, 'm:' .. h.p.mk, tonumber(ARGV[25]) + pending.cm)
+set_counter(k.agent, 'm:' .. h.p.mk, tonumber(ARGV[26]) + pending.am)
+set_counter(k.agent, 'd:' .. h.p.dk, tonumber(ARGV[27]) + pending.ad)
 if h.run_id ~= '' then
-  redis.call('SET', k.run, istr(tonumber(ARGV[26]) + pending.run), 'NX', 'EX', C.RUN_TTL)
+  redis.call('SET', k.run, istr(tonumber(ARGV[28]) + pending.run), 'NX', 'EX', C.RUN_TTL)
 end
 
 -- Velocity follows the stored agent's limits (they may be newer than this load's).
@@ -73,13 +76,32 @@ if agent.vw then
       end
     end
     local db = {}
-    for i = 28, holds_at - 1, 2 do db[tonumber(ARGV[i])] = (db[tonumber(ARGV[i])] or 0) + tonumber(ARGV[i + 1]) end
+    for i = 30, holds_count_at - 1, 2 do db[tonumber(ARGV[i])] = (db[tonumber(ARGV[i])] or 0) + tonumber(ARGV[i + 1]) end
     local rebuilt = rebuilt_velocity(agent.vw, h.now, db, old, old_width, mine)
     redis.call('DEL', k.vel)
     redis.call('HSET', k.vel, 'ws', istr(agent.vw))
     for bucket, micros in pairs(rebuilt) do redis.call('HSET', k.vel, istr(bucket), istr(micros)) end
     redis.call('EXPIRE', k.vel, C.VELOCITY_KEEP)
   end
+end
+
+-- Loop detection follows the stored agent's limit too: PostgreSQL's occurrences and the ones still in flight (kept
+-- for another window, or none), one per token (memory-store.ts loadCounters).
+if agent.qm and tonumber(redis.call('HGET', k.rp, 'ws') or '-1') ~= agent.qw then
+  local kept = {}
+  local fields = redis.call('HGETALL', k.rp)
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 't:' then
+      local f = split(fields[i + 1], '|')
+      kept[#kept + 1] = { string.sub(fields[i], 3), f[1], tonumber(f[2]) }
+    end
+  end
+  redis.call('DEL', k.rp, k.rpz)
+  redis.call('HSET', k.rp, 'ws', istr(agent.qw))
+  for i = repeats_at, #ARGV, 3 do kept[#kept + 1] = { ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]) } end
+  for _, o in ipairs(kept) do add_repeat(k, o[1], o[2], o[3], agent.qw) end
+  prune_repeats(k, h.now - agent.qw * 1000)
+  for _, key in ipairs({ k.rp, k.rpz }) do redis.call('EXPIRE', key, agent.qw + C.REPEATS_SLACK) end
 end
 for _, key in ipairs({ k.agent, k.customer }) do redis.call('EXPIRE', key, C.STATE_KEEP) end
 return { 'ok' }

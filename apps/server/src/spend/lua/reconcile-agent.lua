@@ -5,8 +5,8 @@
 -- lowered: over-counting velocity is the safe side).
 -- KEYS 1 epoch, 2 agent, 3 agent contributions, 4 velocity, 5 agents with a provisional mark
 -- ARGV 1 epoch, 2 agent id, 3 month key, 4 day key, 5 month start (s), 6 day start (s), 7 cut (s), 8 cut (ms),
---      9 month spend before the cut|'', 10 day spend before the cut|'', 11 '1' when 12-22 hold the row,
---      12-22 lv sv st rs at pd lm ld lr vw vm, 23 velocity window of the buckets|'', then bucket/micros pairs
+--      9 month spend before the cut|'', 10 day spend before the cut|'', 11 '1' when 12-24 hold the row,
+--      12-24 lv sv st rs at pd lm ld lr vw vm qm qw, 25 velocity window of the buckets|'', then bucket/micros pairs
 -- Reply: {'ok', month repair, day repair, '1' if the state changed, '1' if a provisional mark was withdrawn,
 --         buckets raised}
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
@@ -20,7 +20,7 @@ local agent_key, cut_s, cut_ms = KEYS[2], tonumber(ARGV[7]), tonumber(ARGV[8])
 
 local state_changed = ''
 if ARGV[11] == '1' and redis.call('HEXISTS', agent_key, 'sv') == 1 then
-  if cas_agent(agent_key, { unpack(ARGV, 12, 22) }) then state_changed = '1' end
+  if cas_agent(agent_key, { unpack(ARGV, 12, 24) }) then state_changed = '1' end
 end
 local withdrawn = ''
 local prov = parse_provisional(redis.call('HGET', agent_key, 'pv'))
@@ -56,8 +56,8 @@ end
 if #stale > 0 then redis.call('HDEL', KEYS[3], unpack(stale)) end
 
 local raised = 0
-if ARGV[23] ~= '' and redis.call('HGET', KEYS[4], 'ws') == ARGV[23] then
-  for i = 24, #ARGV, 2 do
+if ARGV[25] ~= '' and redis.call('HGET', KEYS[4], 'ws') == ARGV[25] then
+  for i = 26, #ARGV, 2 do
     local have = tonumber(redis.call('HGET', KEYS[4], ARGV[i]) or '0')
     if have < tonumber(ARGV[i + 1]) then
       redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])

@@ -77,11 +77,18 @@ local function over(scope, period, limit, spent, resets, flip_reason, flip_key)
   }
 end
 
--- decide.ts judge. a: agent (st rs at pd lm ld lr vw vm prov), climit: customer limit or nil, v: view
--- (cm am ad velocity run held_c held_a held_r pend_a), p: periods (mk dk mr dr). resets: number or ''.
+-- decide.ts judge. a: agent (st rs at pd lm ld lr vw vm qm qw prov), climit: customer limit or nil, v: view
+-- (cm am ad velocity run held_c held_a held_r pend_a repeats), p: periods (mk dk mr dr). resets: number or ''.
 local function judge(a, climit, v, amount, run_id, hold, p, now)
   local reason, at = suspension(a, p.mk, p.dk, now)
   if reason then return { kind = 'decline', code = 'agent_suspended', reason = reason, at = at } end
+  -- v.repeats: requests with this fingerprint in the window before this one (nil: not counted).
+  if a.qm and v.repeats and v.repeats + 1 > a.qm then
+    return {
+      kind = 'decline', code = 'loop_detected', count = v.repeats + 1, window = a.qw, flip_reason = 'loop_detected',
+      flip_key = '',
+    }
+  end
   local customer_spent = v.cm + v.held_c
   if climit and customer_spent + amount > climit then
     return over('customer', 'month', climit, customer_spent, p.mr, '', '')
@@ -136,6 +143,7 @@ end
 local function verdict_reply(verdict)
   if verdict.kind == 'accept' then return { 'accept' } end
   if verdict.code == 'agent_suspended' then return { 'agent_suspended', verdict.reason, istr(verdict.at) } end
+  if verdict.code == 'loop_detected' then return { 'loop_detected', istr(verdict.count), istr(verdict.window) } end
   local resets = verdict.resets
   if resets ~= '' then resets = istr(resets) end
   return {

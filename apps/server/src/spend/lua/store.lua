@@ -4,7 +4,8 @@
 -- Every agent-scoped script takes the same KEYS (redis-store.ts agentScriptKeys) and ARGV header:
 --   KEYS 1 epoch, 2 claim (or a same-slot placeholder), 3 agent, 4 customer, 5 velocity, 6 run (or placeholder),
 --        7 entries, 8 entries by time, 9 holds by expiry, 10 holds by id, 11 totals, 12 customer contributions,
---        13 agent contributions, 14 open index, 15 agents with a provisional mark
+--        13 agent contributions, 14 open index, 15 agents with a provisional mark, 16 repeats (loop detection),
+--        17 repeats by time
 --   ARGV 1 epoch, 2 agent id, 3 customer id, 4 run id|'', 5 now, 6 month key, 7 day key, 8 month resets at,
 --        9 day resets at; the script's own arguments from 10.
 -- C (the constants) is generated from decide.ts by redis-store.ts and inserted before rules.lua.
@@ -13,7 +14,7 @@ local function agent_keys()
   return {
     epoch = KEYS[1], claim = KEYS[2], agent = KEYS[3], customer = KEYS[4], vel = KEYS[5], run = KEYS[6],
     o = KEYS[7], oz = KEYS[8], hz = KEYS[9], hh = KEYS[10], ot = KEYS[11], cq = KEYS[12], aq = KEYS[13],
-    idx = KEYS[14], pvset = KEYS[15],
+    idx = KEYS[14], pvset = KEYS[15], rp = KEYS[16], rpz = KEYS[17],
   }
 end
 
@@ -53,21 +54,23 @@ end
 
 -- The agent's row as stored (loaded = false when only a provisional suspend is there, or nothing).
 local function read_agent(key)
-  local f = redis.call('HMGET', key, 'lv', 'sv', 'st', 'rs', 'at', 'pd', 'lm', 'ld', 'lr', 'vw', 'vm', 'pv')
+  local f = redis.call('HMGET', key, 'lv', 'sv', 'st', 'rs', 'at', 'pd', 'lm', 'ld', 'lr', 'vw', 'vm', 'pv', 'qm', 'qw')
   local a = { pv = f[12] or '', prov = parse_provisional(f[12]) }
   if not f[2] then return a, false end
   a.lv, a.sv, a.st, a.rs, a.at, a.pd = tonumber(f[1]), tonumber(f[2]), f[3], f[4] or '', num(f[5]), f[6] or ''
   a.lm, a.ld, a.lr, a.vw, a.vm = num(f[7]), num(f[8]), num(f[9]), num(f[10]), num(f[11])
+  a.qm, a.qw = num(f[13]), num(f[14])
   return a, true
 end
 
--- Compare-and-set of a PostgreSQL row (s: lv sv st rs at pd lm ld lr vw vm, as strings): each part is taken only if
--- its version is newer than the stored one.
+-- Compare-and-set of a PostgreSQL row (s: lv sv st rs at pd lm ld lr vw vm qm qw, as strings; qm/qw: the repeats
+-- limit's max and window): each part is taken only if its version is newer than the stored one.
 local function cas_agent(key, s)
   local cur = redis.call('HMGET', key, 'lv', 'sv')
   local changed = false
   if (not cur[1]) or tonumber(s[1]) > tonumber(cur[1]) then
-    redis.call('HSET', key, 'lv', s[1], 'lm', s[7], 'ld', s[8], 'lr', s[9], 'vw', s[10], 'vm', s[11])
+    redis.call('HSET', key, 'lv', s[1], 'lm', s[7], 'ld', s[8], 'lr', s[9], 'vw', s[10], 'vm', s[11], 'qm', s[12],
+      'qw', s[13])
     changed = true
   end
   if (not cur[2]) or tonumber(s[2]) > tonumber(cur[2]) then
@@ -148,8 +151,34 @@ local function velocity_sum(key, first)
   return sum, stale
 end
 
+-- Loop detection (memory-store.ts RepeatTracker): rp holds ws (the window it is kept for), n:<fingerprint digest>
+-- (occurrences in the window) and t:<token> = "<fingerprint digest>|<at>"; rpz orders the tokens by time.
+local function forget_repeat(k, token)
+  redis.call('ZREM', k.rpz, token)
+  local v = redis.call('HGET', k.rp, 't:' .. token)
+  if not v then return end
+  local fp = split(v, '|')[1]
+  redis.call('HDEL', k.rp, 't:' .. token)
+  if redis.call('HINCRBY', k.rp, 'n:' .. fp, -1) <= 0 then redis.call('HDEL', k.rp, 'n:' .. fp) end
+end
+
+-- Occurrences at or before `cutoff` no longer count (a bounded batch per call: more stale ones only over-count).
+local function prune_repeats(k, cutoff)
+  local stale = redis.call('ZRANGEBYSCORE', k.rpz, '-inf', istr(cutoff), 'LIMIT', 0, C.EXPIRE_BATCH)
+  for _, token in ipairs(stale) do forget_repeat(k, token) end
+end
+
+local function add_repeat(k, token, fp, at, window)
+  if redis.call('HEXISTS', k.rp, 't:' .. token) == 1 then return end
+  redis.call('HSET', k.rp, 't:' .. token, fp .. '|' .. istr(at))
+  redis.call('HINCRBY', k.rp, 'n:' .. fp, 1)
+  redis.call('ZADD', k.rpz, istr(at), token)
+  for _, key in ipairs({ k.rp, k.rpz }) do redis.call('EXPIRE', key, window + C.REPEATS_SLACK) end
+end
+
 -- Everything a decision reads (memory-store.ts read()); nil and the missing parts when something is absent.
-local function read_view(k, h)
+-- fp: the request's fingerprint digest ('' or nil: none), counted against the agent's repeats limit.
+local function read_view(k, h, fp)
   local missing = {}
   local agent, loaded = read_agent(k.agent)
   if not loaded then missing[#missing + 1] = 'agent' end
@@ -183,6 +212,20 @@ local function read_view(k, h)
       missing[#missing + 1] = 'run'
     end
   end
+  local repeats = nil
+  if loaded and agent.qm then
+    if fp and fp ~= '' then
+      if tonumber(redis.call('HGET', k.rp, 'ws') or '-1') ~= agent.qw then
+        missing[#missing + 1] = 'repeats'
+      else
+        prune_repeats(k, h.now - agent.qw * 1000)
+        repeats = tonumber(redis.call('HGET', k.rp, 'n:' .. fp) or '0')
+      end
+    end
+  elseif loaded and k.rp then
+    -- Not tracked without a limit: a limit set later starts from PostgreSQL's fingerprints, not stale data.
+    redis.call('DEL', k.rp, k.rpz)
+  end
   if #missing > 0 then return nil, missing end
   expire_holds(k, h.now)
   local fields = { 'hc', 'ha:' .. h.agent_id, 'pa:' .. h.agent_id, 'hc' }
@@ -193,7 +236,7 @@ local function read_view(k, h)
   return {
     agent = agent, climit = num(c[2]), cm = tonumber(c[3]), am = tonumber(counters[1]),
     ad = tonumber(counters[2]), velocity = velocity, stale = stale, vcur = vcur, run = run,
-    held_c = num(t[1]) or 0, held_a = num(t[2]) or 0, held_r = held_r, pend_a = num(t[3]) or 0,
+    held_c = num(t[1]) or 0, held_a = num(t[2]) or 0, held_r = held_r, pend_a = num(t[3]) or 0, repeats = repeats,
   }
 end
 
@@ -205,10 +248,11 @@ local function view_reply(v)
   }
 end
 
--- The limits the decision applied: agent month, day, run, velocity window, velocity max, customer month.
+-- The limits the decision applied: agent month, day, run, velocity window, velocity max, customer month, repeats
+-- max, repeats window.
 local function limits_reply(v)
   local a = v.agent
-  return { opt(a.lm), opt(a.ld), opt(a.lr), opt(a.vw), opt(a.vm), opt(v.climit) }
+  return { opt(a.lm), opt(a.ld), opt(a.lr), opt(a.vw), opt(a.vm), opt(v.climit), opt(a.qm), opt(a.qw) }
 end
 
 -- Customers with unconfirmed entries or provisional flips, for the reconciler (customer → since when).
@@ -289,6 +333,7 @@ end
 -- Takes back exactly what `token` counted, held or flipped (memory-store.ts takeBack). Each part is removed as it
 -- is taken back, so running it again changes nothing. Velocity, counters and contributions only where present.
 local function take_back(k, token)
+  forget_repeat(k, token)
   local value = redis.call('HGET', k.o, token)
   if value then
     local e = parse_entry(value)
@@ -314,11 +359,11 @@ end
 
 -- A decline's provisional flip (declines at once; PostgreSQL confirms or refuses it when the request commits).
 local function place_flip(k, h, token, verdict)
-  local resets = verdict.resets
+  local resets = verdict.resets or ''
   if resets ~= '' then resets = istr(resets) end
   redis.call('HSET', k.agent, 'pv', table.concat({
-    'f', token, verdict.flip_reason, istr(h.now), verdict.period, verdict.flip_key, istr(verdict.limit),
-    istr(verdict.spent), resets,
+    'f', token, verdict.flip_reason, istr(h.now), verdict.period or '', verdict.flip_key, opt(verdict.limit),
+    opt(verdict.spent), resets,
   }, '|'))
   redis.call('SADD', k.pvset, h.agent_id)
   redis.call('EXPIRE', k.pvset, C.HOLDS_KEEP)
