@@ -564,6 +564,56 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
         assert.deepEqual(await store.decide({ ...done, token: id('evt') }), { outcome: 'replay' });
       });
 
+      it('repeats: 200 concurrent requests with one fingerprint and max 10 → exactly 10 accepted, then a loop flip', async () => {
+        const t = await seed(store, { limits: { repeats: { max: 10, windowSeconds: 60 } } });
+        const fingerprint = 'fp-concurrent';
+        const requests = Array.from({ length: 200 }, (_, i) => request(t, 1, { fingerprint, now: T0 + i }));
+        const result = await count(requests.map((req) => store.decide(req)));
+        assert.equal(result.accepted, 10);
+        const loops = result.declined.filter((d) => d.code === 'loop_detected');
+        assert.ok(loops.length >= 1);
+        for (const d of loops) assert.deepEqual(d.suspended, { reason: 'loop_detected', period: null });
+        // A request without a fingerprint is not counted, but meets the provisional flip.
+        assert.equal(declineOf(await store.decide(request(t, 1))).code, 'agent_suspended');
+      });
+
+      it('repeats: undo and a re-decision take back exactly their occurrence; a release keeps it', async () => {
+        const t = await seed(store, { limits: { repeats: { max: 2, windowSeconds: 60 } } });
+        const fingerprint = 'fp-undo';
+        const first = request(t, 1, { fingerprint });
+        assertAccepted(await store.decide(first));
+        await store.decide(first); // its reply was lost: decided again under the same token, counted once
+        const undone = request(t, 1, { fingerprint });
+        assertAccepted(await store.decide(undone));
+        await store.undo(ref(undone));
+        await store.undo(ref(undone));
+        const held = { ...request(t, 1, { fingerprint }), ...hold(T0 + 60_000) };
+        assertAccepted(await store.decide(held)); // second occurrence: first + this hold
+        assert.equal(await store.releaseHold(t.customerId, held.token, T0), true);
+        const third = declineOf(await store.decide(request(t, 1, { fingerprint })));
+        assert.equal(third.code, 'loop_detected');
+        assert.equal(third.code === 'loop_detected' && third.count, 3);
+      });
+
+      it('repeats: an agent with the limit and an absent count reports it missing; PostgreSQL’s occurrences load it', async () => {
+        const t = { customerId: id('cus'), agentId: id('agt') };
+        const state = agentState(t, { repeats: { max: 2, windowSeconds: 60 } });
+        const load = emptyLoad(t, T0, state, null);
+        await store.loadCounters({ ...load, agent: agentState(t, {}) });
+        await store.putAgentState({ ...state, limitsVersion: 2 });
+        const req = request(t, 1, { fingerprint: 'fp-load' });
+        assert.deepEqual(await store.decide(req), { outcome: 'missing', what: ['repeats'] });
+        // Without a fingerprint nothing needs the count.
+        assertAccepted(await store.decide(request(t, 1)));
+        const occurrences = [
+          { token: id('evt'), fingerprint: 'fp-load', at: T0 - 1_000 },
+          { token: id('rsv'), fingerprint: 'fp-load', at: T0 - 2_000 },
+          { token: id('evt'), fingerprint: 'fp-load', at: T0 - 61_000 }, // outside the window
+        ];
+        await store.loadCounters({ ...load, agent: { ...state, limitsVersion: 2 }, repeats: occurrences });
+        assert.equal(declineOf(await store.decide(req)).code, 'loop_detected');
+      });
+
       it('complete twice changes nothing more; it never takes over another request’s claim', async () => {
         const t = await seed(store, {});
         const key = id('key');
