@@ -237,7 +237,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -592,7 +592,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -698,7 +698,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -811,7 +811,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -931,7 +931,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1024,7 +1024,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1143,7 +1143,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1229,7 +1229,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1350,7 +1350,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1464,7 +1464,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1563,6 +1563,11 @@ export interface paths {
                 max_usd?: number | string;
                 max_micros?: number;
               } | null;
+              /** @description loop detection: more than max requests with one fingerprint within window_seconds is 403 loop_detected and suspends the agent (reason loop_detected) */
+              repeats?: {
+                max: number;
+                window_seconds: number;
+              } | null;
             };
             auto_create_agents?: boolean;
           };
@@ -1596,7 +1601,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1714,7 +1719,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1808,6 +1813,11 @@ export interface paths {
                 max_usd?: number | string;
                 max_micros?: number;
               } | null;
+              /** @description loop detection: more than max requests with one fingerprint within window_seconds is 403 loop_detected and suspends the agent (reason loop_detected) */
+              repeats?: {
+                max: number;
+                window_seconds: number;
+              } | null;
             };
           };
         };
@@ -1840,7 +1850,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1966,7 +1976,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2055,7 +2065,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2163,6 +2173,11 @@ export interface paths {
                 max_usd?: number | string;
                 max_micros?: number;
               } | null;
+              /** @description loop detection: more than max requests with one fingerprint within window_seconds is 403 loop_detected and suspends the agent (reason loop_detected) */
+              repeats?: {
+                max: number;
+                window_seconds: number;
+              } | null;
             };
           };
         };
@@ -2195,7 +2210,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2322,7 +2337,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2441,7 +2456,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2560,7 +2575,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2638,13 +2653,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Accepted spend per minute/hour/day bucket (at most 1,000 buckets) */
+    /** Accepted spend per minute/hour/day bucket (at most 1,000 buckets); ?by=model splits each by model */
     get: {
       parameters: {
         query?: {
           granularity?: 'minute' | 'hour' | 'day';
           from?: string;
           to?: string;
+          /** @description model: split each bucket by the model its events were priced for */
+          by?: 'model';
         };
         header?: never;
         path: {
@@ -2681,7 +2698,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2795,7 +2812,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2899,6 +2916,8 @@ export interface paths {
             };
             /** @description instead of the Idempotency-Key header (equal if both are given) */
             idempotency_key?: string;
+            /** @description identifies a repeated call (e.g. a hash of model + prompt); counted against the agent’s repeats limit: more than `max` with one fingerprint within the window is 403 loop_detected */
+            fingerprint?: string;
           };
         };
       };
@@ -2930,7 +2949,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3072,7 +3091,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3134,16 +3153,9 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      /** @description exactly one of amount_usd / amount_micros */
+      /** @description exactly one of amount_usd / amount_micros / estimate */
       requestBody: {
         content: {
-          /**
-           * @example {
-           *       "agent": "research-bot",
-           *       "amount_usd": "0.05",
-           *       "ttl_seconds": 120
-           *     }
-           */
           'application/json': {
             /** @description agent name; created on its first request when the customer allows it */
             agent: string;
@@ -3151,12 +3163,25 @@ export interface paths {
             amount_usd?: number | string;
             /** @description the estimate: integer micro-dollars (give this or the *_usd field) */
             amount_micros?: number;
+            /** @description priced from the catalogue like a usage; an unknown model is 422 unknown_model */
+            estimate?: {
+              /** @description openai, anthropic, … */
+              provider: string;
+              /** @description as the provider names it; dated snapshot ids too */
+              model: string;
+              /** @description the prompt’s tokens, all priced as uncached input */
+              input_tokens: number;
+              /** @description the most the call may generate (its max_tokens) */
+              max_output_tokens: number;
+            };
             /** @description seconds until the hold expires (default 300) */
             ttl_seconds?: number;
             /** @description one run of the agent */
             run?: string;
             /** @description instead of the Idempotency-Key header (equal if both are given) */
             idempotency_key?: string;
+            /** @description identifies a repeated call (e.g. a hash of model + prompt); counted against the agent’s repeats limit: more than `max` with one fingerprint within the window is 403 loop_detected */
+            fingerprint?: string;
           };
         };
       };
@@ -3188,7 +3213,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3299,23 +3324,33 @@ export interface paths {
         };
         cookie?: never;
       };
-      /** @description exactly one of cost_usd / cost_micros; recorded even above the estimate */
+      /** @description exactly one of cost_usd / cost_micros / usage; recorded even above the estimate */
       requestBody: {
         content: {
-          /**
-           * @example {
-           *       "cost_usd": "0.0312",
-           *       "metadata": {
-           *         "model": "gpt-4o",
-           *         "tokens": 2210
-           *       }
-           *     }
-           */
           'application/json': {
             /** @description the real cost: USD as a JSON number or a decimal string (give this or the *_micros field) */
             cost_usd?: number | string;
             /** @description the real cost: integer micro-dollars (give this or the *_usd field) */
             cost_micros?: number;
+            /** @description priced from the bundled catalogue; an unknown model is 422 unknown_model */
+            usage?: {
+              /** @description openai, anthropic, … */
+              provider: string;
+              /** @description as the provider names it; dated snapshot ids too */
+              model: string;
+              /** @description every input token, cache reads and writes included */
+              input_tokens?: number;
+              /** @description every output token, reasoning included */
+              output_tokens?: number;
+              /** @description the part of input_tokens read from the prompt cache */
+              cache_read_tokens?: number;
+              /** @description the part of input_tokens written to the prompt cache */
+              cache_write_tokens?: number;
+              /** @description instead of the counts: the provider’s usage object as its API returned it (OpenAI chat-completions or responses, Anthropic messages) */
+              raw?: {
+                [key: string]: unknown;
+              };
+            };
             /** @description any JSON object, at most 64 keys and 8 KiB serialized; kept with the event */
             metadata?: {
               [key: string]: unknown;
@@ -3351,7 +3386,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3491,7 +3526,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3617,7 +3652,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3672,6 +3707,447 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The price a usage of this provider + model is charged at, for the caller’s customer
+     * @description The customer’s own price of the model if it has one, else the bundled catalogue’s, else the customer’s "*" price of the provider (for models the catalogue does not know). Neither: 422 unknown_model.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description openai, anthropic, … */
+          provider: string;
+          /** @description as the provider names it; dated snapshot ids too */
+          model: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the prices in force now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ModelPrice'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description idempotency_key_reused: this key was used with another body */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/prices/customer': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customer’s own prices, by provider and model (an addition to the contract) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page size, 1–100 */
+          limit?: number;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description one page, by provider then model */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CustomerPricePage'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/prices/{provider}/{model}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set the customer’s own price of a model (overrides the catalogue for this customer only)
+     * @description Model "*" prices every model of the provider the catalogue does not know. Provider and model are stored lowercase. A "/" in a model id is sent as %2F. In force for the very next request. Audited (price.put).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description openai, anthropic, … */
+          provider: string;
+          /** @description as the provider names it; dated snapshot ids too */
+          model: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "prices": {
+           *         "input_per_mtok_usd": "2.25",
+           *         "output_per_mtok_usd": 9,
+           *         "cache_read_per_mtok_usd": "1.125"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @description at least input_per_mtok_usd or output_per_mtok_usd */
+            prices: {
+              /** @description uncached input, USD per million tokens: a JSON number or a decimal string (at most 9 decimal places, at most 10000, no exponent); missing or null: no price of its own */
+              input_per_mtok_usd?: number | string | (never | null);
+              /** @description output, USD per million tokens: a JSON number or a decimal string (at most 9 decimal places, at most 10000, no exponent); missing or null: no price of its own */
+              output_per_mtok_usd?: number | string | (never | null);
+              /** @description input read from the prompt cache (missing: the input price), USD per million tokens: a JSON number or a decimal string (at most 9 decimal places, at most 10000, no exponent); missing or null: no price of its own */
+              cache_read_per_mtok_usd?: number | string | (never | null);
+              /** @description input written to the prompt cache (missing: the input price), USD per million tokens: a JSON number or a decimal string (at most 9 decimal places, at most 10000, no exponent); missing or null: no price of its own */
+              cache_write_per_mtok_usd?: number | string | (never | null);
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description the price as stored (source customer) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ModelPrice'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /**
+     * Remove the customer’s own price; the model is priced from the catalogue again
+     * @description Idempotent: 204 also when the customer had no such price (then nothing is audited). Audited (price.delete) when a price was removed.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description openai, anthropic, … */
+          provider: string;
+          /** @description as the provider names it; dated snapshot ids too */
+          model: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description removed (or there was none) */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit-log': {
     parameters: {
       query?: never;
@@ -3721,7 +4197,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3814,7 +4290,7 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
-        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended */
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3876,6 +4352,7 @@ export interface components {
         | 'csrf_failed'
         | 'budget_exceeded'
         | 'agent_suspended'
+        | 'loop_detected'
         | 'not_found'
         | 'conflict'
         | 'idempotency_key_in_flight'
@@ -3909,12 +4386,18 @@ export interface components {
        * @description ISO 8601, UTC
        */
       resets_at?: string | null;
-      reason?: 'manual' | 'budget_exceeded' | 'velocity_exceeded';
+      reason?: 'manual' | 'budget_exceeded' | 'velocity_exceeded' | 'loop_detected';
       /**
        * Format: date-time
        * @description ISO 8601, UTC
        */
       suspended_at?: string | null;
+      /** @description loop_detected: the fingerprint repeated too often */
+      fingerprint?: string;
+      /** @description loop_detected: requests with it within the window, this one included */
+      count?: number;
+      /** @description loop_detected: the repeats limit’s window */
+      window_seconds?: number;
       /** @description a declined event, as recorded */
       event?: unknown;
       /** @description a declined reservation, as recorded */
@@ -3962,10 +4445,10 @@ export interface components {
     };
     /** @description the prices an event was charged at */
     Price: {
-      /** @enum {string} */
-      source: 'catalogue';
-      /** @description e.g. genai-prices@0.1.8 */
-      catalogue_version: string;
+      /** @description the bundled catalogue, or the customer’s own price (docs/api.md §14) */
+      source: 'catalogue' | 'customer';
+      /** @description e.g. genai-prices@0.1.8; null for the customer’s own price */
+      catalogue_version: string | null;
       /** @description USD per million tokens, exact decimal; null where not priced */
       input_per_mtok_usd: string | null;
       /** @description USD per million tokens, exact decimal; null where not priced */
@@ -3974,6 +4457,47 @@ export interface components {
       cache_read_per_mtok_usd: string | null;
       /** @description USD per million tokens, exact decimal; null where not priced */
       cache_write_per_mtok_usd: string | null;
+    };
+    /** @description USD per million tokens; a tiered catalogue price shows its base (below the first tier) */
+    Prices: {
+      /** @description USD per million tokens, exact decimal; null: no price of its own for this class */
+      input_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null: no price of its own for this class */
+      output_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null: no price of its own for this class */
+      cache_read_per_mtok_usd: string | null;
+      /** @description USD per million tokens, exact decimal; null: no price of its own for this class */
+      cache_write_per_mtok_usd: string | null;
+    };
+    /** @description what a usage of this provider + model is priced at for this customer */
+    ModelPrice: {
+      /** @description lowercase */
+      provider: string;
+      /** @description as asked (GET) or as stored, lowercase (PUT) */
+      model: string;
+      source: 'catalogue' | 'customer';
+      /** @description e.g. genai-prices@0.1.8; null for the customer’s own price */
+      catalogue_version: string | null;
+      /** @description the entry that prices it: the catalogue’s model id (a dated snapshot id resolves to its model), the customer’s model, or "*" */
+      matched_model: string;
+      prices: components['schemas']['Prices'];
+    };
+    CustomerPrice: {
+      /** @description lowercase */
+      provider: string;
+      /** @description lowercase; "*" prices every model of the provider the catalogue lacks */
+      model: string;
+      prices: components['schemas']['Prices'];
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC
+       */
+      updated_at: string;
+    };
+    CustomerPricePage: {
+      data: components['schemas']['CustomerPrice'][];
+      /** @description pass as ?cursor= for the next page; null on the last page */
+      next_cursor: string | null;
     };
     Event: {
       /** @description evt_… */
@@ -4071,6 +4595,11 @@ export interface components {
         /** @description integer micro-dollars (1 USD = 1,000,000) */
         max_micros: number;
       } | null;
+      /** @description at most max requests with one fingerprint within window_seconds */
+      repeats: {
+        max: number;
+        window_seconds: number;
+      } | null;
     };
     Agent: {
       /** @description agt_… */
@@ -4078,7 +4607,9 @@ export interface components {
       name: string;
       /** @description the kill switch: a suspended agent’s events are declined */
       status: 'active' | 'suspended';
-      suspended_reason: ('manual' | 'budget_exceeded' | 'velocity_exceeded') | (never | null);
+      suspended_reason:
+        | ('manual' | 'budget_exceeded' | 'velocity_exceeded' | 'loop_detected')
+        | (never | null);
       /**
        * Format: date-time
        * @description ISO 8601, UTC
@@ -4121,6 +4652,30 @@ export interface components {
       /** @description pass as ?cursor= for the next page; null on the last page */
       next_cursor: string | null;
     };
+    /** @description one model’s accepted spend in a bucket; provider and model null for events given a cost */
+    ModelSpend: {
+      /** @description as the events’ usage names it; null: not priced from usage */
+      provider: string | null;
+      /** @description as the events’ usage names it; null: not priced from usage */
+      model: string | null;
+      spent_micros: number;
+      event_count: number;
+      input_tokens: number;
+      output_tokens: number;
+      cache_read_tokens: number;
+      cache_write_tokens: number;
+    };
+    /** @description the models of a bucket beyond the first 20 by spend, summed */
+    OtherModelsSpend: {
+      /** @description how many models were folded into this entry */
+      models: number;
+      spent_micros: number;
+      event_count: number;
+      input_tokens: number;
+      output_tokens: number;
+      cache_read_tokens: number;
+      cache_write_tokens: number;
+    };
     Timeseries: {
       granularity: 'minute' | 'hour' | 'day';
       /**
@@ -4142,6 +4697,10 @@ export interface components {
         bucket_start: string;
         spent_micros: number;
         event_count: number;
+        /** @description ?by=model only: the bucket split by model, largest spend first, at most 20 entries */
+        by_model?: components['schemas']['ModelSpend'][];
+        /** @description ?by=model only: the models beyond the first 20, summed; null when by_model lists all */
+        other_models?: components['schemas']['OtherModelsSpend'] | (never | null);
       }[];
     };
     Customer: {
