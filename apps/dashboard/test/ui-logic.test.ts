@@ -14,6 +14,7 @@ test('limits round-trip from API micros to form text to PATCH body', () => {
     day_micros: null,
     run_micros: 1_230_000,
     velocity: { window_seconds: 60, max_micros: 2_000_001 },
+    repeats: null,
   });
   assert.deepEqual(draft, {
     month: '50',
@@ -194,7 +195,7 @@ const ACTIVE_AGENT: Agent = {
   suspended_period: null,
   resumes_at: null,
   suspended_note: null,
-  limits: { month_micros: 10_000_000, day_micros: 500_000, run_micros: null, velocity: null },
+  limits: { month_micros: 10_000_000, day_micros: 500_000, run_micros: null, velocity: null, repeats: null },
   spend: { month_micros: 0, day_micros: 0, velocity_micros: 0 },
   auto_created: false,
   archived_at: null,
