@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { denseBuckets } from '../src/lib/buckets';
-import { type ModelSpend, modelTotals } from '../src/lib/by-model';
+import { modelTotals } from '../src/lib/by-model';
 import { draftFromLimits, limitsPayload } from '../src/lib/limits';
 import { href, parseRoute } from '../src/lib/router';
 import { formatIn, liftHint, suspensionText } from '../src/lib/suspension';
-import type { Agent } from '../src/lib/types';
+import type { Agent, ModelSpend } from '../src/lib/types';
 
 test('limits round-trip from API micros to form text to PATCH body', () => {
   const draft = draftFromLimits({

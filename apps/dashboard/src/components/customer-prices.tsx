@@ -2,17 +2,10 @@
 // catalogue for usage-priced events; admins add, edit and remove them, viewers read them.
 import { useState } from 'preact/hooks';
 import { api, errorText, pricePath, withQuery } from '../lib/api';
-import {
-  type CustomerPrice,
-  draftFromPrice,
-  EMPTY_PRICE_DRAFT,
-  type PriceDraft,
-  pricePut,
-  priceText,
-} from '../lib/prices';
+import { draftFromPrice, EMPTY_PRICE_DRAFT, type PriceDraft, pricePut, priceText } from '../lib/prices';
 import { useCanWrite } from '../lib/role';
 import { formatTime } from '../lib/time';
-import type { Page } from '../lib/types';
+import type { CustomerPrice, Page } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
 import { ConfirmButton } from './confirm-button';
 import { FormMessage, type FormNote } from './form-message';

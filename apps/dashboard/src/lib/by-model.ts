@@ -1,24 +1,5 @@
 import { BUCKET_COUNT, BUCKET_MS } from './buckets';
-import type { Granularity, Timeseries, TimeseriesPoint } from './types';
-
-// The ?by=model fields of a timeseries bucket (docs/api.md §9), typed here until the generated types
-// (`npm run generate:api-types`) carry them.
-export interface ModelSpend {
-  provider: string | null;
-  model: string | null;
-  spent_micros: number;
-  event_count: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-}
-export type OtherModelsSpend = Omit<ModelSpend, 'provider' | 'model'> & { models: number };
-export type TimeseriesByModelPoint = TimeseriesPoint & {
-  by_model?: ModelSpend[];
-  other_models?: OtherModelsSpend | null;
-};
-export type TimeseriesByModel = Omit<Timeseries, 'data'> & { data: TimeseriesByModelPoint[] };
+import type { Granularity, ModelSpend, TimeseriesPoint } from './types';
 
 /** One line of the "Spend by model" table: a model, the events given a cost (`kind: 'cost'`), or the folded rest. */
 export interface ModelRow {
@@ -40,11 +21,7 @@ export interface ModelRow {
  * BUCKET_COUNT buckets ending with the current one), so the table's total is the chart's total. Models the server
  * folded into a bucket's `other_models` (past its per-bucket cap) stay one "other models" line at the end.
  */
-export function modelTotals(
-  points: TimeseriesByModelPoint[],
-  granularity: Granularity,
-  now: number,
-): ModelRow[] {
+export function modelTotals(points: TimeseriesPoint[], granularity: Granularity, now: number): ModelRow[] {
   const step = BUCKET_MS[granularity];
   const first = Math.floor(now / step) * step - (BUCKET_COUNT[granularity] - 1) * step;
   const rows = new Map<string, ModelRow>();

@@ -1,5 +1,5 @@
 import { microsToInput, parseUsdInput } from './money';
-import type { LimitsWithRepeats, RepeatsLimit } from './types';
+import type { Limits } from './types';
 
 // Limits as typed in a form <-> limits as the API takes them. Empty field = no limit.
 
@@ -19,7 +19,7 @@ export interface LimitsPayload {
   day_usd: string | null;
   run_usd: string | null;
   velocity: { window_seconds: number; max_usd: string } | null;
-  repeats: RepeatsLimit | null;
+  repeats: Limits['repeats'];
 }
 
 /** Bounds the API enforces (docs/api.md §7), checked here so the form says so before the request. */
@@ -33,7 +33,7 @@ function wholeNumber(text: string, max: number): number | null {
   return n >= 1 && n <= max ? n : null;
 }
 
-export function draftFromLimits(limits: LimitsWithRepeats | null | undefined): LimitsDraft {
+export function draftFromLimits(limits: Limits | null | undefined): LimitsDraft {
   const repeats = limits?.repeats;
   return {
     month: microsToInput(limits?.month_micros),
@@ -74,7 +74,7 @@ export function limitsPayload(
       return { ok: false, error: 'Velocity limit: enter the most the window may spend.' };
     velocity = { window_seconds: windowSeconds, max_usd: max.value };
   }
-  let repeats: RepeatsLimit | null = null;
+  let repeats: LimitsPayload['repeats'] = null;
   const repeatsMaxText = draft.repeatsMax.trim();
   const repeatsWindowText = draft.repeatsWindow.trim();
   if (repeatsMaxText !== '' || repeatsWindowText !== '') {

@@ -2,20 +2,7 @@
 // The server checks every price exactly (decimal, ≤ 9 places, ≤ 10000, input or output given) and names the field;
 // the form only leaves out what is empty, so what the person typed is what the server judges.
 
-// Local until `npm run generate:api-types` adds the prices components to lib/generated (then: Schemas['…']).
-export interface Prices {
-  input_per_mtok_usd: string | null;
-  output_per_mtok_usd: string | null;
-  cache_read_per_mtok_usd: string | null;
-  cache_write_per_mtok_usd: string | null;
-}
-
-export interface CustomerPrice {
-  provider: string;
-  model: string;
-  prices: Prices;
-  updated_at: string;
-}
+import type { CustomerPrice } from './types';
 
 export interface PriceDraft {
   provider: string;
@@ -59,7 +46,7 @@ export function pricePut(draft: PriceDraft): PricePut {
   if (!model)
     return { ok: false, error: 'Model: required (a model id, or * for every model the catalogue lacks).' };
   const prices: Record<string, string> = {};
-  const fields: Array<[keyof Prices, string]> = [
+  const fields: Array<[keyof CustomerPrice['prices'], string]> = [
     ['input_per_mtok_usd', draft.input],
     ['output_per_mtok_usd', draft.output],
     ['cache_read_per_mtok_usd', draft.cacheRead],

@@ -2,7 +2,7 @@
 // Pure, so the wording is unit-tested (test/ui-logic.test.ts) and the same on the agents list and the agent page.
 import { formatUsd } from './money';
 import { formatSeconds } from './time';
-import type { Agent, LimitsWithRepeats, SuspendReason } from './types';
+import type { Agent } from './types';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -33,8 +33,8 @@ export function suspensionText(agent: Agent, now: number): string | null {
     ? `resumes ${formatUtc(agent.resumes_at)} (${formatIn(Date.parse(agent.resumes_at) - now)})`
     : 'lifts only by Resume';
   // A loop broke no period (suspended_period is null): say what repeated, not a money limit.
-  if ((agent.suspended_reason as SuspendReason | null) === 'loop_detected') {
-    const r = (agent.limits as LimitsWithRepeats).repeats;
+  if (agent.suspended_reason === 'loop_detected') {
+    const r = agent.limits.repeats;
     const limit = r
       ? ` (one fingerprint more than ${r.max} ${r.max === 1 ? 'time' : 'times'} per ${formatSeconds(r.window_seconds)})`
       : '';
@@ -63,7 +63,7 @@ export function liftHint(agent: Agent): string | null {
   if (agent.suspended_reason === 'budget_exceeded') {
     return `Raise or remove the ${agent.suspended_period ?? ''} limit below to lift it now, or Resume.`;
   }
-  if ((agent.suspended_reason as SuspendReason | null) === 'loop_detected') {
+  if (agent.suspended_reason === 'loop_detected') {
     return 'Find what the agent keeps repeating, then Resume lifts it.';
   }
   return 'Resume lifts it.';

@@ -6,18 +6,6 @@ type Schemas = components['schemas'];
 
 export type Limits = Schemas['Limits'];
 export type VelocityLimit = NonNullable<Limits['velocity']>;
-/**
- * Loop detection (docs/api.md §7): at most `max` calls with one fingerprint within `window_seconds`. Declined here
- * until the generated types carry it (`npm run generate:api-types`); then `Limits['repeats']` is the same shape.
- */
-export interface RepeatsLimit {
-  max: number;
-  window_seconds: number;
-}
-export type LimitsWithRepeats = Limits & { repeats?: RepeatsLimit | null };
-/** Why an agent is suspended; `loop_detected` is spelled out until the generated types carry it. */
-export type SuspendReason = NonNullable<Agent['suspended_reason']> | 'loop_detected';
-
 export type Agent = Schemas['Agent'];
 /** An agent's accepted spend plus live holds. */
 export type Spend = Agent['spend'];
@@ -29,6 +17,8 @@ export type Reservation = Schemas['Reservation'];
 
 export type Timeseries = Schemas['Timeseries'];
 export type TimeseriesPoint = Timeseries['data'][number];
+/** One model's spend in a ?by=model bucket (`by_model`); provider and model null for events given a cost. */
+export type ModelSpend = Schemas['ModelSpend'];
 export type Granularity = Timeseries['granularity'];
 
 /** One page of a list (AgentPage, EventPage, …): pass `next_cursor` as `?cursor=` (null on the last page). */
@@ -41,6 +31,8 @@ export type ApiKey = Schemas['ApiKey'];
 export type CreatedApiKey = Schemas['CreatedApiKey'];
 
 export type Customer = Schemas['Customer'];
+/** One of the customer's own prices (GET /v1/prices/customer). */
+export type CustomerPrice = Schemas['CustomerPrice'];
 
 export type User = Schemas['User'];
 export type Session = Schemas['Session'];

@@ -10,13 +10,13 @@ import { SpendChart } from '../components/spend-chart';
 import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
 import { agentPath, api, withQuery } from '../lib/api';
 import { BUCKET_COUNT, BUCKET_MS, denseBuckets } from '../lib/buckets';
-import { modelTotals, type TimeseriesByModel } from '../lib/by-model';
+import { modelTotals } from '../lib/by-model';
 import { useLiveMessages } from '../lib/live';
 import { formatUsd } from '../lib/money';
 import { href, navigate } from '../lib/router';
 import { liftHint, suspensionText } from '../lib/suspension';
 import { formatSeconds, formatTime } from '../lib/time';
-import type { Agent, Granularity, Page, Reservation, SpendEvent } from '../lib/types';
+import type { Agent, Granularity, Page, Reservation, SpendEvent, Timeseries } from '../lib/types';
 import { useLoad, useMorePages } from '../lib/use-load';
 
 type StatusFilter = '' | 'accepted' | 'declined';
@@ -44,7 +44,7 @@ export function AgentDetailPage({ name }: { name: string }) {
   const series = useLoad(async () => {
     const from = new Date(Date.now() - BUCKET_COUNT[granularity] * BUCKET_MS[granularity]).toISOString();
     // One request for the chart and the by-model table: the split buckets carry the unsplit totals too.
-    return api.get<TimeseriesByModel>(
+    return api.get<Timeseries>(
       withQuery(`${agentPath(name)}/timeseries`, { granularity, from, by: 'model' }),
     );
   }, [name, granularity]);
