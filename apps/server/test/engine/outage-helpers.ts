@@ -54,11 +54,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: nu
   return { value, ms: Date.now() - started };
 }
 
-/** The client's retry loop: the same request until it is no longer 409 in flight / 503. */
-export async function retryUntilSettled(
-  send: () => Promise<ApiResponse<Json>>,
+/** The client's retry loop: the same request (same key) until it is no longer 409 in flight / 503. */
+export async function retryUntilSettled<R extends { status: number } = ApiResponse<Json>>(
+  send: () => Promise<R>,
   maxMs = 20_000,
-): Promise<ApiResponse<Json>> {
+): Promise<R> {
   const started = Date.now();
   for (;;) {
     const r = await send();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Static } from 'typebox';
 import type { EventPageSchema, ReservationCreatedSchema } from '../../src/schemas/spend.js';
+import { retryUntilSettled } from '../engine/outage-helpers.js';
 import { startTestServer, type TestServer } from '../harness.js';
 import { dbRows } from '../reservations/helpers.js';
 import {
@@ -200,8 +201,12 @@ for (const backend of ['embedded', 'postgres+redis'] as const) {
 
     it('200 concurrent estimates at the last dollar: exactly as many as fit are held; their usage commits add up', async () => {
       await createAgent(server.app, c.admin.key, 'tight-est', { month_micros: 10_000 });
+      // A fast 503 past the deadline is retried with the same key, as a client does (see usage-events.test.ts).
       const results = await Promise.all(
-        Array.from({ length: 200 }, () => reserve({ agent: 'tight-est', estimate: ESTIMATE })),
+        Array.from({ length: 200 }, () => {
+          const key = idemKey('tight');
+          return retryUntilSettled(() => reserve({ agent: 'tight-est', estimate: ESTIMATE }, key));
+        }),
       );
       for (const r of results) assert.ok(r.status === 201 || r.status === 403, `unexpected ${r.status}`);
       const held = results.filter((r) => r.status === 201);
@@ -214,7 +219,9 @@ for (const backend of ['embedded', 'postgres+redis'] as const) {
       assert.equal(await heldMicros('tight-est'), held.length * ESTIMATE_MICROS);
 
       await Promise.all(
-        held.map((r) => commit(r.body.reservation.id, { usage: USAGE }).then((x) => expectStatus(x, 201))),
+        held.map(async (r) =>
+          expectStatus(await retryUntilSettled(() => commit(r.body.reservation.id, { usage: USAGE })), 201),
+        ),
       );
       assert.equal(await heldMicros('tight-est'), 0);
       const rows = await dbRows<{ micros: string }>(
