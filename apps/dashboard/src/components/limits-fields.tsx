@@ -44,7 +44,7 @@ function UsdField(props: {
 function CountField(props: {
   id: string;
   label: string;
-  hint: string;
+  hint?: string;
   placeholder: string;
   value: string;
   disabled?: boolean;
@@ -61,12 +61,14 @@ function CountField(props: {
         placeholder={props.placeholder}
         value={props.value}
         disabled={props.disabled}
-        aria-describedby={`${props.id}-hint`}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
         onInput={(e) => props.onInput(e.currentTarget.value)}
       />
-      <small id={`${props.id}-hint`} class="muted">
-        {props.hint}
-      </small>
+      {props.hint && (
+        <small id={`${props.id}-hint`} class="muted">
+          {props.hint}
+        </small>
+      )}
     </div>
   );
 }
@@ -99,18 +101,14 @@ export function LimitsFields({ idPrefix, draft, onChange, disabled }: Props) {
         disabled={disabled}
         onInput={set('run')}
       />
-      <div class="field">
-        <label for={`${idPrefix}-velocity-window`}>Velocity window (seconds)</label>
-        <input
-          id={`${idPrefix}-velocity-window`}
-          inputMode="numeric"
-          autoComplete="off"
-          placeholder="e.g. 60"
-          value={draft.velocityWindow}
-          disabled={disabled}
-          onInput={(e) => set('velocityWindow')(e.currentTarget.value)}
-        />
-      </div>
+      <CountField
+        id={`${idPrefix}-velocity-window`}
+        label="Velocity window (seconds)"
+        placeholder="e.g. 60"
+        value={draft.velocityWindow}
+        disabled={disabled}
+        onInput={set('velocityWindow')}
+      />
       <UsdField
         id={`${idPrefix}-velocity-max`}
         label="Velocity limit (USD per window)"
