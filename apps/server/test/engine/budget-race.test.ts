@@ -2,6 +2,7 @@
 // agent limit and the customer limit, on the Redis-backed server, the embedded server, and two instances sharing
 // PostgreSQL + Redis.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   api,
@@ -12,14 +13,24 @@ import {
   type TestServer,
 } from '../harness.js';
 import { countStatuses, createAgent, dbSpend, postEvent, sql } from './helpers.js';
+import { retryUntilSettled } from './outage-helpers.js';
 
 const LIMIT = 1_000_000; // $1.00
+
+/**
+ * One event as a client sends it: a fast 503 (the server could not confirm in time on a loaded machine) is retried
+ * with the same Idempotency-Key, so it counts at most once; the invariants below hold over the settled answers.
+ */
+function sendEvent(url: string, key: string, body: Record<string, unknown>) {
+  const idempotencyKey = `race-${randomBytes(8).toString('hex')}`;
+  return retryUntilSettled(() => postEvent(url, key, body, idempotencyKey));
+}
 
 async function agentLimitRace(urls: string[], t: Tenant, databaseUrl: string | undefined) {
   await createAgent(urls[0] as string, t.adminKey, 'racer', { month_usd: '1.00' });
   const responses = await Promise.all(
     Array.from({ length: 300 }, (_, i) =>
-      postEvent(urls[i % urls.length] as string, t.adminKey, { agent: 'racer', cost_usd: 0.01 }),
+      sendEvent(urls[i % urls.length] as string, t.adminKey, { agent: 'racer', cost_usd: 0.01 }),
     ),
   );
   const statuses = countStatuses(responses);
@@ -70,7 +81,7 @@ async function customerLimitRace(urls: string[], t: Tenant, databaseUrl: string 
     cost_micros: amounts[i % amounts.length] as number,
   }));
   const responses = await Promise.all(
-    requests.map((body, i) => postEvent(urls[i % urls.length] as string, t.adminKey, body)),
+    requests.map((body, i) => sendEvent(urls[i % urls.length] as string, t.adminKey, body)),
   );
   let acceptedTotal = 0;
   const declinedAmounts: number[] = [];
