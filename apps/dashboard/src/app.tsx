@@ -10,6 +10,7 @@ import { AgentsPage } from './pages/agents';
 import { ApiKeysPage } from './pages/api-keys';
 import { AuditLogPage } from './pages/audit-log';
 import { AuthPage } from './pages/auth';
+import { ProvidersPage } from './pages/providers';
 import { SettingsPage } from './pages/settings';
 import { TeamPage } from './pages/team';
 
@@ -19,6 +20,7 @@ const NAV: { route: Route; label: string }[] = [
   { route: { page: 'agents' }, label: 'Agents' },
   { route: { page: 'keys' }, label: 'API keys' },
   { route: { page: 'settings' }, label: 'Settings' },
+  { route: { page: 'providers' }, label: 'Providers' },
   { route: { page: 'team' }, label: 'Team' },
   { route: { page: 'audit' }, label: 'Audit log' },
 ];
@@ -139,6 +141,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <ApiKeysPage />;
     case 'settings':
       return <SettingsPage />;
+    case 'providers':
+      return <ProvidersPage />;
     case 'audit':
       return <AuditLogPage />;
     default:

@@ -9,6 +9,8 @@ export type Route =
   | { page: 'agent'; name: string }
   | { page: 'keys' }
   | { page: 'settings' }
+  /** The LLM gateway's provider credentials (SPEC §12). */
+  | { page: 'providers' }
   | { page: 'team' }
   | { page: 'audit' }
   /** The link of an invite (docs/api.md §8): `#/accept-invite?token=…`. */
@@ -29,6 +31,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'keys' };
     case 'settings':
       return { page: 'settings' };
+    case 'providers':
+      return { page: 'providers' };
     case 'audit':
       return { page: 'audit' };
     case 'team':

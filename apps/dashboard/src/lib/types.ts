@@ -34,6 +34,21 @@ export type Customer = Schemas['Customer'];
 /** One of the customer's own prices (GET /v1/prices/customer). */
 export type CustomerPrice = Schemas['CustomerPrice'];
 
+/**
+ * A provider credential of the LLM gateway (GET/PUT /v1/providers, SPEC §12): never the key itself, only its hint.
+ * TODO(issue 15): replace this local copy with `export type ProviderCredential = Schemas['ProviderCredential'];` once
+ * `npm run generate:api-types` has run on the server's providers schemas (the pages import only this name).
+ */
+export interface ProviderCredential {
+  provider: string;
+  /** The upstream the gateway forwards to; null (or the provider's public API) = the default. */
+  base_url: string | null;
+  /** e.g. "sk-…abcd" */
+  key_hint: string;
+  updated_at: string;
+  last_used_at: string | null;
+}
+
 export type User = Schemas['User'];
 export type Session = Schemas['Session'];
 
