@@ -1,4 +1,5 @@
 import { formatUsd } from '../lib/money';
+import { gatewayTitle, isGatewayEvent } from '../lib/providers';
 import { formatTime } from '../lib/time';
 import type { SpendEvent } from '../lib/types';
 
@@ -22,6 +23,11 @@ export function EventFeed({ events, showAgent = false }: { events: SpendEvent[];
               </span>
             ) : (
               <span class="badge badge-active">accepted</span>
+            )}
+            {isGatewayEvent(event) && (
+              <span class="badge badge-gateway" data-testid="gateway-tag" title={gatewayTitle(event)}>
+                gateway
+              </span>
             )}
             {showAgent && <span class="mono">{event.agent}</span>}
             {event.run && <span class="muted small">run {event.run}</span>}
