@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { MAX_LIMIT_MICROS, MICROS_PER_USD, parseUsd } from './budget/money.js';
+import { parseEncryptionKey } from './gateway/credential-cipher.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LogLevel = Type.Unsafe<(typeof LOG_LEVELS)[number]>(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))));
@@ -24,6 +25,10 @@ const EnvSchema = Type.Object({
   SPENDGUARD_ALLOW_EMBEDDED: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_CHECK_RESPONSES: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  // Checked by parseEncryptionKey below (64 hex characters or 32 bytes of base64/base64url).
+  SPENDGUARD_ENCRYPTION_KEY: Type.Optional(Type.String()),
+  SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: Type.Optional(Type.String()),
   // Checked by parseUsd below (exact decimals, like every amount of the API); empty = no default limit.
   SPENDGUARD_DEFAULT_AGENT_MONTH_USD: Type.Optional(Type.String()),
   SPENDGUARD_SIGNUP: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
@@ -55,6 +60,15 @@ export interface Config {
   signup: { closed: boolean; ownerEmail: string | null };
   /** Where people reach this server (invite links are built from it, never from a request's Host header). */
   publicUrl: string;
+  /**
+   * The key provider credentials are encrypted under (docs/api.md §12). null only in production without
+   * SPENDGUARD_ENCRYPTION_KEY: then storing a credential is refused, and a start with stored ones fails.
+   */
+  encryptionKey: Buffer | null;
+  /** Older keys (SPENDGUARD_ENCRYPTION_KEY_PREVIOUS), decrypt only; credentials under them are re-encrypted at start. */
+  previousEncryptionKeys: Buffer[];
+  /** Provider base_urls may use http and private or loopback addresses (self-hosted models, tests). */
+  allowPrivateUpstreams: boolean;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +83,7 @@ const BOOLEAN_VARIABLES = new Set([
   'SPENDGUARD_ALLOW_EMBEDDED',
   'SPENDGUARD_TRUST_PROXY',
   'SPENDGUARD_CHECK_RESPONSES',
+  'SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS',
 ]);
 const TRUE_WORDS = new Set(['1', 'true', 'yes']);
 const FALSE_WORDS = new Set(['0', 'false', 'no']);
@@ -139,6 +154,10 @@ function describeProblem(variable: string): string {
       return 'SPENDGUARD_PUBLIC_URL must be an http:// or https:// URL without query or fragment, e.g. https://spend.example.com';
     case 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD':
       return 'SPENDGUARD_DEFAULT_AGENT_MONTH_USD must be a USD amount such as 10 or 2.50 (empty = no default limit)';
+    case 'SPENDGUARD_ENCRYPTION_KEY':
+      return 'SPENDGUARD_ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64/base64url (e.g. openssl rand -hex 32)';
+    case 'SPENDGUARD_ENCRYPTION_KEY_PREVIOUS':
+      return 'SPENDGUARD_ENCRYPTION_KEY_PREVIOUS must be a comma-separated list of keys, each 32 bytes as 64 hex characters or base64/base64url';
     default:
       return BOOLEAN_VARIABLES.has(variable)
         ? `${variable} must be 1/0, true/false or yes/no`
@@ -179,6 +198,20 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const defaultAgentMonthMicros = defaultAgentMonth(env.SPENDGUARD_DEFAULT_AGENT_MONTH_USD);
   if (defaultAgentMonthMicros === undefined)
     problems.add(describeProblem('SPENDGUARD_DEFAULT_AGENT_MONTH_USD'));
+  const givenKey =
+    e.SPENDGUARD_ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.SPENDGUARD_ENCRYPTION_KEY);
+  if (givenKey === null) problems.add(describeProblem('SPENDGUARD_ENCRYPTION_KEY'));
+  const previousKeys = (e.SPENDGUARD_ENCRYPTION_KEY_PREVIOUS ?? '')
+    .split(',')
+    .filter((k) => k.trim() !== '')
+    .map(parseEncryptionKey);
+  if (previousKeys.some((k) => k === null))
+    problems.add(describeProblem('SPENDGUARD_ENCRYPTION_KEY_PREVIOUS'));
+  if (production && previousKeys.length > 0 && e.SPENDGUARD_ENCRYPTION_KEY === undefined) {
+    problems.add(
+      'SPENDGUARD_ENCRYPTION_KEY_PREVIOUS needs SPENDGUARD_ENCRYPTION_KEY: the previous keys only decrypt, the current one re-encrypts',
+    );
+  }
   if (problems.size > 0) throw new ConfigError([...problems]);
 
   const dataDir = resolve(e.SPENDGUARD_DATA_DIR ?? './.spendguard');
@@ -200,6 +233,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     signup: { closed: e.SPENDGUARD_SIGNUP === 'closed', ownerEmail: e.SPENDGUARD_OWNER_EMAIL ?? null },
     // Without a public URL, links point at this server's own address (right for `npm start` on a laptop).
     publicUrl: (e.SPENDGUARD_PUBLIC_URL ?? httpUrl(host, port)).replace(/\/+$/, ''),
+    // In production a key is never generated: one on a single machine's disk would be lost with it, and every instance
+    // must have the same. Without one, credentials cannot be stored (PUT /v1/providers answers 503).
+    encryptionKey: givenKey ?? (production ? null : localEncryptionKey(dataDir)),
+    previousEncryptionKeys: previousKeys.filter((k): k is Buffer => k !== null),
+    allowPrivateUpstreams: e.SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS === '1',
   };
 }
 
@@ -221,10 +259,32 @@ export function httpUrl(host: string, port: number): string {
 
 /** Outside production a secret is generated once into the data dir (mode 0600) so sessions survive restarts. */
 function localSessionSecret(dataDir: string): string {
-  const file = join(dataDir, 'session-secret');
+  return localSecret(dataDir, 'session-secret', () => randomBytes(32).toString('base64url'));
+}
+
+/**
+ * Outside production the credential key is generated once into the data dir (mode 0600), so stored provider
+ * credentials still decrypt after a restart. A file that holds no valid key is a configuration problem, named by path.
+ */
+function localEncryptionKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'encryption-key');
+  const key = parseEncryptionKey(
+    localSecret(dataDir, 'encryption-key', () => randomBytes(32).toString('hex')),
+  );
+  if (!key) {
+    throw new ConfigError([
+      `${file} does not hold a valid encryption key (64 hex characters); set SPENDGUARD_ENCRYPTION_KEY to the key the stored credentials were encrypted with`,
+    ]);
+  }
+  return key;
+}
+
+/** The secret in dataDir/name, written there (mode 0600) by the first start that needed it. */
+function localSecret(dataDir: string, name: string, generate: () => string): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
+  const secret = generate();
   try {
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);

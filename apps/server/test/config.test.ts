@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,94 @@ describe('configuration', () => {
     assert.equal(readFileSync(file, 'utf8').trim(), first);
   });
 
+  it('SPENDGUARD_ENCRYPTION_KEY: 32 bytes as hex, base64 or base64url; anything else named, never echoed', () => {
+    const key = randomBytes(32);
+    for (const text of [key.toString('hex'), key.toString('base64'), key.toString('base64url')]) {
+      const config = parseConfig({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_ENCRYPTION_KEY: text });
+      assert.deepEqual(config.encryptionKey, key, text);
+    }
+    const tooShort = randomBytes(16).toString('hex');
+    for (const bad of [
+      tooShort,
+      'correct-horse-battery-staple-correct-horse-battery-staple-xx',
+      randomBytes(33).toString('base64'),
+    ]) {
+      const problems = problemsOf({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_ENCRYPTION_KEY: bad });
+      assert.deepEqual(
+        problems,
+        [
+          'SPENDGUARD_ENCRYPTION_KEY must be 32 random bytes as 64 hex characters or base64/base64url (e.g. openssl rand -hex 32)',
+        ],
+        bad,
+      );
+      assert.ok(!problems.join('\n').includes(bad));
+    }
+  });
+
+  it('SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: comma-separated old keys; a bad one is named, never echoed', () => {
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    const config = parseConfig({
+      SPENDGUARD_DATA_DIR: dataDir(),
+      SPENDGUARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: ` ${a.toString('hex')}, ${b.toString('base64url')},`,
+    });
+    assert.deepEqual(config.previousEncryptionKeys, [a, b]);
+    assert.deepEqual(parseConfig({ SPENDGUARD_DATA_DIR: dataDir() }).previousEncryptionKeys, []);
+    const problems = problemsOf({
+      SPENDGUARD_DATA_DIR: dataDir(),
+      SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: `${a.toString('hex')},not-a-key-at-all`,
+    });
+    assert.deepEqual(problems, [
+      'SPENDGUARD_ENCRYPTION_KEY_PREVIOUS must be a comma-separated list of keys, each 32 bytes as 64 hex characters or base64/base64url',
+    ]);
+    assert.ok(!problems.join('\n').includes(a.toString('hex')));
+  });
+
+  it('generates the local encryption key once, mode 0600, and reuses it; never in production', () => {
+    const dir = dataDir();
+    const first = parseConfig({ SPENDGUARD_DATA_DIR: dir }).encryptionKey;
+    const second = parseConfig({ SPENDGUARD_DATA_DIR: dir }).encryptionKey;
+    assert.ok(first && first.length === 32);
+    assert.deepEqual(second, first);
+    const file = join(dir, 'encryption-key');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(readFileSync(file, 'utf8').trim(), first.toString('hex'));
+    // A set key wins over the file.
+    const given = randomBytes(32);
+    assert.deepEqual(
+      parseConfig({ SPENDGUARD_DATA_DIR: dir, SPENDGUARD_ENCRYPTION_KEY: given.toString('hex') })
+        .encryptionKey,
+      given,
+    );
+    // Production: no key is made up (a key on one machine's disk would be lost with it); none set → null.
+    const prodDir = dataDir();
+    const production = parseConfig({
+      NODE_ENV: 'production',
+      SPENDGUARD_SESSION_SECRET: 'x'.repeat(40),
+      SPENDGUARD_ALLOW_EMBEDDED: '1',
+      SPENDGUARD_DATA_DIR: prodDir,
+    });
+    assert.equal(production.encryptionKey, null);
+    assert.equal(existsSync(join(prodDir, 'encryption-key')), false);
+    assert.match(
+      problemsOf({
+        NODE_ENV: 'production',
+        SPENDGUARD_SESSION_SECRET: 'x'.repeat(40),
+        SPENDGUARD_ALLOW_EMBEDDED: '1',
+        SPENDGUARD_DATA_DIR: prodDir,
+        SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: randomBytes(32).toString('hex'),
+      }).join('\n'),
+      /SPENDGUARD_ENCRYPTION_KEY_PREVIOUS needs SPENDGUARD_ENCRYPTION_KEY/,
+    );
+    // A damaged key file is named by its path, not read as some other key.
+    const damaged = dataDir();
+    writeFileSync(join(damaged, 'encryption-key'), 'not a key\n');
+    assert.match(
+      problemsOf({ SPENDGUARD_DATA_DIR: damaged }).join('\n'),
+      /encryption-key does not hold a valid encryption key/,
+    );
+  });
+
   it('names every bad variable at once and never echoes a value', () => {
     const secretValue = 'short-secret-value';
     const problems = problemsOf({
@@ -160,6 +249,40 @@ describe('configuration that helps', () => {
     assert.deepEqual(problemsOf({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_TRUST_PROXY: 'maybe' }), [
       'SPENDGUARD_TRUST_PROXY must be 1/0, true/false or yes/no',
     ]);
+  });
+
+  it('SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: off by default, a switch like the others', () => {
+    assert.equal(parseConfig({ SPENDGUARD_DATA_DIR: dataDir() }).allowPrivateUpstreams, false);
+    for (const [value, expected] of [
+      ['1', true],
+      ['yes', true],
+      ['0', false],
+      ['False', false],
+    ] as const) {
+      const config = parseConfig({
+        SPENDGUARD_DATA_DIR: dataDir(),
+        SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: value,
+      });
+      assert.equal(config.allowPrivateUpstreams, expected, value);
+    }
+    assert.deepEqual(
+      problemsOf({ SPENDGUARD_DATA_DIR: dataDir(), SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: '2' }),
+      ['SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS must be 1/0, true/false or yes/no'],
+    );
+  });
+
+  it('knows the gateway settings (no warning for them), and suggests them for a typo', () => {
+    assert.deepEqual(
+      unknownSettings({
+        SPENDGUARD_ENCRYPTION_KEY: 'x',
+        SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: 'x',
+        SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: '1',
+        SPENDGUARD_ENCRYPTON_KEY: 'x',
+      }),
+      [
+        'SPENDGUARD_ENCRYPTON_KEY is not a Spendguard setting and is ignored — did you mean SPENDGUARD_ENCRYPTION_KEY?',
+      ],
+    );
   });
 
   it('warns of a SPENDGUARD_* name it does not know, with the closest real one', () => {

@@ -139,6 +139,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       (databaseUrl
         ? createHash('sha256').update(`session:${databaseUrl}`).digest('hex')
         : randomBytes(32).toString('hex')),
+    // Likewise the key of provider credentials: instance B decrypts what instance A stored.
+    ...(databaseUrl
+      ? { SPENDGUARD_ENCRYPTION_KEY: createHash('sha256').update(`credentials:${databaseUrl}`).digest('hex') }
+      : {}),
     SPENDGUARD_LOG_LEVEL: 'silent',
     // Every answer of every suite is checked against the route's declared response schema.
     SPENDGUARD_CHECK_RESPONSES: '1',
