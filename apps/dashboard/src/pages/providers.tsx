@@ -144,7 +144,7 @@ function KeyForm({ row, onSaved }: { row: ProviderRow; onSaved: () => Promise<vo
   return (
     // method="post": were the handler ever to fail, the browser would not put the key into a URL.
     <form method="post" onSubmit={submit} aria-label={`Set the ${info.label} key`}>
-      <div class="limits-grid">
+      <div class="provider-form">
         <div class="field">
           <label for={keyId}>{credential ? 'New API key' : 'API key'}</label>
           <input
