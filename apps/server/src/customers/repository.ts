@@ -11,6 +11,8 @@ export interface CustomerSettings {
   monthLimitMicros: number | null;
   defaultAgentLimits: AgentLimits;
   autoCreateAgents: boolean;
+  /** The output tokens a gateway call that names no maximum is estimated at (docs/api.md §12), 1..1,000,000. */
+  gatewayDefaultMaxOutputTokens: number;
 }
 
 interface CustomerRow {
@@ -20,6 +22,7 @@ interface CustomerRow {
   month_limit_micros: number | null;
   default_agent_limits: unknown;
   auto_create_agents: boolean;
+  gateway_default_max_output_tokens: number;
 }
 
 function toSettings(row: CustomerRow): CustomerSettings {
@@ -34,6 +37,7 @@ function toSettings(row: CustomerRow): CustomerSettings {
     monthLimitMicros: row.month_limit_micros,
     defaultAgentLimits: limitsFromJson(defaults),
     autoCreateAgents: row.auto_create_agents,
+    gatewayDefaultMaxOutputTokens: row.gateway_default_max_output_tokens,
   };
 }
 
@@ -44,7 +48,8 @@ export async function loadCustomer(
   lock: 'update' | 'share' | null = null,
 ): Promise<CustomerSettings | null> {
   const { rows } = await q.query<CustomerRow>(
-    `SELECT id, name, state_version, month_limit_micros, default_agent_limits, auto_create_agents
+    `SELECT id, name, state_version, month_limit_micros, default_agent_limits, auto_create_agents,
+            gateway_default_max_output_tokens
      FROM customers WHERE id = $1
      ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
     [customerId],
@@ -60,9 +65,15 @@ export async function saveCustomer(
 ): Promise<number> {
   const { rows } = await q.query<{ state_version: unknown }>(
     `UPDATE customers SET month_limit_micros = $2, default_agent_limits = $3::jsonb, auto_create_agents = $4,
-            state_version = state_version + 1, updated_at = now() WHERE id = $1
+            gateway_default_max_output_tokens = $5, state_version = state_version + 1, updated_at = now() WHERE id = $1
      RETURNING state_version`,
-    [s.id, s.monthLimitMicros, JSON.stringify(defaultsJson), s.autoCreateAgents],
+    [
+      s.id,
+      s.monthLimitMicros,
+      JSON.stringify(defaultsJson),
+      s.autoCreateAgents,
+      s.gatewayDefaultMaxOutputTokens,
+    ],
   );
   return int8Of(rows[0]?.state_version);
 }

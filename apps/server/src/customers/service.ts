@@ -23,6 +23,7 @@ export interface CustomerPatch {
   monthLimitMicros?: number | null;
   defaults?: LimitsPatch;
   autoCreateAgents?: boolean;
+  gatewayDefaultMaxOutputTokens?: number;
 }
 
 export interface CustomerService {
@@ -37,6 +38,7 @@ function settingsJson(s: CustomerSettings) {
     month_limit_micros: s.monthLimitMicros,
     default_agent_limits: limitsToJson(s.defaultAgentLimits),
     auto_create_agents: s.autoCreateAgents,
+    gateway_default_max_output_tokens: s.gatewayDefaultMaxOutputTokens,
   };
 }
 
@@ -56,6 +58,7 @@ export function createCustomerService(deps: {
       limits: { month_micros: s.monthLimitMicros, month_usd: usd(s.monthLimitMicros) },
       default_agent_limits: limitsToJson(s.defaultAgentLimits),
       auto_create_agents: s.autoCreateAgents,
+      gateway_default_max_output_tokens: s.gatewayDefaultMaxOutputTokens,
       spend: { month_micros: spent, resets_at: new Date(monthResetsAt(now)).toISOString() },
     };
   };
@@ -79,6 +82,8 @@ export function createCustomerService(deps: {
             ? applyLimits(before.defaultAgentLimits, patch.defaults)
             : before.defaultAgentLimits,
           autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
+          gatewayDefaultMaxOutputTokens:
+            patch.gatewayDefaultMaxOutputTokens ?? before.gatewayDefaultMaxOutputTokens,
         };
         next.version = await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
         await recordAudit(tx, {

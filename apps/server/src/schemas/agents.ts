@@ -270,6 +270,16 @@ export const TimeseriesSchema = Type.Object(
   { $id: 'Timeseries', additionalProperties: false },
 );
 
+/** docs/api.md §12: what a gateway call's output is estimated at when the request gives no maximum of its own. */
+export const MAX_GATEWAY_DEFAULT_OUTPUT_TOKENS = 1_000_000;
+const GatewayDefaultMaxOutputTokens = Type.Integer({
+  minimum: 1,
+  maximum: MAX_GATEWAY_DEFAULT_OUTPUT_TOKENS,
+  description:
+    'LLM gateway: the output tokens a call is estimated (held) at when the request sets no max_tokens / ' +
+    'max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096',
+});
+
 export const CustomerSchema = Type.Object(
   {
     id: Type.String({ description: 'cus_…' }),
@@ -280,6 +290,7 @@ export const CustomerSchema = Type.Object(
     ),
     default_agent_limits: ref(LimitsSchema),
     auto_create_agents: Type.Boolean(),
+    gateway_default_max_output_tokens: GatewayDefaultMaxOutputTokens,
     spend: Type.Object(
       { month_micros: Type.Integer(), resets_at: Timestamp },
       { additionalProperties: false },
@@ -298,6 +309,7 @@ export const PatchCustomerBody = Type.Object(
     ),
     default_agent_limits: Type.Optional(LimitsInputSchema),
     auto_create_agents: Type.Optional(Type.Boolean()),
+    gateway_default_max_output_tokens: Type.Optional(GatewayDefaultMaxOutputTokens),
   },
   {
     additionalProperties: false,

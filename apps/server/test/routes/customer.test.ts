@@ -56,6 +56,7 @@ describe('happy', () => {
       limits: { month_micros: null, month_usd: null },
       default_agent_limits: NO_LIMITS,
       auto_create_agents: true,
+      gateway_default_max_output_tokens: 4096,
       spend: { month_micros: 0, resets_at: nextMonthStart() },
     });
     assert.match(customer.id, /^cus_/);
@@ -222,6 +223,61 @@ describe('happy', () => {
       201,
     );
     assert.equal((await getAgent(server.app, c.admin.key, 'not-yet-bot')).spend.month_micros, 1);
+  });
+});
+
+describe('gateway_default_max_output_tokens (docs/api.md §12)', () => {
+  let c: CustomerWithKeys;
+  before(() => {
+    c = customers[0] as CustomerWithKeys;
+  });
+
+  it('is 4096 by default; PATCH sets it (1 and 1,000,000 included), audited, and the cached settings see it at once', async () => {
+    // Fill the in-process settings cache the gateway reads, so the PATCH must invalidate it.
+    const directory = server.app.ctx.spend.directory;
+    assert.equal((await directory.customer(c.customerId)).gatewayDefaultMaxOutputTokens, 4096);
+    for (const value of [1, 1_000_000, 2048]) {
+      const res = expectStatus(
+        await patch({ key: c.admin.key }, { gateway_default_max_output_tokens: value }),
+        200,
+      );
+      assert.equal(res.body.gateway_default_max_output_tokens, value);
+      assert.equal((await read(c.admin.key)).gateway_default_max_output_tokens, value);
+      assert.equal((await directory.customer(c.customerId)).gatewayDefaultMaxOutputTokens, value);
+    }
+    // A PATCH of something else leaves it alone.
+    expectStatus(await patch({ key: c.admin.key }, { auto_create_agents: true }), 200);
+    assert.equal((await read(c.admin.key)).gateway_default_max_output_tokens, 2048);
+    const audit = expectStatus(
+      await injectJson<{ data: Array<{ action: string; before: unknown; after: unknown }> }>(
+        server.app,
+        '/v1/audit-log?limit=100',
+        { key: c.admin.key },
+      ),
+      200,
+    ).body.data.filter((e) => e.action === 'customer.update');
+    const change = audit.find(
+      (e) =>
+        (e.before as Record<string, unknown>).gateway_default_max_output_tokens === 1_000_000 &&
+        (e.after as Record<string, unknown>).gateway_default_max_output_tokens === 2048,
+    );
+    assert.ok(change, `no customer.update entry 1000000 → 2048: ${JSON.stringify(audit)}`);
+  });
+
+  it('anything but an integer 1..1,000,000 is 400 naming it, and nothing changes', async () => {
+    const before = await read(c.admin.key);
+    for (const value of [0, -1, 1_000_001, 1.5, '4096', null, true, 1e300]) {
+      expectInvalid(
+        await patch(
+          { key: c.admin.key },
+          { gateway_default_max_output_tokens: value, auto_create_agents: false },
+        ),
+        'gateway_default_max_output_tokens',
+        undefined,
+        JSON.stringify(value),
+      );
+    }
+    assert.deepEqual(await read(c.admin.key), before);
   });
 });
 

@@ -70,6 +70,9 @@ export async function customerRoutes(fastify: FastifyInstance, ctx: AppContext):
         patch.defaults = parseLimitsInput(body.default_agent_limits, 'default_agent_limits');
       }
       if (body.auto_create_agents !== undefined) patch.autoCreateAgents = body.auto_create_agents;
+      if (body.gateway_default_max_output_tokens !== undefined) {
+        patch.gatewayDefaultMaxOutputTokens = body.gateway_default_max_output_tokens;
+      }
       return ctx.spend.customers.update(principalOf(request), patch);
     },
   );
