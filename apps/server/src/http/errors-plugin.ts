@@ -9,7 +9,8 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
   return reply.code(error.status).send(error.body());
 }
 
-function toApiError(error: FastifyError): ApiError | null {
+/** Any thrown thing as the ApiError it stands for; null for a bug (answered 500 internal). */
+export function toApiError(error: FastifyError): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error.validation) {
     return invalidRequest(

@@ -55,6 +55,37 @@ export function createMetrics() {
       help: 'Reservations currently held, all instances (read from PostgreSQL when /metrics is scraped; aggregate with max)',
       registers,
     }),
+    gatewayRequests: new Counter({
+      name: 'spendguard_gateway_requests_total',
+      help: 'LLM gateway calls by provider, model (the first 100 distinct, then "other") and the status answered',
+      labelNames: ['provider', 'model', 'status'] as const,
+      registers,
+    }),
+    gatewayAddedLatency: new Histogram({
+      name: 'spendguard_gateway_added_latency_seconds',
+      help: 'Time the gateway adds to a call: phase "response" for a non-streamed answer, "first_byte" for a stream',
+      labelNames: ['provider', 'phase'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    gatewayUpstreamFirstByte: new Histogram({
+      name: 'spendguard_gateway_upstream_time_to_first_byte_seconds',
+      help: "Time from sending a call to the provider to the provider's response headers",
+      labelNames: ['provider'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    gatewayOpenStreams: new Gauge({
+      name: 'spendguard_gateway_open_streams',
+      help: 'Gateway streams open on this instance',
+      registers,
+    }),
+    gatewayStreamEnds: new Counter({
+      name: 'spendguard_gateway_stream_ends_total',
+      help: 'How gateway streams ended: completed, client_gone, stopped (kill switch), upstream_failed',
+      labelNames: ['provider', 'end'] as const,
+      registers,
+    }),
     sseClients: new Gauge({
       name: 'spendguard_sse_clients',
       help: 'Open dashboard event streams on this instance',

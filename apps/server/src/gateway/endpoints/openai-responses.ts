@@ -1,0 +1,54 @@
+// POST /v1/responses. A stream reports its usage in the final response.completed (or .incomplete / .failed) event;
+// the text arrives in *.delta events (output text, refusals, function-call arguments, reasoning summaries).
+import { countGenerated } from '../estimate.js';
+import { frameJson } from '../sse.js';
+import { type Body, type Endpoint, limit, type Reported, record, type StreamMeter, text } from './types.js';
+
+const reportedOf = (response: Body): Reported => ({
+  usage: record(response.usage),
+  model: text(response.model),
+  id: text(response.id),
+});
+
+export const openAIResponses: Endpoint = {
+  provider: 'openai',
+  upstreamPath: '/responses',
+  prompt: (body) => {
+    const input = body.input;
+    const messages = Array.isArray(input) ? input.length : 1;
+    const textFormat = record(body.text)?.format;
+    return { prompt: [body.instructions, input], messages, definitions: [body.tools, textFormat] };
+  },
+  maxOutputTokens: (body) => limit(body.max_output_tokens),
+  fingerprintSource: (body) => ({ instructions: body.instructions, input: body.input }),
+  forward: (body) => ({ body, hideUsage: false }),
+  reported: reportedOf,
+  meter(): StreamMeter {
+    let seen: Reported = { usage: null, model: null, id: null };
+    let generated = '';
+    return {
+      read(frame) {
+        const event = frameJson(frame);
+        if (!event) return true;
+        const response = record(event.response);
+        if (response) {
+          const now = reportedOf(response);
+          seen = { usage: now.usage ?? seen.usage, model: now.model ?? seen.model, id: now.id ?? seen.id };
+        }
+        const type = text(event.type) ?? '';
+        if (type.endsWith('.delta')) generated += text(event.delta) ?? '';
+        return true;
+      },
+      reported: () => seen,
+      partial: (promptTokens) => ({
+        input_tokens: promptTokens(),
+        output_tokens: countGenerated(generated),
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+      }),
+      get produced() {
+        return generated !== '';
+      },
+    };
+  },
+};
