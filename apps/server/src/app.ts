@@ -30,6 +30,7 @@ import { authRoutes } from './routes/v1/auth.js';
 import { customerRoutes } from './routes/v1/customer.js';
 import { eventRoutes } from './routes/v1/events.js';
 import { priceRoutes } from './routes/v1/prices.js';
+import { providerRoutes } from './routes/v1/providers.js';
 import { reservationRoutes } from './routes/v1/reservations.js';
 import { streamRoutes } from './routes/v1/stream.js';
 import { userRoutes } from './routes/v1/users.js';
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     eventRoutes,
     reservationRoutes,
     priceRoutes,
+    providerRoutes,
     auditLogRoutes,
     streamRoutes,
   ]) {

@@ -15,6 +15,7 @@ import { createTeamService, type TeamService } from './auth/team.js';
 import type { Config } from './config.js';
 import { type CustomerService, createCustomerService } from './customers/service.js';
 import type { Db } from './db/types.js';
+import { type CredentialService, createCredentialService } from './gateway/credentials.js';
 import type { Bus } from './live/bus.js';
 import type { Metrics } from './observability/metrics.js';
 import { createReservationServices, type ReservationServices } from './reservations/service.js';
@@ -64,6 +65,8 @@ export interface SpendServices {
 export interface AppContext extends BaseContext {
   auth: AuthServices;
   spend: SpendServices;
+  /** The LLM gateway's provider credentials (docs/api.md §12): the /v1/providers routes and the gateway's reads. */
+  providers: CredentialService;
 }
 
 function createAuthServices(base: BaseContext): AuthServices {
@@ -128,5 +131,13 @@ async function createSpendServices(base: BaseContext): Promise<SpendServices> {
 export async function createContext(base: BaseContext): Promise<AppContext> {
   const auth = createAuthServices(base);
   const spend = await createSpendServices(base);
-  return { ...base, auth, spend };
+  // At start it refuses stored credentials it could never decrypt, and re-encrypts those under a previous key.
+  const providers = await createCredentialService({
+    db: base.db,
+    bus: base.bus,
+    config: base.config,
+    log: base.log,
+  });
+  base.onClose(() => providers.close());
+  return { ...base, auth, spend, providers };
 }

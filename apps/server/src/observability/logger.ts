@@ -14,6 +14,13 @@ export const REDACT_PATHS = [
   '*.key',
   'apiKey',
   '*.apiKey',
+  // Provider credentials (docs/api.md §12): the PUT /v1/providers body's key, and the key they are encrypted under.
+  'api_key',
+  '*.api_key',
+  'encryptionKey',
+  '*.encryptionKey',
+  'previousEncryptionKeys',
+  '*.previousEncryptionKeys',
   'token',
   '*.token',
   'csrf_token',

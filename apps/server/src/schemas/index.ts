@@ -27,6 +27,7 @@ import {
 import { ApiErrorSchema, BudgetPeriodSchema, BudgetSchema, ErrorBodySchema } from './common.js';
 import { ReadySchema } from './operations.js';
 import { CustomerPricePageSchema, CustomerPriceSchema, ModelPriceSchema, PricesSchema } from './prices.js';
+import { ProviderCredentialListSchema, ProviderCredentialSchema } from './providers.js';
 import {
   EventCreatedSchema,
   EventPageSchema,
@@ -50,6 +51,8 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   ModelPriceSchema,
   CustomerPriceSchema,
   CustomerPricePageSchema,
+  ProviderCredentialSchema,
+  ProviderCredentialListSchema,
   EventSchema,
   EventCreatedSchema,
   EventPageSchema,
