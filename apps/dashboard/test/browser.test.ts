@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, Request as PwRequest } from 'playwright-core';
 import { build } from 'vite';
 import { launchChromium } from '../../server/test/chromium.js';
 import {
@@ -85,8 +85,8 @@ async function newPage(width: number, inContext: BrowserContext = context): Prom
   return p;
 }
 
-async function logIn(p: Page, who: Tenant = tenant): Promise<void> {
-  await p.goto(`${server.url}/#/login`);
+async function logIn(p: Page, who: Tenant = tenant, url = server.url): Promise<void> {
+  await p.goto(`${url}/#/login`);
   await p.getByLabel('Email').fill(who.email);
   await p.getByLabel('Password').fill(who.password);
   await p.getByRole('button', { name: 'Log in' }).click();
@@ -438,6 +438,126 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     assert.equal((await mini()).source, 'catalogue');
   });
 
+  test('providers: an admin sets an OpenAI key, sees only its hint after a reload, replaces it and deletes it', async () => {
+    // Not real keys (nothing is called with them): distinct tails, so each hint says which one is stored.
+    const first = 'sk-dashboard-browser-test-first-key-1234';
+    const second = 'sk-dashboard-browser-test-second-key-wxyz';
+    const card = page.locator('[data-testid="provider-card"][data-provider="openai"]');
+    const stored = async () => {
+      const listed = await api(server.url, '/v1/providers', { key: tenant.adminKey });
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      return (listed.body.data as Array<Record<string, unknown>>).find((c) => c.provider === 'openai');
+    };
+    // Only the PUTs may carry a key, in their bodies; no URL ever does.
+    const carriers: string[] = [];
+    const watch = (request: PwRequest) => {
+      const body = request.postData() ?? '';
+      const url = request.url();
+      if (url.includes(first) || url.includes(second)) carriers.push(`URL ${url}`);
+      if (body.includes(first) || body.includes(second))
+        carriers.push(`${request.method()} ${request.url()}`);
+    };
+    page.on('request', watch);
+    try {
+      await page.goto(`${server.url}/#/providers`);
+      await page.locator('main h1').filter({ hasText: 'Providers' }).waitFor();
+      await card.getByTestId('provider-state').filter({ hasText: 'not configured' }).waitFor();
+      const anthropic = page.locator('[data-testid="provider-card"][data-provider="anthropic"]');
+      assert.equal(await text(anthropic.getByTestId('provider-state')), 'not configured');
+      // What the agent sets: this server's own gateway base URLs.
+      assert.equal(await text(page.getByTestId('gateway-url-openai')), `${server.url}/llm/openai/v1`);
+      assert.equal(await text(page.getByTestId('gateway-url-anthropic')), `${server.url}/llm/anthropic`);
+
+      const keyField = card.getByLabel('API key', { exact: true });
+      assert.equal(await keyField.getAttribute('type'), 'password');
+      await keyField.fill(first);
+      const put = page.waitForResponse((r) => r.request().method() === 'PUT');
+      await card.getByRole('button', { name: 'Save key' }).click();
+      const putResponse = await put;
+      assert.equal(putResponse.status(), 200);
+      assert.ok(!(await putResponse.text()).includes(first), 'the answer does not echo the key');
+      await card.getByText(/^OpenAI key saved/).waitFor();
+      await card
+        .getByTestId('provider-state')
+        .filter({ hasText: /^configured$/ })
+        .waitFor();
+      const hint = await text(card.getByTestId('key-hint'));
+      assert.ok(hint.endsWith('1234') && !hint.includes('first-key'), hint);
+      assert.equal(await card.getByLabel('New API key').inputValue(), '', 'the field is cleared');
+      assert.equal((await stored())?.key_hint, hint);
+
+      // After a reload: the hint, the default base URL, never used — and the key nowhere on the page.
+      await page.reload();
+      await card.getByTestId('key-hint').waitFor();
+      assert.equal(await text(card.getByTestId('key-hint')), hint);
+      assert.equal(await text(card.getByTestId('provider-base-url')), 'default (https://api.openai.com/v1)');
+      assert.equal(await text(card.getByTestId('provider-last-used')), 'never');
+      assert.ok(!(await page.content()).includes(first), 'not in the page');
+      const values = await page
+        .locator('input')
+        .evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+      assert.ok(!values.some((v) => v.includes(first)), 'not in any field');
+
+      // Replacing it: the new key's hint.
+      await card.getByLabel('New API key').fill(second);
+      await card.getByRole('button', { name: 'Replace key' }).click();
+      await card.getByTestId('key-hint').filter({ hasText: /wxyz$/ }).waitFor();
+      assert.equal((await stored())?.key_hint, await text(card.getByTestId('key-hint')));
+      assert.equal(await card.getByLabel('New API key').inputValue(), '');
+
+      // Deleting it, after the confirm step.
+      await card.getByRole('button', { name: 'Delete OpenAI key' }).click();
+      const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE');
+      await card.getByRole('button', { name: 'Confirm delete OpenAI key' }).click();
+      assert.equal((await deleted).status(), 204);
+      await card.getByTestId('provider-state').filter({ hasText: 'not configured' }).waitFor();
+      assert.equal(await card.getByTestId('key-hint').count(), 0);
+      assert.equal(await stored(), undefined);
+    } finally {
+      page.off('request', watch);
+    }
+    assert.deepEqual(carriers, [
+      `PUT ${server.url}/v1/providers/openai`,
+      `PUT ${server.url}/v1/providers/openai`,
+    ]);
+  });
+
+  test('providers: a key the API refuses shows the API’s own message, and nothing is stored', async () => {
+    const card = page.locator('[data-testid="provider-card"][data-provider="anthropic"]');
+    await page.goto(`${server.url}/#/providers`);
+    await card.getByTestId('provider-state').filter({ hasText: 'not configured' }).waitFor();
+    // A loopback upstream over http: refused unless SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS=1 (not set here).
+    const body = { api_key: 'sk-ant-dashboard-browser-test-refused', base_url: 'http://127.0.0.1:9/' };
+    const direct = await api(server.url, '/v1/providers/anthropic', {
+      key: tenant.adminKey,
+      method: 'PUT',
+      body,
+    });
+    assert.equal(direct.status, 400, JSON.stringify(direct.body));
+    const problemsBefore = pageProblems.length;
+    await card.getByLabel('API key', { exact: true }).fill(body.api_key);
+    await card.getByLabel('Base URL (optional)').fill(body.base_url);
+    const put = page.waitForResponse((r) => r.request().method() === 'PUT');
+    await card.getByRole('button', { name: 'Save key' }).click();
+    assert.equal((await put).status(), 400);
+    const alert = card.getByRole('alert');
+    await alert.waitFor();
+    assert.ok((await text(alert)).startsWith(direct.body.error.message), await text(alert));
+    // The refusal was the point: it is not one of the page's problems.
+    assert.deepEqual(pageProblems.splice(problemsBefore), [`PUT ${server.url}/v1/providers/anthropic → 400`]);
+    assert.equal(
+      await card.getByLabel('API key', { exact: true }).inputValue(),
+      '',
+      'cleared: enter it again',
+    );
+    assert.equal(
+      await card.getByLabel('Base URL (optional)').inputValue(),
+      body.base_url,
+      'kept to correct it',
+    );
+    assert.equal(await text(card.getByTestId('provider-state')), 'not configured');
+  });
+
   test('the API keys page pages past the first 50 keys', async () => {
     for (let i = 0; i < 55; i += 1) {
       const made = await api(server.url, '/v1/api-keys', {
@@ -600,6 +720,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
         ['#/agents/summarizer', null],
         ['#/keys', null],
         ['#/settings', null],
+        ['#/providers', null],
         ['#/audit', null],
       ] as const) {
         await narrow.goto(`${server.url}/${hash}`);
@@ -684,6 +805,10 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       await p.getByTestId('agent-title').filter({ hasText: 'limited' }).waitFor();
       assert.equal(await p.getByLabel('Month limit (USD)').isDisabled(), true, 'limits are read-only');
       assert.equal(await p.getByTestId('archive-agent').count(), 0);
+      await p.goto(`${server.url}/#/providers`);
+      await p.locator('[data-testid="provider-card"][data-provider="openai"]').waitFor();
+      assert.equal(await p.locator('input[type="password"]').count(), 0, 'no key field for a viewer');
+      assert.equal(await p.getByRole('button', { name: /key$/ }).count(), 0, 'no save, replace or delete');
       await p.goto(`${server.url}/#/team`);
       await p.locator('[data-testid="user-row"][data-email="grace@acme-robotics.example"]').waitFor();
       assert.equal(await p.getByRole('button', { name: 'Create invite link' }).count(), 0);
