@@ -51,7 +51,7 @@ export function providerPath(id: ProviderInfo['id']): string {
   return `/v1/providers/${encodeURIComponent(id)}`;
 }
 
-/** A base URL of its own, or '' when the credential uses the provider's public API (null, or that URL itself). */
+/** A base URL of its own, or '' when the credential uses the provider's public API (the server answers with its URL). */
 export function customBaseUrl(info: ProviderInfo, credential: ProviderCredential | null): string {
   const url = credential?.base_url ?? '';
   return url === '' || sameUrl(url, info.defaultBaseUrl) ? '' : url;

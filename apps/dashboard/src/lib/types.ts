@@ -35,16 +35,18 @@ export type Customer = Schemas['Customer'];
 export type CustomerPrice = Schemas['CustomerPrice'];
 
 /**
- * A provider credential of the LLM gateway (GET/PUT /v1/providers, SPEC §12): never the key itself, only its hint.
- * TODO(issue 15): replace this local copy with `export type ProviderCredential = Schemas['ProviderCredential'];` once
- * `npm run generate:api-types` has run on the server's providers schemas (the pages import only this name).
+ * A provider credential of the LLM gateway (GET/PUT /v1/providers, docs/api.md §12): never the key, only its hint.
+ * TODO(issue 15): replace this local copy of the server's schema with
+ * `export type ProviderCredential = Schemas['ProviderCredential'];` once `npm run generate:api-types` has run on the
+ * providers schemas (apps/server/src/schemas/providers.ts); the pages and tests import only this name.
  */
 export interface ProviderCredential {
-  provider: string;
-  /** The upstream the gateway forwards to; null (or the provider's public API) = the default. */
-  base_url: string | null;
+  provider: 'openai' | 'anthropic';
+  /** Where the gateway sends the calls: the stored base_url, or the provider's public API when none was given. */
+  base_url: string;
   /** e.g. "sk-…abcd" */
   key_hint: string;
+  created_at: string;
   updated_at: string;
   last_used_at: string | null;
 }
