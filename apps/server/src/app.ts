@@ -22,6 +22,8 @@ import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
+import { anthropicGatewayRoutes } from './routes/llm/anthropic.js';
+import { openAIGatewayRoutes } from './routes/llm/openai.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { agentRoutes } from './routes/v1/agents.js';
 import { apiKeyRoutes } from './routes/v1/api-keys.js';
@@ -144,6 +146,12 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   ]) {
     await app.register(async (scope) => routes(scope, ctx));
   }
+  // The gateway's scopes carry their own error handler and 404 (the provider's wire format, not the API envelope).
+  // At shutdown its open streams end first (an error frame, their partial cost committed while the writer still runs),
+  // so a long generation does not hold the server open.
+  app.addHook('preClose', () => ctx.gateway.stopStreams());
+  await app.register(async (scope) => openAIGatewayRoutes(scope, ctx), { prefix: '/llm/openai/v1' });
+  await app.register(async (scope) => anthropicGatewayRoutes(scope, ctx), { prefix: '/llm/anthropic/v1' });
   await app.register(async (scope) =>
     dashboardRoutes(scope, { distDir: deps.dashboardDistDir ?? DASHBOARD_DIST }),
   );

@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import { type CustomerService, createCustomerService } from './customers/service.js';
 import type { Db } from './db/types.js';
 import { type CredentialService, createCredentialService } from './gateway/credentials.js';
+import { createGatewayServices, type GatewayServices } from './gateway/service.js';
 import type { Bus } from './live/bus.js';
 import type { Metrics } from './observability/metrics.js';
 import { createReservationServices, type ReservationServices } from './reservations/service.js';
@@ -67,6 +68,8 @@ export interface AppContext extends BaseContext {
   spend: SpendServices;
   /** The LLM gateway's provider credentials (docs/api.md §12): the /v1/providers routes and the gateway's reads. */
   providers: CredentialService;
+  /** The LLM gateway's call pipeline (docs/api.md §12, gateway/service.ts). */
+  gateway: GatewayServices;
 }
 
 function createAuthServices(base: BaseContext): AuthServices {
@@ -139,5 +142,20 @@ export async function createContext(base: BaseContext): Promise<AppContext> {
     log: base.log,
   });
   base.onClose(() => providers.close());
-  return { ...base, auth, spend, providers };
+  // Built last, closed first (onClose runs in reverse): its open streams were already ended at preClose (app.ts),
+  // their partial costs committed while the writer still ran; here only its connection pool closes.
+  const gateway = createGatewayServices({
+    db: base.db,
+    bus: base.bus,
+    store: spend.store,
+    log: base.log,
+    metrics: base.metrics,
+    directory: spend.directory,
+    reservations: spend.reservations,
+    apiKeys: auth.apiKeys,
+    credentials: providers,
+    allowPrivateUpstreams: base.config.allowPrivateUpstreams,
+    onClose: base.onClose,
+  });
+  return { ...base, auth, spend, providers, gateway };
 }

@@ -11,7 +11,13 @@ import { ApiError, invalidRequest } from '../http/errors.js';
 import { costOfUsageFor, type EstimateInput, type UsageInput } from '../pricing/usage-cost.js';
 import { canonicalJson } from '../spend/event-service.js';
 import type { Caller } from './caller.js';
-import type { Body, Endpoint, Reported, TokenCounts } from './endpoints/types.js';
+import {
+  type Body,
+  countedUsage,
+  type Endpoint,
+  type Reported,
+  type TokenCounts,
+} from './endpoints/types.js';
 import { countPromptTokens, inputTokensUpperBound } from './estimate.js';
 import type { StopCause } from './open-streams.js';
 import { relayStream } from './relay.js';
@@ -237,7 +243,7 @@ export function createGatewayCall(deps: GatewayDeps) {
       const settled = await settle(
         m,
         reported,
-        reported.usage ? null : zeroOutput(promptTokens(m)()),
+        reported.usage ? null : countedUsage(promptTokens(m)(), ''),
         COMMIT_WAIT_MS,
       );
       if (settled) headers['x-spendguard-cost-micros'] = String(settled.costMicros);
@@ -342,9 +348,4 @@ function reportedOfError(endpoint: Endpoint, raw: Buffer): Reported {
   } catch {
     return { usage: null, model: null, id: null };
   }
-}
-
-/** A non-streamed answer without usage: its input counted, no output claimed. */
-function zeroOutput(inputTokens: number): TokenCounts {
-  return { input_tokens: inputTokens, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
 }

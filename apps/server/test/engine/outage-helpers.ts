@@ -23,7 +23,7 @@ export interface ProxiedServer {
   close(): Promise<void>;
 }
 
-export async function startBehindProxies(): Promise<ProxiedServer> {
+export async function startBehindProxies(env: Record<string, string> = {}): Promise<ProxiedServer> {
   const database: TestDatabase = await createTestDatabase();
   const pgProxy = await startTcpProxy(PG_PORT);
   const redisProxy = await startTcpProxy(REDIS_PORT);
@@ -31,6 +31,7 @@ export async function startBehindProxies(): Promise<ProxiedServer> {
     databaseUrl: pgProxy.url('postgres', new URL(database.url).pathname),
     redisUrl: redisProxy.url('redis'),
     redisPrefix: newRedisPrefix(),
+    env,
   });
   return {
     server,

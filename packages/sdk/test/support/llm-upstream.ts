@@ -23,6 +23,10 @@ export interface Reply {
   usage?: Record<string, unknown>;
   /** Waited before each streamed chunk. */
   chunkDelayMs?: number;
+  /** Answered instead: a redirect to this URL (a gateway must not follow it). */
+  redirectTo?: string;
+  /** Extra response headers (rate limits, retry advice). */
+  headers?: Record<string, string>;
 }
 
 export interface LLMUpstream {
@@ -94,6 +98,13 @@ export async function startLLMUpstream(): Promise<LLMUpstream> {
     const index = requests.push(request) - 1;
     chunksWritten[index] = 0;
     const reply = queue.shift() ?? {};
+    if (reply.redirectTo !== undefined) {
+      res.writeHead(302, { location: reply.redirectTo });
+      return res.end();
+    }
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    if (request.method === 'GET' && request.path.startsWith('/v1/models'))
+      return json(res, 200, models(request.path));
     const route = ROUTES[request.path];
     if (!route)
       return json(res, 404, {
@@ -385,7 +396,37 @@ const messages: Route = {
   }),
 };
 
+/** OpenAI embeddings usage: input only. */
+export const embeddingsUsage = (prompt = 8) => ({ prompt_tokens: prompt, total_tokens: prompt });
+
+const embeddings: Route = {
+  complete(body, reply) {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    return {
+      object: 'list',
+      data: inputs.map((_, index) => ({
+        object: 'embedding',
+        index,
+        embedding: [0.0023064255, -0.009327292, 0.015797347],
+      })),
+      model: String(body.model),
+      usage: reply.usage ?? embeddingsUsage(),
+    };
+  },
+  events: () => [],
+  error: openAIError,
+};
+
+function models(path: string) {
+  const model = (id: string) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' });
+  const one = path.slice('/v1/models/'.length);
+  return one
+    ? model(decodeURIComponent(one))
+    : { object: 'list', data: [model('gpt-4o-mini'), model('gpt-4o')] };
+}
+
 const ROUTES: Record<string, Route> = {
+  '/v1/embeddings': embeddings,
   '/v1/chat/completions': chat,
   '/v1/responses': responses,
   '/v1/messages': messages,

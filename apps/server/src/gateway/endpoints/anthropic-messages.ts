@@ -2,9 +2,8 @@
 // output count of about one token), message_delta the final output count — merged here. max_tokens is required by
 // Anthropic, so the estimate's output limit is the request's own.
 import { normaliseRawUsage } from '../../pricing/raw-usage.js';
-import { countGenerated } from '../estimate.js';
 import { frameJson } from '../sse.js';
-import { type Body, type Endpoint, limit, record, type StreamMeter, text } from './types.js';
+import { type Body, countedUsage, type Endpoint, limit, record, type StreamMeter, text } from './types.js';
 
 export const anthropicMessages: Endpoint = {
   provider: 'anthropic',
@@ -44,24 +43,14 @@ export const anthropicMessages: Endpoint = {
       reported: () => ({ usage: final, model, id }),
       partial(promptTokens) {
         const known = start ? normaliseRawUsage('anthropic', start) : null;
-        const counted = countGenerated(generated);
-        if (known?.ok) {
-          return {
-            input_tokens: known.usage.inputTokens,
-            cache_read_tokens: known.usage.cacheReadTokens,
-            cache_write_tokens: known.usage.cacheWriteTokens,
-            output_tokens: Math.max(known.usage.outputTokens, counted),
-          };
-        }
+        if (!known?.ok) return countedUsage(promptTokens(), generated);
+        const counted = countedUsage(known.usage.inputTokens, generated);
         return {
-          input_tokens: promptTokens(),
-          output_tokens: counted,
-          cache_read_tokens: 0,
-          cache_write_tokens: 0,
+          ...counted,
+          cache_read_tokens: known.usage.cacheReadTokens,
+          cache_write_tokens: known.usage.cacheWriteTokens,
+          output_tokens: Math.max(known.usage.outputTokens, counted.output_tokens),
         };
-      },
-      get produced() {
-        return generated !== '';
       },
     };
   },

@@ -1,8 +1,16 @@
 // POST /v1/chat/completions. Streams: usage is asked for (stream_options.include_usage) so a streamed call is never
 // counted at $0; the final usage-only chunk (no choices) is dropped again for a client that had not asked for it.
-import { countGenerated } from '../estimate.js';
 import { frameJson } from '../sse.js';
-import { type Body, type Endpoint, limit, type Reported, record, type StreamMeter, text } from './types.js';
+import {
+  type Body,
+  countedUsage,
+  type Endpoint,
+  limit,
+  type Reported,
+  record,
+  type StreamMeter,
+  text,
+} from './types.js';
 
 function reportedOf(json: Body): Reported {
   return { usage: record(json.usage), model: text(json.model), id: text(json.id) };
@@ -58,15 +66,7 @@ export const openAIChat: Endpoint = {
         return !(hideUsage && choices.length === 0 && record(chunk.usage) !== null);
       },
       reported: () => seen,
-      partial: (promptTokens) => ({
-        input_tokens: promptTokens(),
-        output_tokens: countGenerated(generated),
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-      }),
-      get produced() {
-        return generated !== '';
-      },
+      partial: (promptTokens) => countedUsage(promptTokens(), generated),
     };
   },
 };

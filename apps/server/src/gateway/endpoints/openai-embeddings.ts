@@ -1,6 +1,5 @@
 // POST /v1/embeddings: input only (a string, strings, or token arrays), never streamed.
-import type { Endpoint, StreamMeter } from './types.js';
-import { record, text } from './types.js';
+import { countedUsage, type Endpoint, record, type StreamMeter, text } from './types.js';
 
 /** Token arrays are already tokens: counted as themselves, not as text. */
 function tokenArrays(input: unknown): number {
@@ -12,8 +11,7 @@ function tokenArrays(input: unknown): number {
 const noStream: StreamMeter = {
   read: () => true,
   reported: () => ({ usage: null, model: null, id: null }),
-  partial: () => ({ input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 }),
-  produced: false,
+  partial: (promptTokens) => countedUsage(promptTokens(), ''),
 };
 
 export const openAIEmbeddings: Endpoint = {

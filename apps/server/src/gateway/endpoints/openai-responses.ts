@@ -1,8 +1,16 @@
 // POST /v1/responses. A stream reports its usage in the final response.completed (or .incomplete / .failed) event;
 // the text arrives in *.delta events (output text, refusals, function-call arguments, reasoning summaries).
-import { countGenerated } from '../estimate.js';
 import { frameJson } from '../sse.js';
-import { type Body, type Endpoint, limit, type Reported, record, type StreamMeter, text } from './types.js';
+import {
+  type Body,
+  countedUsage,
+  type Endpoint,
+  limit,
+  type Reported,
+  record,
+  type StreamMeter,
+  text,
+} from './types.js';
 
 const reportedOf = (response: Body): Reported => ({
   usage: record(response.usage),
@@ -40,15 +48,7 @@ export const openAIResponses: Endpoint = {
         return true;
       },
       reported: () => seen,
-      partial: (promptTokens) => ({
-        input_tokens: promptTokens(),
-        output_tokens: countGenerated(generated),
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-      }),
-      get produced() {
-        return generated !== '';
-      },
+      partial: (promptTokens) => countedUsage(promptTokens(), generated),
     };
   },
 };

@@ -1,6 +1,6 @@
 // One endpoint of the gateway (docs/api.md §12): how its request is estimated and fingerprinted, what is forwarded,
 // and how its answer — a JSON body or an SSE stream — tells what the call cost. One file per endpoint.
-import type { PromptParts } from '../estimate.js';
+import { countGenerated, type PromptParts } from '../estimate.js';
 import type { SseFrame } from '../sse.js';
 
 export type ProviderName = 'openai' | 'anthropic';
@@ -31,8 +31,6 @@ export interface StreamMeter {
   reported(): Reported;
   /** Counts for a stream that stopped before its final usage: what the provider said so far, the rest counted. */
   partial(promptTokens: () => number): TokenCounts;
-  /** Whether any generated output (text, tool-call arguments) came through. */
-  readonly produced: boolean;
 }
 
 export interface Endpoint {
@@ -62,3 +60,11 @@ export const limit = (...values: unknown[]): number | null => {
   for (const v of values) if (Number.isSafeInteger(v) && (v as number) > 0) return v as number;
   return null;
 };
+
+/** The usage of a call the provider never reported: the prompt's tokens in, the generated text's tokens out. */
+export const countedUsage = (inputTokens: number, generated: string): TokenCounts => ({
+  input_tokens: inputTokens,
+  output_tokens: countGenerated(generated),
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+});
