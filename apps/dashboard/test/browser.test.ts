@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page, Request as PwRequest } from 'playwright-core';
 import { build } from 'vite';
+import { startLLMUpstream } from '../../../packages/sdk/test/support/llm-upstream.js';
 import { launchChromium } from '../../server/test/chromium.js';
 import {
   api,
@@ -556,6 +557,94 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       'kept to correct it',
     );
     assert.equal(await text(card.getByTestId('provider-state')), 'not configured');
+  });
+
+  test('a call through the gateway, its key set on the Providers page, shows in the feed tagged "gateway"', async () => {
+    // Its own server, allowed to call the local stand-in for OpenAI (a loopback upstream).
+    const upstream = await startLLMUpstream();
+    const gw = await startTestServer({ env: { SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: '1' } });
+    const own = await browser.newContext();
+    try {
+      const who = await signupAndAdminKey(gw.url);
+      const p = await newPage(1280, own);
+      await logIn(p, who, gw.url);
+      await p.goto(`${gw.url}/#/providers`);
+      const card = p.locator('[data-testid="provider-card"][data-provider="openai"]');
+      const providerKey = 'sk-dashboard-browser-test-gateway-9876';
+      await card.getByLabel('API key', { exact: true }).fill(providerKey);
+      await card.getByLabel('Base URL (optional)').fill(`${upstream.url}/v1`);
+      await card.getByRole('button', { name: 'Save key' }).click();
+      await card
+        .getByTestId('provider-base-url')
+        .filter({ hasText: `${upstream.url}/v1` })
+        .waitFor();
+      assert.equal(await text(card.getByTestId('provider-last-used')), 'never');
+
+      // The agent, as the page's box says: the gateway's base URL and its own ingest key.
+      const created = await api(gw.url, '/v1/agents', { key: who.adminKey, body: { name: 'gw-bot' } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const ingest = await api(gw.url, '/v1/api-keys', {
+        key: who.adminKey,
+        body: { name: 'gw-bot key', kind: 'ingest', agent: 'gw-bot' },
+      });
+      assert.equal(ingest.status, 201, JSON.stringify(ingest.body));
+      const baseURL = await text(p.getByTestId('gateway-url-openai'));
+      assert.equal(baseURL, `${gw.url}/llm/openai/v1`);
+      const call = await fetch(`${baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ingest.body.key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Capital of France?' }],
+          max_tokens: 50,
+        }),
+      });
+      assert.equal(call.status, 200, await call.text());
+      // The provider got the key set on the page, never the agent's.
+      assert.equal(upstream.requests.at(-1)?.headers.authorization, `Bearer ${providerKey}`);
+
+      const events = await api(gw.url, '/v1/events?agent=gw-bot', { key: who.adminKey });
+      const event = events.body.data[0];
+      assert.equal(event?.metadata?.gateway, true, JSON.stringify(event));
+      await p.goto(`${gw.url}/#/agents/gw-bot`);
+      const row = p.getByTestId('event-row').first();
+      await row.getByTestId('gateway-tag').waitFor();
+      assert.equal(
+        await row.getByTestId('gateway-tag').getAttribute('title'),
+        `Called openai through the gateway · ${event.metadata.provider_request_id}`,
+      );
+      const usage = await text(row.getByTestId('event-usage'));
+      assert.ok(usage.startsWith(`${event.usage.model} · `), usage);
+      assert.ok(usage.endsWith(`/ ${event.usage.output_tokens.toLocaleString('en-US')} out`), usage);
+      assert.match(await text(row), new RegExp(formatUsd(event.cost_micros).replace(/[$.]/g, '\\$&')));
+      // The providers page now says when the key was last used (the gateway writes it, at most once a minute).
+      let lastUsed: string | null = null;
+      for (let i = 0; i < 30 && !lastUsed; i += 1) {
+        const listed = await api(gw.url, '/v1/providers', { key: who.adminKey });
+        lastUsed = listed.body.data.find((c: { provider: string }) => c.provider === 'openai')?.last_used_at;
+        if (!lastUsed) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(lastUsed, 'last_used_at written after the call');
+      await p.goto(`${gw.url}/#/providers`);
+      const local = await p.evaluate((iso) => new Date(iso).toLocaleString(), lastUsed);
+      await card.getByTestId('provider-last-used').filter({ hasText: local }).waitFor();
+
+      // An event given a cost is not tagged.
+      await p.goto(`${gw.url}/#/agents/gw-bot`);
+      await row.getByTestId('gateway-tag').waitFor();
+      const given = await api(gw.url, '/v1/events', {
+        key: who.adminKey,
+        headers: { 'Idempotency-Key': `browser-test-gw-${Date.now()}` },
+        body: { agent: 'gw-bot', cost_usd: '0.01' },
+      });
+      assert.equal(given.status, 201, JSON.stringify(given.body));
+      await p.getByTestId('event-row').nth(1).waitFor();
+      assert.equal(await p.getByTestId('gateway-tag').count(), 1);
+    } finally {
+      await own.close();
+      await gw.close();
+      await upstream.close();
+    }
   });
 
   test('the API keys page pages past the first 50 keys', async () => {
