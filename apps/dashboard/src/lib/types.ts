@@ -34,22 +34,8 @@ export type Customer = Schemas['Customer'];
 /** One of the customer's own prices (GET /v1/prices/customer). */
 export type CustomerPrice = Schemas['CustomerPrice'];
 
-/**
- * A provider credential of the LLM gateway (GET/PUT /v1/providers, docs/api.md §12): never the key, only its hint.
- * TODO(issue 15): replace this local copy of the server's schema with
- * `export type ProviderCredential = Schemas['ProviderCredential'];` once `npm run generate:api-types` has run on the
- * providers schemas (apps/server/src/schemas/providers.ts); the pages and tests import only this name.
- */
-export interface ProviderCredential {
-  provider: 'openai' | 'anthropic';
-  /** Where the gateway sends the calls: the stored base_url, or the provider's public API when none was given. */
-  base_url: string;
-  /** e.g. "sk-…abcd" */
-  key_hint: string;
-  created_at: string;
-  updated_at: string;
-  last_used_at: string | null;
-}
+/** A provider credential of the LLM gateway (GET/PUT /v1/providers, docs/api.md §12): never the key, only its hint. */
+export type ProviderCredential = Schemas['ProviderCredential'];
 
 export type User = Schemas['User'];
 export type Session = Schemas['Session'];

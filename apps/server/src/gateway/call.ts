@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sha256Hex } from '../auth/secrets.js';
 import { MAX_EVENT_MICROS } from '../budget/money.js';
-import { ApiError, invalidRequest } from '../http/errors.js';
+import { invalidRequest } from '../http/errors.js';
 import { costOfUsageFor, type EstimateInput, type UsageInput } from '../pricing/usage-cost.js';
 import { canonicalJson } from '../spend/event-service.js';
 import type { Caller } from './caller.js';
+import type { GatewayDeps } from './deps.js';
 import {
   type Body,
   countedUsage,
@@ -20,8 +21,8 @@ import {
 } from './endpoints/types.js';
 import { countPromptTokens, inputTokensUpperBound } from './estimate.js';
 import type { StopCause } from './open-streams.js';
+import { providerCredential } from './provider-credential.js';
 import { relayStream } from './relay.js';
-import type { GatewayDeps } from './service.js';
 import type { Settlement } from './settle.js';
 import { callUpstream, passedHeaders, readBody } from './upstream.js';
 import { errorFrame, type OwnError, ownErrorOf, wireError } from './wire-errors.js';
@@ -163,16 +164,7 @@ export function createGatewayCall(deps: GatewayDeps) {
     const body = request.body as Body;
     const model = typeof body.model === 'string' ? body.model : '';
     const provider = endpoint.provider;
-    const credential = await deps.credentials.credentialFor(caller.principal.customerId, provider);
-    if (!credential) {
-      throw new ApiError(
-        'invalid_request',
-        `No ${provider} key is set for this account: an admin sets it with PUT /v1/providers/${provider}.`,
-        {
-          details: [{ field: 'provider', problem: `has no credential (PUT /v1/providers/${provider})` }],
-        },
-      );
-    }
+    const credential = await providerCredential(deps.credentials, caller.principal.customerId, provider);
     const held = await hold(caller, endpoint, body, model, receivedAt);
     if ('code' in held) {
       metrics.gatewayRequests.inc({ provider, model: deps.modelLabel(model), status: String(held.status) });

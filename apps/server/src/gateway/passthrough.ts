@@ -1,9 +1,9 @@
 // Unmetered reads passed to the provider with the customer's key (GET /models): an official client lists models on
 // start or before a call, and it must work through the gateway too. Nothing is estimated or charged.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../http/errors.js';
+import type { GatewayDeps } from './deps.js';
 import type { ProviderName } from './endpoints/types.js';
-import type { GatewayDeps } from './service.js';
+import { providerCredential } from './provider-credential.js';
 import { callUpstream, passedHeaders, readBody } from './upstream.js';
 
 const MAX_LIST_BYTES = 8 * 1024 * 1024;
@@ -17,16 +17,7 @@ export function createPassThrough(deps: Pick<GatewayDeps, 'credentials' | 'dispa
     provider: ProviderName,
     path: string,
   ): Promise<FastifyReply> {
-    const credential = await deps.credentials.credentialFor(customerId, provider);
-    if (!credential) {
-      throw new ApiError(
-        'invalid_request',
-        `No ${provider} key is set for this account: an admin sets it with PUT /v1/providers/${provider}.`,
-        {
-          details: [{ field: 'provider', problem: `has no credential (PUT /v1/providers/${provider})` }],
-        },
-      );
-    }
+    const credential = await providerCredential(deps.credentials, customerId, provider);
     const upstream = await callUpstream({
       dispatcher: deps.dispatcher,
       request,

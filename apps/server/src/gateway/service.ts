@@ -2,7 +2,6 @@
 // connection pool to the providers (upstream-dispatcher.ts), settling holds (settle.ts), the open streams the kill
 // switch reaches (open-streams.ts), and the call pipeline itself (call.ts).
 import type { FastifyBaseLogger } from 'fastify';
-import type { Dispatcher } from 'undici';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { ApiKeyResolver } from '../auth/api-keys.js';
 import type { Db } from '../db/types.js';
@@ -12,35 +11,15 @@ import type { ReservationServices } from '../reservations/service.js';
 import type { SpendStore } from '../spend/store.js';
 import { createGatewayCall } from './call.js';
 import { createCallerResolver } from './caller.js';
-import type { ProviderName } from './endpoints/types.js';
-import { createOpenStreams, type OpenStreams } from './open-streams.js';
+import type { CredentialSource, GatewayDeps } from './deps.js';
+import { createOpenStreams } from './open-streams.js';
 import { createPassThrough } from './passthrough.js';
-import { createSettler, type Settler } from './settle.js';
-import type { Credential } from './upstream.js';
+import { createSettler } from './settle.js';
 import { createUpstreamDispatcher } from './upstream-dispatcher.js';
-
-/** The customer's stored provider key (gateway/credentials.ts). */
-export interface CredentialSource {
-  credentialFor(customerId: string, provider: ProviderName): Promise<Credential | null>;
-  markUsed(customerId: string, provider: ProviderName): void;
-}
 
 const MAX_MODEL_LABELS = 100;
 /** How long a shutdown waits for stopped streams to commit their partial cost. */
 const STOP_STREAMS_MS = 5_000;
-
-export interface GatewayDeps {
-  db: Db;
-  directory: AgentDirectory;
-  reservations: ReservationServices;
-  credentials: CredentialSource;
-  dispatcher: Dispatcher;
-  settler: Settler;
-  openStreams: OpenStreams;
-  metrics: Metrics;
-  /** The model as a metrics label: the first MAX_MODEL_LABELS distinct names, then 'other'. */
-  modelLabel(model: string): string;
-}
 
 export function createGatewayServices(base: {
   db: Db;

@@ -76,11 +76,22 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'audit-log', description: 'Who changed what' },
         { name: 'stream', description: 'Live updates for the dashboard' },
         { name: 'operations', description: 'Liveness, readiness, metrics' },
+        {
+          name: 'gateway',
+          description:
+            'LLM calls through Spendguard in the provider’s own wire format (docs/api.md §12): an ingest key, never a session',
+        },
       ],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'sg_ingest_… or sg_admin_… key' },
           session: { type: 'apiKey', in: 'cookie', name: 'sg_session' },
+          anthropicApiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'the sg_ingest_… key where the Anthropic client sends its key',
+          },
         },
       },
       security: [{ apiKey: [] }, { session: [] }],

@@ -1570,6 +1570,8 @@ export interface paths {
               } | null;
             };
             auto_create_agents?: boolean;
+            /** @description LLM gateway: the output tokens a call is estimated (held) at when the request sets no max_tokens / max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096 */
+            gateway_default_max_output_tokens?: number;
           };
         };
       };
@@ -4148,6 +4150,333 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customer’s provider credentials (never the keys) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description one entry per provider with a stored credential */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProviderCredentialList'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/providers/{provider}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Store the provider’s API key (and base URL) the gateway calls it with
+     * @description Replaces the whole credential (a missing base_url is the provider’s public API again). The key is stored encrypted (AES-256-GCM under SPENDGUARD_ENCRYPTION_KEY) and never returned or logged. In force for the next gateway call on every instance. Audited (provider.put, without the key). 503 when the server has no encryption key (production without SPENDGUARD_ENCRYPTION_KEY).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description openai or anthropic */
+          provider: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the provider’s API key: 1–512 printable ASCII characters, no spaces; stored encrypted, never returned */
+            api_key: string;
+            /** @description what the provider’s official client takes as baseURL; missing or null: the provider’s public API. https to a public address, no user name, password, query or fragment (http and private addresses only with SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS=1); a trailing slash is dropped */
+            base_url?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description the credential as stored */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProviderCredential'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description not_found: no such object for this customer */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /**
+     * Remove the provider’s credential; the gateway refuses calls to it from then on
+     * @description Idempotent: 204 also when none was stored (then nothing is audited). Audited (provider.delete) when one was removed.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description openai or anthropic */
+          provider: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description removed (or there was none) */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description not_found: no such object for this customer */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unsupported_media_type: send application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit-log': {
     parameters: {
       query?: never;
@@ -4336,6 +4665,292 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/llm/openai/v1/chat/completions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** OpenAI chat completions through the spend guard */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "model": "gpt-4o-mini",
+           *       "messages": [
+           *         {
+           *           "role": "user",
+           *           "content": "Hello"
+           *         }
+           *       ],
+           *       "max_completion_tokens": 500
+           *     }
+           */
+          'application/json': {
+            /** @description the model, as the provider names it */
+            model: string;
+            stream?: boolean;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/llm/openai/v1/responses': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** OpenAI responses through the spend guard */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "model": "gpt-4o-mini",
+           *       "input": "Hello",
+           *       "max_output_tokens": 500
+           *     }
+           */
+          'application/json': {
+            /** @description the model, as the provider names it */
+            model: string;
+            stream?: boolean;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/llm/openai/v1/embeddings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** OpenAI embeddings through the spend guard */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "model": "text-embedding-3-small",
+           *       "input": [
+           *         "first text",
+           *         "second text"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /** @description the model, as the provider names it */
+            model: string;
+            stream?: boolean;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/llm/openai/v1/models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The provider's models, passed through (not metered) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/llm/openai/v1/models/{model}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The provider's models, passed through (not metered) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          model: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/llm/anthropic/v1/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Anthropic messages through the spend guard */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "model": "claude-sonnet-4-5",
+           *       "max_tokens": 1024,
+           *       "messages": [
+           *         {
+           *           "role": "user",
+           *           "content": "Hello"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /** @description the model, as the provider names it */
+            model: string;
+            stream?: boolean;
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4498,6 +5113,33 @@ export interface components {
       data: components['schemas']['CustomerPrice'][];
       /** @description pass as ?cursor= for the next page; null on the last page */
       next_cursor: string | null;
+    };
+    /** @description a stored provider credential; the key itself is never returned */
+    ProviderCredential: {
+      provider: 'openai' | 'anthropic';
+      /** @description where the gateway sends this provider’s calls: the stored base_url, or the provider’s public API (https://api.openai.com/v1, https://api.anthropic.com) when none was given */
+      base_url: string;
+      /** @description the first 3 and last 4 characters of the key (sk-…abcd); a key under 12 characters: …yz */
+      key_hint: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC
+       */
+      updated_at: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC
+       */
+      last_used_at: string | null;
+    };
+    ProviderCredentialList: {
+      /** @description by provider; at most one credential per provider */
+      data: components['schemas']['ProviderCredential'][];
     };
     Event: {
       /** @description evt_… */
@@ -4715,6 +5357,8 @@ export interface components {
       };
       default_agent_limits: components['schemas']['Limits'];
       auto_create_agents: boolean;
+      /** @description LLM gateway: the output tokens a call is estimated (held) at when the request sets no max_tokens / max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096 */
+      gateway_default_max_output_tokens: number;
       spend: {
         month_micros: number;
         /**

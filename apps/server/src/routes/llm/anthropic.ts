@@ -4,7 +4,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { anthropicMessages } from '../../gateway/endpoints/anthropic-messages.js';
-import { callerOfRequest, GATEWAY_BODY_LIMIT, LlmRequestBody, registerGatewayScope } from './scope.js';
+import {
+  ANTHROPIC_SECURITY,
+  callerOfRequest,
+  GATEWAY_BODY_LIMIT,
+  llmRequestBody,
+  registerGatewayScope,
+} from './scope.js';
 
 export async function anthropicGatewayRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,7 +28,12 @@ export async function anthropicGatewayRoutes(fastify: FastifyInstance, ctx: AppC
       schema: {
         tags: ['gateway'],
         summary: 'Anthropic messages through the spend guard',
-        body: LlmRequestBody,
+        security: ANTHROPIC_SECURITY,
+        body: llmRequestBody({
+          model: 'claude-sonnet-4-5',
+          max_tokens: 1024,
+          messages: [{ role: 'user', content: 'Hello' }],
+        }),
       },
     },
     async (request, reply) => gateway.call(request, reply, anthropicMessages, callerOfRequest(request)),

@@ -13,13 +13,23 @@ import { toApiError } from '../../http/errors-plugin.js';
 export const GATEWAY_BODY_LIMIT = 32 * 1024 * 1024;
 
 /** The fields the gateway reads itself; everything else passes to the provider as sent. */
-export const LlmRequestBody = Type.Object(
-  {
-    model: Type.String({ minLength: 1, maxLength: 256, description: 'the model, as the provider names it' }),
-    stream: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: true },
-);
+export const llmRequestBody = (example: Record<string, unknown>) =>
+  Type.Object(
+    {
+      model: Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'the model, as the provider names it',
+      }),
+      stream: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: true, examples: [example] },
+  );
+
+/** The gateway takes API keys only (a dashboard session never spends): OpenAI clients send Bearer. */
+export const OPENAI_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }];
+/** Anthropic clients send x-api-key; Bearer is accepted too. */
+export const ANTHROPIC_SECURITY: Array<Record<string, string[]>> = [{ anthropicApiKey: [] }, { apiKey: [] }];
 
 declare module 'fastify' {
   interface FastifyRequest {
