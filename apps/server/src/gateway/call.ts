@@ -8,17 +8,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sha256Hex } from '../auth/secrets.js';
 import { MAX_EVENT_MICROS } from '../budget/money.js';
 import { invalidRequest } from '../http/errors.js';
+import { catalogueContextWindow } from '../pricing/catalogue.js';
 import { costOfUsageFor, type EstimateInput, type UsageInput } from '../pricing/usage-cost.js';
 import { canonicalJson } from '../spend/event-service.js';
 import type { Caller } from './caller.js';
 import type { GatewayDeps } from './deps.js';
-import {
-  type Body,
-  countedUsage,
-  type Endpoint,
-  type Reported,
-  type TokenCounts,
-} from './endpoints/types.js';
+import type { Body, Endpoint, Reported, TokenCounts } from './endpoints/types.js';
 import { countPromptTokens, inputTokensUpperBound } from './estimate.js';
 import type { StopCause } from './open-streams.js';
 import { providerCredential } from './provider-credential.js';
@@ -66,11 +61,14 @@ export function createGatewayCall(deps: GatewayDeps) {
   ): Promise<{ reservationId: string; heldMicros: number; agentId: string } | OwnError> => {
     const customerId = caller.principal.customerId;
     const settings = await deps.directory.customer(customerId);
+    const asked = endpoint.maxOutputTokens(body) ?? settings.gatewayDefaultMaxOutputTokens;
+    const window = catalogueContextWindow(endpoint.provider, model, new Date(receivedAt));
     const estimate: EstimateInput = {
       provider: endpoint.provider,
       model,
       input_tokens: inputTokensUpperBound(endpoint.prompt(body)),
-      max_output_tokens: endpoint.maxOutputTokens(body) ?? settings.gatewayDefaultMaxOutputTokens,
+      // No call generates more than its model's context window holds.
+      max_output_tokens: window === null ? asked : Math.min(asked, window),
     };
     const { costMicros } = await costOfUsageFor(
       deps.db,
@@ -164,6 +162,8 @@ export function createGatewayCall(deps: GatewayDeps) {
     const body = request.body as Body;
     const model = typeof body.model === 'string' ? body.model : '';
     const provider = endpoint.provider;
+    const unmeterable = endpoint.unmeterable?.(body);
+    if (unmeterable) throw invalidRequest([unmeterable], `${unmeterable.field} ${unmeterable.problem}.`);
     const credential = await providerCredential(deps.credentials, caller.principal.customerId, provider);
     const held = await hold(caller, endpoint, body, model, receivedAt);
     if ('code' in held) {
@@ -219,40 +219,51 @@ export function createGatewayCall(deps: GatewayDeps) {
       if (reported.usage) await settle(m, reported, null, COMMIT_WAIT_MS);
       else await settler.release(caller.principal, m.reservationId);
       log(request, m, { status, outcome: 'upstream_error' });
-      return reply.code(status).headers(headers).send(raw);
+      return reply
+        .code(status)
+        .headers({ ...headers, ...ownRequestId(request) })
+        .send(raw);
     }
 
     if (!streaming) {
-      const raw = await readBody(upstream.body, MAX_RESPONSE_BYTES);
+      let raw: Buffer;
+      try {
+        raw = await readBody(upstream.body, MAX_RESPONSE_BYTES);
+      } catch (error) {
+        // The provider answered (and charged) but its body did not arrive whole: the held estimate is recorded —
+        // what it produced is unknown, and the estimate is never less.
+        await settle(m, { usage: null, model: null, id: null }, null, COMMIT_WAIT_MS);
+        log(request, m, { status: 502, outcome: 'upstream_body_failed', err: (error as Error).message });
+        return sendWire(reply, endpoint, {
+          status: 502,
+          code: 'upstream_unreachable',
+          message: `The ${provider} answer did not arrive whole: ${(error as Error).message}. The estimate was charged.`,
+          extra: {},
+        });
+      }
       const upstreamMs = performance.now() - upstreamStarted;
       let json: Body = {};
       try {
         json = JSON.parse(raw.toString('utf8')) as Body;
       } catch {
-        // Not JSON after all: the estimate is committed (never $0 for a call the provider answered).
+        // Not JSON after all: no usage to read.
       }
-      const reported = endpoint.reported(json);
-      const settled = await settle(
-        m,
-        reported,
-        reported.usage ? null : countedUsage(promptTokens(m)(), ''),
-        COMMIT_WAIT_MS,
-      );
+      // An answer without usage (some compatible servers omit it): the held estimate is recorded, never $0.
+      const settled = await settle(m, endpoint.reported(json), null, COMMIT_WAIT_MS);
       if (settled) headers['x-spendguard-cost-micros'] = String(settled.costMicros);
       const addedMs = Date.now() - receivedAt - upstreamMs;
       metrics.gatewayAddedLatency.observe({ provider, phase: 'response' }, Math.max(0, addedMs) / 1000);
       log(request, m, { status, outcome: 'committed', ...costFields(settled), ms: Date.now() - receivedAt });
-      return reply.code(status).headers(headers).send(raw);
+      return reply
+        .code(status)
+        .headers({ ...headers, ...ownRequestId(request) })
+        .send(raw);
     }
 
     // A stream: the reply is written by hand, frame by frame.
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(status, {
-      ...headers,
-      'cache-control': 'no-cache',
-      'x-request-id': headers['x-request-id'] ?? request.id,
-    });
+    res.writeHead(status, { ...headers, 'cache-control': 'no-cache', ...ownRequestId(request) });
     const meter = endpoint.meter(forward.hideUsage);
     let stoppedBy: OwnError | null = null;
     const onClientGone = () => controller.abort();
@@ -299,6 +310,14 @@ export function createGatewayCall(deps: GatewayDeps) {
     log(request, m, { status, outcome: end, ...costFields(settled), ms: Date.now() - receivedAt });
     return undefined;
   };
+}
+
+/**
+ * The provider's x-request-id passes through unchanged (docs/api.md §12: clients report it to the provider); the id
+ * of Spendguard's own log lines travels beside it.
+ */
+function ownRequestId(request: FastifyRequest): Record<string, string> {
+  return { 'x-spendguard-request-id': request.id };
 }
 
 /** The error frame of a stream Spendguard ended: the kill switch (§12), or a shutdown (retry on another instance). */

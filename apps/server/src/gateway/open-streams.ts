@@ -2,10 +2,12 @@
 // §12): every suspension — a person's or a limit's, decided on any instance — is announced on the customer's bus
 // channel as the agent object; an open stream of that agent stops at once. A lost pub/sub message must not leave a
 // stream running: while streams are open, the spend store (where every suspension is in force before it is
-// announced) is also read every POLL_MS for their agents. Only a suspension that happened after the stream's hold was
-// accepted counts — one before it would have declined the hold, and a budget suspension that lapsed is not one.
+// announced) is also read every POLL_MS for their agents. Only a suspension from after the stream's request arrived
+// (less the clock skew between instances) counts — an older one would have declined the hold, and a budget
+// suspension that lapsed is not one.
 import { customerChannel } from '../agents/live-channel.js';
 import type { Bus } from '../live/bus.js';
+import { CLOCK_SKEW_MS } from '../spend/bounds.js';
 import type { SpendStore } from '../spend/store.js';
 
 const POLL_MS = 500;
@@ -56,7 +58,9 @@ export function createOpenStreams(deps: { bus: Bus; store: SpendStore }): OpenSt
     const entry = byAgent.get(`${customerId}\u0000${agentId}`);
     if (!entry) return;
     for (const stream of [...entry.streams]) {
-      if (suspension.suspendedAt >= stream.openedAt) stream.stop({ kind: 'suspended', suspension });
+      // Instances' clocks differ by up to CLOCK_SKEW_MS: a suspension stamped by a slower clock still counts.
+      if (suspension.suspendedAt >= stream.openedAt - CLOCK_SKEW_MS)
+        stream.stop({ kind: 'suspended', suspension });
     }
   };
 

@@ -81,3 +81,16 @@ export function cataloguePrices(provider: string, model: string, at: Date): Cata
     },
   };
 }
+
+/**
+ * The model's context window in tokens, when the catalogue knows it: no call can generate more, so a gateway estimate's
+ * output is capped there (docs/api.md §12) — the catalogue carries no separate output limit.
+ */
+export function catalogueContextWindow(provider: string, model: string, at: Date): number | null {
+  const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
+    providerId: provider,
+    timestamp: at,
+  });
+  const window = found?.model.context_window;
+  return typeof window === 'number' && Number.isSafeInteger(window) && window > 0 ? window : null;
+}

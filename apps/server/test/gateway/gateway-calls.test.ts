@@ -251,6 +251,46 @@ for (const variant of ['redis', 'embedded'] as const) {
       assert.equal(upstream.requests.length, calls);
     });
 
+    it('an answer without usage is charged its held estimate, never $0; our request id travels beside the provider’s', async () => {
+      upstream.script({ omitUsage: true });
+      const { data, response } = await openAIThrough(server, t.ingestKey)
+        .chat.completions.create({ model: 'gpt-4o-mini', messages: question, max_tokens: 100 })
+        .withResponse();
+      assert.equal(data.usage, undefined);
+      const [event] = await eventsOf(server, t, t.agent);
+      const held = await api(server.url, `/v1/reservations/${event?.reservation_id}`, { key: t.adminKey });
+      assert.ok((event?.cost_micros ?? 0) > 0);
+      assert.equal(event?.cost_micros, held.body.reservation.amount_micros, 'the estimate that was held');
+      assert.match(
+        response.headers.get('x-request-id') ?? '',
+        /^req_/,
+        'the provider’s request id passes through',
+      );
+      assert.ok(response.headers.get('x-spendguard-request-id'), 'Spendguard’s own id is beside it');
+    });
+
+    it('an output limit beyond the model’s context window holds only the window; background responses are refused', async () => {
+      const client = openAIThrough(server, t.ingestKey);
+      await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: question,
+        max_tokens: 5_000_000,
+      });
+      const [event] = await eventsOf(server, t, t.agent);
+      const held = await api(server.url, `/v1/reservations/${event?.reservation_id}`, { key: t.adminKey });
+      // gpt-4o-mini: 128,000 tokens of context at 0.60 USD per million output tokens.
+      assert.ok(
+        held.body.reservation.amount_micros < 128_000 * 0.6 + 10_000,
+        JSON.stringify(held.body.reservation),
+      );
+      const calls = upstream.requests.length;
+      await assert.rejects(
+        client.responses.create({ model: 'gpt-4o-mini', input: 'later', background: true }),
+        (e) => e instanceof OpenAI.BadRequestError && /background/.test(e.message),
+      );
+      assert.equal(upstream.requests.length, calls);
+    });
+
     it('upstream errors pass through with their status and body, and release the hold', async () => {
       const client = openAIThrough(server, t.ingestKey);
       const before = (await eventsOf(server, t, t.agent)).length;

@@ -27,6 +27,8 @@ export interface Reply {
   redirectTo?: string;
   /** Extra response headers (rate limits, retry advice). */
   headers?: Record<string, string>;
+  /** Answers a chat completion without its usage object, as some OpenAI-compatible servers do. */
+  omitUsage?: boolean;
 }
 
 export interface LLMUpstream {
@@ -203,7 +205,7 @@ const chat: Route = {
           finish_reason: 'stop',
         },
       ],
-      usage: reply.usage ?? openAIUsage(1117, words(text).length),
+      usage: reply.omitUsage ? undefined : (reply.usage ?? openAIUsage(1117, words(text).length)),
       service_tier: 'default',
       system_fingerprint: 'fp_06737a9306',
     };

@@ -29,6 +29,16 @@ export const openAIResponses: Endpoint = {
   },
   maxOutputTokens: (body) => limit(body.max_output_tokens),
   fingerprintSource: (body) => ({ instructions: body.instructions, input: body.input }),
+  // A background response answers at once and generates later, out of the gateway's sight: its cost could never be
+  // committed, so it is refused rather than let through unmetered.
+  unmeterable: (body) =>
+    body.background === true
+      ? {
+          field: 'background',
+          problem:
+            'cannot be metered through the gateway (a background response generates after its answer); omit it',
+        }
+      : null,
   forward: (body) => ({ body, hideUsage: false }),
   reported: reportedOf,
   meter(): StreamMeter {

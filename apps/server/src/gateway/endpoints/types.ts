@@ -43,6 +43,8 @@ export interface Endpoint {
   maxOutputTokens(body: Body): number | null;
   /** What a loop repeats (with the model): the fingerprint of docs/api.md §7. */
   fingerprintSource(body: Body): unknown;
+  /** A request the gateway cannot meter (refused with 400 before anything is held): the field and why. */
+  unmeterable?(body: Body): { field: string; problem: string } | null;
   /** The body sent upstream (streams: usage asked for) and whether the usage chunk is hidden from the client. */
   forward(body: Body): { body: Body; hideUsage: boolean };
   /** A non-streamed answer's usage, model and id. */

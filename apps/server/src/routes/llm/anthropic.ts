@@ -15,7 +15,7 @@ import {
 export async function anthropicGatewayRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const gateway = ctx.gateway;
-  registerGatewayScope(app, 'anthropic');
+  registerGatewayScope(app, 'anthropic', ctx.metrics);
 
   app.post(
     '/messages',

@@ -45,7 +45,7 @@ const METERED: Array<[string, Endpoint, string, Record<string, unknown>]> = [
 export async function openAIGatewayRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const gateway = ctx.gateway;
-  registerGatewayScope(app, 'openai');
+  registerGatewayScope(app, 'openai', ctx.metrics);
 
   for (const [url, endpoint, summary, example] of METERED) {
     app.post(

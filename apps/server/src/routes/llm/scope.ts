@@ -8,6 +8,7 @@ import type { ProviderName } from '../../gateway/endpoints/types.js';
 import { ownError, wireError } from '../../gateway/wire-errors.js';
 import { ApiError, notFound, unauthenticated } from '../../http/errors.js';
 import { toApiError } from '../../http/errors-plugin.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 /** Prompts may carry base64 images and documents (Anthropic accepts 32 MB requests). */
 export const GATEWAY_BODY_LIMIT = 32 * 1024 * 1024;
@@ -48,9 +49,11 @@ export function sendOwnError(reply: FastifyReply, provider: ProviderName, error:
   return reply.code(wire.status).headers(wire.headers).send(wire.body);
 }
 
-export function registerGatewayScope(app: FastifyInstance, provider: ProviderName): void {
+export function registerGatewayScope(app: FastifyInstance, provider: ProviderName, metrics: Metrics): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
+    // Spendguard's own refusals (400, 401, 422, 503…) are gateway requests too; the model is not trusted as a label.
+    metrics.gatewayRequests.inc({ provider, model: 'refused', status: String(apiError?.status ?? 500) });
     if (apiError) {
       if (apiError.status >= 500) request.log.warn({ err: error }, 'gateway: dependency unavailable');
       return sendOwnError(reply, provider, apiError);
