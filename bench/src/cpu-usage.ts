@@ -74,3 +74,9 @@ export function cpuPerRequest(
   };
   return { ...result, total: result.server + result.postgres + result.redis + result.loadGenerator };
 }
+
+/** CPU seconds one process has used so far (null where /proc is not readable or the process is gone). */
+export function processCpuSeconds(pid: number): number | null {
+  const ticks = ticksOf(String(pid));
+  return ticks === null ? null : ticks / TICKS_PER_SECOND;
+}

@@ -2,7 +2,7 @@
 // the server does, and each latency is measured from its SCHEDULED send time. A slow server therefore shows up
 // as queueing latency instead of silently lowering the offered load (the coordinated-omission trap that
 // closed-loop tools, and autocannon's overallRate bursts, fall into).
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export interface OpenLoopRequest {
@@ -10,15 +10,18 @@ export interface OpenLoopRequest {
   headers: Record<string, string>;
   body: string;
   /** Called once with the HTTP status (0 = transport error) when the response has fully arrived. */
-  done(status: number): void;
+  done(status: number, response?: { headers: IncomingHttpHeaders; body: string }): void;
 }
 
 export interface OpenLoopResult {
   scheduled: number;
   latenciesMs: Float64Array;
+  /** From the scheduled send time to the first byte of the response body (a stream's first frame). */
+  ttfbMs: Float64Array;
   /** How late the client itself sent requests (timer granularity), reported so it is not mistaken for server time. */
   sendLagMs: Float64Array;
   errors: number;
+  /** Responses whose status was not the expected one (201 unless `okStatus` says otherwise). */
   non201: number;
   elapsedMs: number;
 }
@@ -27,12 +30,18 @@ export async function runOpenLoop(options: {
   rate: number;
   durationMs: number;
   next: (index: number) => OpenLoopRequest;
+  /** The status a successful request answers (POST /v1/events: 201; an LLM call: 200). */
+  okStatus?: number;
+  /** Keep the response bodies for `done` (off by default: the events phases never read them). */
+  keepBodies?: boolean;
 }): Promise<OpenLoopResult> {
+  const okStatus = options.okStatus ?? 201;
   const total = Math.round((options.rate * options.durationMs) / 1000);
   const interval = 1000 / options.rate;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const latenciesMs = new Float64Array(total);
   const sendLagMs = new Float64Array(total);
+  const ttfbMs = new Float64Array(total);
   let errors = 0;
   let non201 = 0;
   let finished = 0;
@@ -43,11 +52,14 @@ export async function runOpenLoop(options: {
     const fire = (i: number, scheduledAt: number) => {
       const request = options.next(i);
       sendLagMs[i] = performance.now() - scheduledAt;
-      const finish = (status: number) => {
+      let settled = false;
+      const finish = (status: number, response?: { headers: IncomingHttpHeaders; body: string }) => {
+        if (settled) return;
+        settled = true;
         latenciesMs[i] = performance.now() - scheduledAt;
         if (status === 0) errors++;
-        else if (status !== 201) non201++;
-        request.done(status);
+        else if (status !== okStatus) non201++;
+        request.done(status, response);
         if (++finished === total) resolve();
       };
       const req = http.request(
@@ -58,8 +70,21 @@ export async function runOpenLoop(options: {
           headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) },
         },
         (res) => {
-          res.on('data', () => {});
-          res.on('end', () => finish(res.statusCode ?? 0));
+          let first = true;
+          const parts: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => {
+            if (first) {
+              first = false;
+              ttfbMs[i] = performance.now() - scheduledAt;
+            }
+            if (options.keepBodies) parts.push(chunk);
+          });
+          res.on('end', () =>
+            finish(res.statusCode ?? 0, {
+              headers: res.headers,
+              body: options.keepBodies ? Buffer.concat(parts).toString('utf8') : '',
+            }),
+          );
           res.on('error', () => finish(0));
         },
       );
@@ -85,6 +110,7 @@ export async function runOpenLoop(options: {
   return {
     scheduled: total,
     latenciesMs,
+    ttfbMs,
     sendLagMs,
     errors,
     non201,

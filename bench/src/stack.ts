@@ -1,7 +1,8 @@
 // The system under test: a fresh PostgreSQL database, a unique Redis prefix, and the real server started as child
 // processes, so its memory can be read from /proc. By default the server is the compiled build run by plain node, as
 // in production (`npm run build:server`, `npm run start:built`); `--source` runs it from source under tsx as
-// `npm start` does (about 80 MB more RSS: tsx's loader thread and esbuild). Also starts the bare ceiling server.
+// `npm start` does (about 80 MB more RSS: tsx's loader thread and esbuild). Also starts the bare ceiling server and the
+// LLM provider simulator of the gateway phase.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -193,6 +194,10 @@ export async function startSpendguard(
       SPENDGUARD_METRICS_TOKEN: METRICS_TOKEN,
       // The bench's tenants spend far more than the 10 USD default agent limit: it measures the hot path, not that.
       SPENDGUARD_DEFAULT_AGENT_MONTH_USD: '',
+      // The gateway phase: provider keys are stored encrypted (production generates no key of its own), and the
+      // upstream is the local simulator on 127.0.0.1, which only this setting lets the gateway connect to.
+      SPENDGUARD_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: '1',
     },
     port,
   );
@@ -205,4 +210,66 @@ export async function startCeiling(): Promise<Child> {
     { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production' },
     port,
   );
+}
+
+export interface Simulator {
+  /** The simulator's origin: OpenAI's base_url is `${url}/v1`. */
+  url: string;
+  pid: number;
+  /** Answers the next `count` requests with `reply` (a Reply of llm-upstream.ts); afterwards the defaults again. */
+  script(reply: Record<string, unknown>, count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The OpenAI/Anthropic simulator (llm-upstream-server.ts) as a child process, scripted over its IPC channel. */
+export async function startLLMSimulator(): Promise<Simulator> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/src/llm-upstream-server.ts'],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the LLM simulator did not start in 60 s: ${stderr.slice(-2000)}`));
+    }, 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening (\S+)\n/.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`the LLM simulator exited at start: ${stderr.slice(-2000)}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid ?? 0,
+    script: (reply, count) =>
+      new Promise<void>((resolve) => {
+        child.once('message', () => resolve());
+        child.send({ type: 'script', reply, count });
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
