@@ -73,3 +73,45 @@ export async function createTenant(baseUrl: string, agentCount: number): Promise
   }
   return { adminKey, agents };
 }
+
+export interface GatewayTenant {
+  adminKey: string;
+  /** Agent name → an ingest key bound to it (what an agent gives its OpenAI client as apiKey). */
+  ingestKeys: Map<string, string>;
+}
+
+/**
+ * The gateway phase's customer: its own signup (so the events phases' exact checks are untouched), the OpenAI
+ * provider key pointing at the simulator (`PUT /v1/providers/openai`), and one agent per sub-phase with no limits
+ * (no loop detection either: the bench repeats one request shape on purpose) and an ingest key bound to it.
+ */
+export async function createGatewayTenant(
+  baseUrl: string,
+  openAIBaseUrl: string,
+  agentNames: string[],
+): Promise<GatewayTenant> {
+  const { adminKey } = await createTenant(baseUrl, 0);
+  const auth = { authorization: `Bearer ${adminKey}` };
+  const provider = await call(baseUrl, '/v1/providers/openai', {
+    method: 'PUT',
+    body: { api_key: `sk-bench-${randomBytes(8).toString('hex')}`, base_url: openAIBaseUrl },
+    headers: auth,
+  });
+  expect(provider, 200, 'PUT /v1/providers/openai');
+  const limits = { month_micros: null, day_micros: null, run_micros: null, velocity: null, repeats: null };
+  const ingestKeys = new Map<string, string>();
+  for (const name of agentNames) {
+    expect(
+      await call(baseUrl, '/v1/agents', { body: { name, limits }, headers: auth }),
+      201,
+      `agent ${name}`,
+    );
+    const key = await call(baseUrl, '/v1/api-keys', {
+      body: { name: `${name} ingest`, kind: 'ingest', agent: name },
+      headers: auth,
+    });
+    expect(key, 201, `ingest key for ${name}`);
+    ingestKeys.set(name, key.body.key);
+  }
+  return { adminKey, ingestKeys };
+}
