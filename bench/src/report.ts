@@ -5,7 +5,18 @@ import type { CpuPerRequest } from './cpu-usage.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { ROOT } from './stack.js';
 
-export const TARGETS = { p50Ms: 3, p99Ms: 15, ceilingRatio: 0.35, rssMB: 256 } as const;
+export const TARGETS = {
+  p50Ms: 3,
+  p99Ms: 15,
+  ceilingRatio: 0.35,
+  rssMB: 256,
+  /** The LLM gateway (issue 15): latency added to the same call sent directly to the provider, in ms. */
+  gatewayAddedP50Ms: 2,
+  gatewayAddedP99Ms: 10,
+  gatewayAddedTtfbMs: 2,
+  /** Streams held open at once through the gateway, every one received whole and committed. */
+  gatewayStreams: 200,
+} as const;
 
 export interface Check {
   name: string;
@@ -46,6 +57,81 @@ export interface MaxPhase {
   cpuPerRequest: CpuPerRequest | null;
 }
 
+/** CPU per call of a gateway-phase loop, µs: the simulator (the provider) counted too. */
+export type GatewayCpu = CpuPerRequest & { simulator: number };
+
+/** One open loop of chat completions, sent directly to the simulator or through the gateway. */
+export interface GatewayLoop {
+  rate: number;
+  seconds: number;
+  sent: number;
+  achievedRate: number;
+  /** Whole response, from the scheduled send time. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** To the first body byte (for a stream: its first SSE frame), from the scheduled send time. */
+  ttfbP50: number;
+  ttfbP90: number;
+  ttfbP99: number;
+  errors: number;
+  non200: number;
+  /** Streams that answered 200 but did not arrive whole (no [DONE], an error frame, other text). */
+  streamsNotWhole: number;
+  clientSendLagP50: number;
+  clientSendLagP99: number;
+  cpuPerCall: GatewayCpu | null;
+}
+
+interface ServerAdded {
+  count: number;
+  meanMs: number | null;
+  percentAtOrBelow: Record<string, number>;
+}
+
+/** The direct-vs-gateway comparison at one rate. */
+export interface GatewayRate {
+  rate: number;
+  seconds: number;
+  nonStreamed: {
+    direct: GatewayLoop;
+    gateway: GatewayLoop;
+    added: { p50: number; p90: number; p99: number };
+    /** The server's own spendguard_gateway_added_latency_seconds{phase="response"} over the measured loop. */
+    serverAdded: ServerAdded;
+  };
+  streamed: {
+    direct: GatewayLoop;
+    gateway: GatewayLoop;
+    addedTtfb: { p50: number; p90: number; p99: number };
+    serverAdded: ServerAdded;
+  };
+}
+
+/** The targets are judged at `rate`; `low` is the same comparison at a rate where nothing queues. */
+export interface GatewayReport extends GatewayRate {
+  low: GatewayRate;
+  concurrentStreams: {
+    streams: number;
+    chunks: number;
+    chunkDelayMs: number;
+    peakOpen: number;
+    fullyReceived: number;
+    errors: number;
+    statuses: Record<string, number>;
+    ttfbP50: number;
+    ttfbP99: number;
+    durationP50: number;
+    durationMax: number;
+    wallMs: number;
+  };
+  costMicros: { defaultCall: number; burstStream: number };
+  committed: Record<string, { calls: number; micros: number }>;
+  /** Usage-only chunks a gateway stream passed on although the client had not asked for them (should be 0). */
+  usageChunksLeaked: number;
+}
+
 export interface BenchReport {
   startedAt: string;
   mode: 'quick' | 'full';
@@ -73,6 +159,7 @@ export interface BenchReport {
     statuses: Record<string, number>;
   } | null;
   ceiling: { openLoop: OpenLoopPhase; max: MaxPhase; rssPeakMB: number } | null;
+  gateway?: GatewayReport | null;
   checks: Check[];
 }
 
@@ -91,11 +178,14 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}. Load generator, server(s), PostgreSQL and Redis all share these cores. Load average (1/5/15 min) at start ${r.machine.loadAverageAtStart.join(' / ')}, at end ${r.machine.loadAverageAtEnd.join(' / ')} — anything well above the load this run adds itself (about 2) means other work was competing for the CPU.`,
     '',
-    '## POST /v1/events',
-    '',
-    '| target | phase | req/s | p50 ms | p90 ms | p99 ms | max ms | transport errors | non-201 |',
-    '|---|---|---|---|---|---|---|---|---|',
   ];
+  if (r.spendguard || r.ceiling)
+    lines.push(
+      '## POST /v1/events',
+      '',
+      '| target | phase | req/s | p50 ms | p90 ms | p99 ms | max ms | transport errors | non-201 |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
   if (r.spendguard) {
     lines.push(row('Spendguard', r.spendguard.openLoop), row('Spendguard', r.spendguard.max));
   }
@@ -105,7 +195,7 @@ export function renderMarkdown(r: BenchReport): string {
       row('bare Fastify (ceiling)', r.ceiling.max),
     );
   }
-  lines.push('');
+  if (r.spendguard || r.ceiling) lines.push('');
   if (r.spendguard) {
     lines.push(
       `Open-loop latency is measured from each request's scheduled send time (no coordinated omission); the client's own send lag was p50 ${r.spendguard.openLoop.clientSendLagP50} ms / p99 ${r.spendguard.openLoop.clientSendLagP99} ms and is included.`,
@@ -144,6 +234,7 @@ export function renderMarkdown(r: BenchReport): string {
     }
     lines.push('');
   }
+  if (r.gateway) lines.push(...renderGateway(r.gateway));
   lines.push('## Targets and correctness', '', '| check | result | measured |', '|---|---|---|');
   for (const c of r.checks)
     lines.push(`| ${c.name} | ${c.ok ? 'PASS' : '**FAIL**'} | ${c.detail.replaceAll('|', '/')} |`);
@@ -151,11 +242,81 @@ export function renderMarkdown(r: BenchReport): string {
   return lines.join('\n');
 }
 
-export function writeReport(report: BenchReport): string[] {
+function gatewayRow(name: string, l: GatewayLoop): string {
+  return `| ${name} | ${l.achievedRate} (offered ${l.rate}) | ${l.p50} | ${l.p90} | ${l.p99} | ${l.max} | ${l.ttfbP50} | ${l.ttfbP99} | ${l.errors} | ${l.non200} |`;
+}
+
+const gatewayLoops = (r: GatewayRate): [string, GatewayLoop][] => [
+  [`non-streamed, direct, ${r.rate} req/s`, r.nonStreamed.direct],
+  [`non-streamed, through the gateway, ${r.rate} req/s`, r.nonStreamed.gateway],
+  [`streamed, direct, ${r.rate} req/s`, r.streamed.direct],
+  [`streamed, through the gateway, ${r.rate} req/s`, r.streamed.gateway],
+];
+
+function addedLine(r: GatewayRate): string {
+  const share = (s: ServerAdded, bound: string) => s.percentAtOrBelow[bound] ?? '?';
+  const ns = r.nonStreamed;
+  const st = r.streamed;
+  return (
+    `At ${r.rate} req/s the gateway added: non-streamed p50 **${ns.added.p50} ms**, p90 ${ns.added.p90} ms, p99 **${ns.added.p99} ms**; streamed time to first byte p50 **${st.addedTtfb.p50} ms**, p90 ${st.addedTtfb.p90} ms, p99 ${st.addedTtfb.p99} ms. ` +
+    `Its own histogram (spendguard_gateway_added_latency_seconds over the loop, the provider's time excluded): non-streamed mean ${ns.serverAdded.meanMs} ms, ${share(ns.serverAdded, '2 ms')} % of calls ≤ 2 ms, ${share(ns.serverAdded, '10 ms')} % ≤ 10 ms; first byte mean ${st.serverAdded.meanMs} ms, ${share(st.serverAdded, '2 ms')} % ≤ 2 ms.`
+  );
+}
+
+function renderGateway(g: GatewayReport): string[] {
+  const cs = g.concurrentStreams;
+  const loops = [...gatewayLoops(g.low), ...gatewayLoops(g)];
+  const lines = [
+    '## LLM gateway (POST /llm/openai/v1/chat/completions)',
+    '',
+    `The same chat completion sent straight to the provider simulator (a child process of its own, answering both sides) and through the gateway (auth, estimate, atomic hold, forward with undici, commit from the reported usage), each an open loop after a warm-up, one after the other: ${g.seconds} s at ${g.rate} req/s (where the targets are judged), and first ${g.low.seconds} s at ${g.low.rate} req/s, where nothing queues (the gateway's own path). Latency from each request's scheduled send time; first byte = the first body byte (a stream's first SSE frame). Added = the gateway's percentile minus the direct one, both measured in this run.`,
+    '',
+    '| call | req/s | p50 ms | p90 ms | p99 ms | max ms | first byte p50 ms | first byte p99 ms | transport errors | non-200 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...loops.map(([name, l]) => gatewayRow(name, l)),
+    '',
+    addedLine(g),
+    '',
+    addedLine(g.low),
+    '',
+    `${cs.streams} streams sent at once through the gateway, each ${cs.chunks} content chunks ${cs.chunkDelayMs} ms apart: peak **${cs.peakOpen}** open at the same time, **${cs.fullyReceived}** fully received (ending \`data: [DONE]\`, no error frame, the exact text), ${cs.errors} failed; first byte p50 ${cs.ttfbP50} ms / p99 ${cs.ttfbP99} ms from the burst's start, stream duration p50 ${cs.durationP50} ms / max ${cs.durationMax} ms, all done in ${cs.wallMs} ms. Usage-only chunks passed on to a client that had not asked for them: ${g.usageChunksLeaked}.`,
+    '',
+    `Committed, per agent (expected from X-Spendguard-Cost-Micros of each non-streamed answer, and ${g.costMicros.defaultCall} / ${g.costMicros.burstStream} micros per stream of the simulator's default / burst usage): ${Object.entries(
+      g.committed,
+    )
+      .map(([n, e]) => `${n} ${e.calls} calls, ${e.micros} micros`)
+      .join('; ')}.`,
+    '',
+  ];
+  if (loops.some(([, l]) => l.cpuPerCall)) {
+    lines.push(
+      'CPU per call, µs (server = Spendguard, idle in the direct loops; PostgreSQL and Redis machine-wide):',
+      '',
+      '| call | server | simulator | PostgreSQL | Redis | load generator | total |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const [name, l] of loops) {
+      const c = l.cpuPerCall;
+      if (c)
+        lines.push(
+          `| ${name} | ${c.server} | ${c.simulator} | ${c.postgres} | ${c.redis} | ${c.loadGenerator} | ${c.total} |`,
+        );
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+export function writeReport(report: BenchReport, partial?: string): string[] {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  // Multi-instance runs keep their own files so they never overwrite the single-instance reference run.
-  const base = report.instances > 1 ? `latest-instances-${report.instances}` : 'latest';
+  // Multi-instance runs and partial runs (--gateway-only) keep their own files so they never overwrite the
+  // single-instance reference run.
+  const base = [
+    'latest',
+    ...(report.instances > 1 ? [`instances-${report.instances}`] : []),
+    ...(partial ? [partial] : []),
+  ].join('-');
   const json = join(dir, `${base}.json`);
   const md = join(dir, `${base}.md`);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

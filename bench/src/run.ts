@@ -1,10 +1,14 @@
 // npm run bench — load and correctness benchmark of POST /v1/events against real PostgreSQL + Redis.
 //   A) open loop: 400 req/s for 30 s, latency from each request's scheduled send time
 //   B) max throughput: 50 connections for 20 s (autocannon, closed loop)
-//   C) A and B again against a bare Fastify handler that only parses the JSON (the ceiling of this machine)
 //   then: spend reported by the API and rows in PostgreSQL must equal what was acknowledged (201), exactly.
+//   G) the LLM gateway (gateway-phase.ts): the same chat completion sent directly to a provider simulator and through
+//      the gateway at 150 req/s — added p50/p99 and added time to first byte of a stream — then 200 streams held open
+//      at once; every call's commit checked against PostgreSQL and the API.
+//   C) A and B again against a bare Fastify handler that only parses the JSON (the ceiling of this machine)
 // Options: --quick (5 s phases), --instances N (N servers behind the same stores, requests alternated),
-//          --ceiling-only (skip Spendguard; for developing the harness), --log-level <pino level> (default info),
+//          --ceiling-only (skip Spendguard; for developing the harness), --gateway-only (only phase G),
+//          --log-level <pino level> (default info),
 //          --profile (V8 CPU profile of the server into a temp dir, printed at the end; see profile-summary.ts),
 //          --source (run the server from source under tsx instead of the compiled build).
 // Exits non-zero unless every target in TARGETS holds. Writes bench/results/latest.{md,json}.
@@ -14,12 +18,21 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cpuPerRequest, sampleCpu } from './cpu-usage.js';
+import { runGatewayPhase } from './gateway-phase.js';
 import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
 import { runOpenLoop } from './open-loop.js';
 import { type BenchReport, type Check, TARGETS, writeReport } from './report.js';
 import { readServerMetrics } from './server-metrics.js';
-import { buildServer, type Child, createStores, startCeiling, startSpendguard } from './stack.js';
+import {
+  buildServer,
+  type Child,
+  createStores,
+  type Simulator,
+  startCeiling,
+  startLLMSimulator,
+  startSpendguard,
+} from './stack.js';
 import { round, summarize } from './stats.js';
 import { call, createTenant } from './tenant.js';
 import { type EventRequest, eventHeaders, Workload } from './workload.js';
@@ -28,6 +41,7 @@ interface Options {
   quick: boolean;
   instances: number;
   ceilingOnly: boolean;
+  gatewayOnly: boolean;
   logLevel: string;
   profile: boolean;
   fromSource: boolean;
@@ -45,6 +59,7 @@ function parseOptions(argv: string[]): Options {
     quick: argv.includes('--quick'),
     instances,
     ceilingOnly: argv.includes('--ceiling-only'),
+    gatewayOnly: argv.includes('--gateway-only'),
     logLevel: value('--log-level') ?? 'info',
     profile: argv.includes('--profile'),
     fromSource: argv.includes('--source'),
@@ -257,6 +272,7 @@ async function main(): Promise<void> {
     },
     spendguard: null,
     ceiling: null,
+    gateway: null,
     checks: [],
   };
 
@@ -269,6 +285,7 @@ async function main(): Promise<void> {
     }
     const stores = await createStores();
     const servers: Child[] = [];
+    let simulator: Simulator | undefined;
     const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'sg-bench-profile-')) : undefined;
     try {
       Object.assign(report.machine, await stores.versions());
@@ -283,73 +300,91 @@ async function main(): Promise<void> {
       const urls = servers.map((s) => s.url);
       const target: PhaseTarget = { urls, apiKey: '', pids: servers.map((s) => s.pid) };
       say(`spendguard up: ${urls.join(', ')} (pids ${servers.map((s) => s.pid).join(', ')})`);
-      const tenant = await createTenant(urls[0] as string, 10);
-      target.apiKey = tenant.adminKey;
-      const ledger = new Ledger();
-      const workload = new Workload(runId, tenant.agents);
-      // Warm-up (JIT, connection pools, counters): counted in the ledger like everything else, not in the stats.
-      await openLoopPhase('warm-up', target, workload, 200, options.quick ? 2 : 5, ledger);
-      for (const s of servers) s.resetPeakRss();
-      const openLoop = await openLoopPhase(
-        'A spendguard open loop',
-        target,
-        workload,
-        rate,
-        openSeconds,
-        ledger,
-      );
-      const rssOpenLoop = Math.max(...servers.map((s) => s.peakRss()));
-      const metricsAfterOpenLoop = await readServerMetrics(urls[0] as string);
-      say(`server metrics after A (cumulative means): ${JSON.stringify(metricsAfterOpenLoop)}`);
-      const max = await maxPhase(
-        'B spendguard max throughput',
-        target,
-        workload,
-        connections,
-        maxSeconds,
-        ledger,
-      );
-      const rssPeak = Math.max(...servers.map((s) => s.peakRss()));
-      const metricsAfterMax = await readServerMetrics(urls[0] as string);
-      say(`server metrics after B (cumulative means): ${JSON.stringify(metricsAfterMax)}`);
-      say(`server RSS peak: ${mb(rssOpenLoop)} MB at 400 req/s, ${mb(rssPeak)} MB overall`);
-      const correctness = await checkCorrectness(
-        urls[0] as string,
-        tenant.adminKey,
-        tenant.agents,
-        ledger,
-        stores.query,
-      );
-      for (const c of correctness) say(`correctness: ${c.ok ? 'OK  ' : 'FAIL'} ${c.name} — ${c.detail}`);
-      report.spendguard = {
-        openLoop,
-        max,
-        rssPeakMB: mb(rssPeak),
-        rssAt400MB: mb(rssOpenLoop),
-        serverMetrics: { afterOpenLoop: metricsAfterOpenLoop, afterMax: metricsAfterMax },
-        acknowledged: ledger.acknowledged,
-        acknowledgedMicros: ledger.acknowledgedMicros,
-        statuses: Object.fromEntries(ledger.statuses),
+      const eventsPhases = async (): Promise<void> => {
+        const tenant = await createTenant(urls[0] as string, 10);
+        target.apiKey = tenant.adminKey;
+        const ledger = new Ledger();
+        const workload = new Workload(runId, tenant.agents);
+        // Warm-up (JIT, connection pools, counters): counted in the ledger like everything else, not in the stats.
+        await openLoopPhase('warm-up', target, workload, 200, options.quick ? 2 : 5, ledger);
+        for (const s of servers) s.resetPeakRss();
+        const openLoop = await openLoopPhase(
+          'A spendguard open loop',
+          target,
+          workload,
+          rate,
+          openSeconds,
+          ledger,
+        );
+        const rssOpenLoop = Math.max(...servers.map((s) => s.peakRss()));
+        const metricsAfterOpenLoop = await readServerMetrics(urls[0] as string);
+        say(`server metrics after A (cumulative means): ${JSON.stringify(metricsAfterOpenLoop)}`);
+        const max = await maxPhase(
+          'B spendguard max throughput',
+          target,
+          workload,
+          connections,
+          maxSeconds,
+          ledger,
+        );
+        const rssPeak = Math.max(...servers.map((s) => s.peakRss()));
+        const metricsAfterMax = await readServerMetrics(urls[0] as string);
+        say(`server metrics after B (cumulative means): ${JSON.stringify(metricsAfterMax)}`);
+        say(`server RSS peak: ${mb(rssOpenLoop)} MB at 400 req/s, ${mb(rssPeak)} MB overall`);
+        const correctness = await checkCorrectness(
+          urls[0] as string,
+          tenant.adminKey,
+          tenant.agents,
+          ledger,
+          stores.query,
+        );
+        for (const c of correctness) say(`correctness: ${c.ok ? 'OK  ' : 'FAIL'} ${c.name} — ${c.detail}`);
+        report.spendguard = {
+          openLoop,
+          max,
+          rssPeakMB: mb(rssPeak),
+          rssAt400MB: mb(rssOpenLoop),
+          serverMetrics: { afterOpenLoop: metricsAfterOpenLoop, afterMax: metricsAfterMax },
+          acknowledged: ledger.acknowledged,
+          acknowledgedMicros: ledger.acknowledgedMicros,
+          statuses: Object.fromEntries(ledger.statuses),
+        };
+        report.checks.push(...correctness);
       };
-      report.checks.push(...correctness);
+      if (!options.gatewayOnly) await eventsPhases();
+      simulator = await startLLMSimulator();
+      say(`LLM simulator up: ${simulator.url} (pid ${simulator.pid})`);
+      const gateway = await runGatewayPhase({
+        serverUrl: urls[0] as string,
+        serverPid: target.pids[0] as number,
+        simulator,
+        quick: options.quick,
+        query: stores.query,
+        say,
+      });
+      report.gateway = gateway.report;
+      report.checks.push(...gateway.checks);
+      for (const c of gateway.checks) say(`gateway: ${c.ok ? 'OK  ' : 'FAIL'} ${c.name} — ${c.detail}`);
     } finally {
+      await simulator?.stop();
       for (const s of servers) await s.stop();
       await stores.drop();
       if (profileDir) say(`CPU profiles in ${profileDir}: npx tsx bench/src/profile-summary.ts <file>`);
     }
   }
 
-  const ceilingServer = await startCeiling();
-  try {
-    const workload = new Workload(`${runId}c`, ['bench-agent-0']);
-    const target: PhaseTarget = { urls: [ceilingServer.url], apiKey: 'x', pids: [ceilingServer.pid] };
-    await openLoopPhase('ceiling warm-up', target, workload, 200, options.quick ? 2 : 5);
-    const openLoop = await openLoopPhase('C ceiling open loop', target, workload, rate, openSeconds);
-    const max = await maxPhase('C ceiling max throughput', target, workload, connections, maxSeconds);
-    report.ceiling = { openLoop, max, rssPeakMB: mb(ceilingServer.peakRss()) };
-  } finally {
-    await ceilingServer.stop();
-  }
+  const ceilingServer = options.gatewayOnly ? null : await startCeiling();
+  if (ceilingServer)
+    try {
+      const workload = new Workload(`${runId}c`, ['bench-agent-0']);
+      const target: PhaseTarget = { urls: [ceilingServer.url], apiKey: 'x', pids: [ceilingServer.pid] };
+      await openLoopPhase('ceiling warm-up', target, workload, 200, options.quick ? 2 : 5);
+      const openLoop = await openLoopPhase('C ceiling open loop', target, workload, rate, openSeconds);
+      const max = await maxPhase('C ceiling max throughput', target, workload, connections, maxSeconds);
+      report.ceiling = { openLoop, max, rssPeakMB: mb(ceilingServer.peakRss()) };
+    } finally {
+      await ceilingServer.stop();
+    }
 
   if (report.spendguard && report.ceiling) {
     const sg = report.spendguard;
@@ -385,13 +420,13 @@ async function main(): Promise<void> {
         detail: `${sg.max.requestsPerSecond} / ${report.ceiling.max.requestsPerSecond} req/s = ${round(ratio * 100, 1)} %`,
       });
     }
-  } else if (!options.ceilingOnly) {
+  } else if (!options.ceilingOnly && !options.gatewayOnly) {
     report.checks.push({ name: 'benchmark completed', ok: false, detail: 'a phase did not run' });
   }
 
   report.durationSeconds = round((performance.now() - t0) / 1000, 1);
   report.machine.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
-  const paths = writeReport(report);
+  const paths = writeReport(report, options.gatewayOnly ? 'gateway-only' : undefined);
   const failed = report.checks.filter((c) => !c.ok);
   say(`wrote ${paths.join(', ')}`);
   for (const c of report.checks) say(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
