@@ -12,9 +12,14 @@ export interface CpuSample {
   postgres: number;
   redis: number;
   loadGenerator: number;
+  /** Each counted process: its kind and CPU seconds so far (so a process that ends in between is not a negative). */
+  processes?: Map<string, { kind: CpuKind; seconds: number }>;
 }
 
-export type CpuPerRequest = { [K in keyof CpuSample]: number } & { total: number };
+type CpuKind = 'server' | 'postgres' | 'redis' | 'loadGenerator';
+const KINDS: CpuKind[] = ['server', 'postgres', 'redis', 'loadGenerator'];
+
+export type CpuPerRequest = { [K in CpuKind]: number } & { total: number };
 
 function ticksOf(pid: string): number | null {
   try {
@@ -43,29 +48,43 @@ export function sampleCpu(serverPids: number[]): CpuSample | null {
   } catch {
     return null;
   }
-  const sample: CpuSample = { server: 0, postgres: 0, redis: 0, loadGenerator: 0 };
+  const sample: CpuSample = { server: 0, postgres: 0, redis: 0, loadGenerator: 0, processes: new Map() };
   const servers = new Set(serverPids.map(String));
   for (const pid of pids) {
     const ticks = ticksOf(pid);
     if (ticks === null) continue;
     const command = commandOf(pid);
-    if (servers.has(pid)) sample.server += ticks;
-    else if (pid === String(process.pid)) sample.loadGenerator += ticks;
-    else if (command.startsWith('postgres')) sample.postgres += ticks;
-    else if (command.startsWith('redis')) sample.redis += ticks;
+    let kind: CpuKind | null = null;
+    if (servers.has(pid)) kind = 'server';
+    else if (pid === String(process.pid)) kind = 'loadGenerator';
+    else if (command.startsWith('postgres')) kind = 'postgres';
+    else if (command.startsWith('redis')) kind = 'redis';
+    if (kind === null) continue;
+    sample[kind] += ticks / TICKS_PER_SECOND;
+    sample.processes?.set(pid, { kind, seconds: ticks / TICKS_PER_SECOND });
   }
-  for (const key of Object.keys(sample) as (keyof CpuSample)[]) sample[key] /= TICKS_PER_SECOND;
   return sample;
 }
 
-/** Microseconds of CPU per request between two samples (a process that ended in between is not counted). */
+/**
+ * Microseconds of CPU per request between two samples. Process by process when the samples list them: a process that
+ * ended in between is not counted (a PostgreSQL backend or autovacuum worker exiting would otherwise make the
+ * machine-wide sum shrink, even below zero), one that started in between is counted from its start.
+ */
 export function cpuPerRequest(
   before: CpuSample | null,
   after: CpuSample | null,
   requests: number,
 ): CpuPerRequest | null {
   if (!before || !after || requests <= 0) return null;
-  const per = (key: keyof CpuSample) => Math.round(((after[key] - before[key]) * 1e6) / requests);
+  const used = { server: 0, postgres: 0, redis: 0, loadGenerator: 0 };
+  if (before.processes && after.processes) {
+    for (const [pid, p] of after.processes)
+      used[p.kind] += Math.max(0, p.seconds - (before.processes.get(pid)?.seconds ?? 0));
+  } else {
+    for (const kind of KINDS) used[kind] = after[kind] - before[kind];
+  }
+  const per = (key: CpuKind) => Math.round((used[key] * 1e6) / requests);
   const result = {
     server: per('server'),
     postgres: per('postgres'),

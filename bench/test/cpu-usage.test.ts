@@ -18,6 +18,35 @@ describe('cpu usage', () => {
     assert.equal(cpuPerRequest(null, after, 10), null, 'no /proc, no figure');
   });
 
+  it('counts process by process: one that ended is left out, one that started counts from its start', () => {
+    const sample = (entries: [string, 'server' | 'postgres' | 'redis' | 'loadGenerator', number][]) => {
+      const s = { server: 0, postgres: 0, redis: 0, loadGenerator: 0, processes: new Map() };
+      for (const [pid, kind, seconds] of entries) {
+        s[kind] += seconds;
+        s.processes.set(pid, { kind, seconds });
+      }
+      return s;
+    };
+    // Backend 11 exits (its 5 s would make the machine-wide PostgreSQL sum shrink); backend 13 starts.
+    const before = sample([
+      ['1', 'server', 1],
+      ['11', 'postgres', 5],
+      ['12', 'postgres', 1],
+    ]);
+    const after = sample([
+      ['1', 'server', 1.5],
+      ['12', 'postgres', 1.2],
+      ['13', 'postgres', 0.1],
+    ]);
+    assert.deepEqual(cpuPerRequest(before, after, 1000), {
+      server: 500,
+      postgres: 300,
+      redis: 0,
+      loadGenerator: 0,
+      total: 800,
+    });
+  });
+
   it('counts this process as the load generator and the given pids as the server', {
     skip: process.platform !== 'linux',
   }, () => {
