@@ -234,7 +234,7 @@ export function renderMarkdown(r: BenchReport): string {
     }
     lines.push('');
   }
-  if (r.gateway) lines.push(...renderGateway(r.gateway));
+  if (r.gateway) lines.push(...renderGateway(r.gateway, r.machine.cores));
   lines.push('## Targets and correctness', '', '| check | result | measured |', '|---|---|---|');
   for (const c of r.checks)
     lines.push(`| ${c.name} | ${c.ok ? 'PASS' : '**FAIL**'} | ${c.detail.replaceAll('|', '/')} |`);
@@ -263,7 +263,7 @@ function addedLine(r: GatewayRate): string {
   );
 }
 
-function renderGateway(g: GatewayReport): string[] {
+function renderGateway(g: GatewayReport, cores: number): string[] {
   const cs = g.concurrentStreams;
   const loops = [...gatewayLoops(g.low), ...gatewayLoops(g)];
   const lines = [
@@ -290,16 +290,16 @@ function renderGateway(g: GatewayReport): string[] {
   ];
   if (loops.some(([, l]) => l.cpuPerCall)) {
     lines.push(
-      'CPU per call, µs (server = Spendguard, idle in the direct loops; PostgreSQL and Redis machine-wide):',
+      'CPU per call, µs (server = Spendguard, idle in the direct loops; PostgreSQL and Redis machine-wide). Cores busy = total × the achieved rate: how much of the machine the loop kept busy — near the core count, calls queue for the CPU and latency is mostly waiting.',
       '',
-      '| call | server | simulator | PostgreSQL | Redis | load generator | total |',
-      '|---|---|---|---|---|---|---|',
+      '| call | server | simulator | PostgreSQL | Redis | load generator | total | cores busy |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const [name, l] of loops) {
       const c = l.cpuPerCall;
       if (c)
         lines.push(
-          `| ${name} | ${c.server} | ${c.simulator} | ${c.postgres} | ${c.redis} | ${c.loadGenerator} | ${c.total} |`,
+          `| ${name} | ${c.server} | ${c.simulator} | ${c.postgres} | ${c.redis} | ${c.loadGenerator} | ${c.total} | ${Math.round((c.total * l.achievedRate) / 1e4) / 100} of ${cores} |`,
         );
     }
     lines.push('');
