@@ -14,7 +14,7 @@ import { canonicalJson } from '../spend/event-service.js';
 import type { Caller } from './caller.js';
 import type { GatewayDeps } from './deps.js';
 import type { Body, Endpoint, Reported, TokenCounts } from './endpoints/types.js';
-import { countPromptTokens, inputTokensUpperBound } from './estimate.js';
+import { countPromptTokens, inputTokensUpperBound, tokenCounter } from './estimate.js';
 import type { StopCause } from './open-streams.js';
 import { providerCredential } from './provider-credential.js';
 import { relayStream } from './relay.js';
@@ -131,8 +131,6 @@ export function createGatewayCall(deps: GatewayDeps) {
       },
       waitMs,
     });
-
-  const promptTokens = (m: Metered) => () => countPromptTokens(m.endpoint.prompt(m.body));
 
   const sendWire = (reply: FastifyReply, endpoint: Endpoint, e: OwnError) => {
     const wire = wireError(endpoint.provider, e);
@@ -300,12 +298,12 @@ export function createGatewayCall(deps: GatewayDeps) {
     metrics.gatewayStreamEnds.inc({ provider, end });
     const reported = meter.reported();
     // The client has its whole answer by now: waiting for the commit only delays this line, not the client.
-    const settled = await settle(
-      m,
-      reported,
-      reported.usage ? null : meter.partial(promptTokens(m)),
-      COMMIT_WAIT_MS,
-    );
+    let counted: TokenCounts | null = null;
+    if (!reported.usage) {
+      const count = await tokenCounter();
+      counted = meter.partial(countPromptTokens(m.endpoint.prompt(m.body), count), count);
+    }
+    const settled = await settle(m, reported, counted, COMMIT_WAIT_MS);
     unwatch();
     log(request, m, { status, outcome: end, ...costFields(settled), ms: Date.now() - receivedAt });
     return undefined;

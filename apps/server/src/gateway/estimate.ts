@@ -3,9 +3,20 @@
 // reads — a BPE token (OpenAI's, Anthropic's) is at least one byte, so bytes bound the token count from above and cost
 // no tokenizer on the hot path — plus per-message overheads and a fixed amount per image/audio/file part. Output: the
 // request's own maximum, else the customer's gateway_default_max_output_tokens. The real usage is committed afterwards,
-// so the over-count holds budget only for the length of the call. countGenerated() is the exact-ish count used when a
-// stream stops before the provider reported usage: a real tokenizer, never the byte bound (that would charge ~4×).
-import { countTokens } from 'gpt-tokenizer';
+// so the over-count holds budget only for the length of the call. When a stream stops before the provider reported
+// usage, what it cost is counted with a real tokenizer instead (the byte bound would charge ~4×): tokenCounter() loads
+// gpt-tokenizer on that first use only — its tables take ~66 MB, which a server that never cuts a stream never pays.
+
+/** Counts the tokens of a text. */
+export type TokenCount = (text: string) => number;
+
+let loading: Promise<TokenCount> | undefined;
+
+/** gpt-tokenizer's counter (o200k_base), imported on first use. */
+export function tokenCounter(): Promise<TokenCount> {
+  loading ??= import('gpt-tokenizer').then((m) => m.countTokens);
+  return loading;
+}
 
 /** Added per message for the role and separators each chat format wraps a message in (OpenAI documents 3–4). */
 const PER_MESSAGE_TOKENS = 4;
@@ -86,12 +97,7 @@ export function inputTokensUpperBound(parts: PromptParts): number {
 }
 
 /** The input tokens of a call the provider never reported usage for (a stream cut before its usage). */
-export function countPromptTokens(parts: PromptParts): number {
+export function countPromptTokens(parts: PromptParts, count: TokenCount): number {
   const { text, media } = promptText(parts);
-  return countTokens(text) + overhead(parts, media);
-}
-
-/** Tokens of generated text (content, tool-call arguments) streamed before the stream stopped. */
-export function countGenerated(text: string): number {
-  return text === '' ? 0 : countTokens(text);
+  return count(text) + overhead(parts, media);
 }

@@ -118,7 +118,9 @@ export function createOpenStreams(deps: { bus: Bus; store: SpendStore }): OpenSt
       };
       channel.users++;
       channels.set(customerId, channel);
-      await channel.off.catch(() => {});
+      // Not awaited: the stream's first byte does not wait for a SUBSCRIBE round trip. A suspension announced before
+      // the subscription is in place is still seen by the store poll below.
+      channel.off.catch(() => {});
       if (timer === undefined) schedule();
       let closed = false;
       return () => {

@@ -41,10 +41,10 @@ export const anthropicMessages: Endpoint = {
         return true;
       },
       reported: () => ({ usage: final, model, id }),
-      partial(promptTokens) {
+      partial(promptTokens, count) {
         const known = start ? normaliseRawUsage('anthropic', start) : null;
-        if (!known?.ok) return countedUsage(promptTokens(), generated);
-        const counted = countedUsage(known.usage.inputTokens, generated);
+        if (!known?.ok) return countedUsage(promptTokens, generated, count);
+        const counted = countedUsage(known.usage.inputTokens, generated, count);
         return {
           ...counted,
           cache_read_tokens: known.usage.cacheReadTokens,

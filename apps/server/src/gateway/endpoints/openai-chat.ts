@@ -66,7 +66,7 @@ export const openAIChat: Endpoint = {
         return !(hideUsage && choices.length === 0 && record(chunk.usage) !== null);
       },
       reported: () => seen,
-      partial: (promptTokens) => countedUsage(promptTokens(), generated),
+      partial: (promptTokens, count) => countedUsage(promptTokens, generated, count),
     };
   },
 };

@@ -11,7 +11,7 @@ function tokenArrays(input: unknown): number {
 const noStream: StreamMeter = {
   read: () => true,
   reported: () => ({ usage: null, model: null, id: null }),
-  partial: (promptTokens) => countedUsage(promptTokens(), ''),
+  partial: (promptTokens, count) => countedUsage(promptTokens, '', count),
 };
 
 export const openAIEmbeddings: Endpoint = {

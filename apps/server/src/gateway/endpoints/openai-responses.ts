@@ -58,7 +58,7 @@ export const openAIResponses: Endpoint = {
         return true;
       },
       reported: () => seen,
-      partial: (promptTokens) => countedUsage(promptTokens(), generated),
+      partial: (promptTokens, count) => countedUsage(promptTokens, generated, count),
     };
   },
 };

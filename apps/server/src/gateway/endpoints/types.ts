@@ -1,6 +1,6 @@
 // One endpoint of the gateway (docs/api.md §12): how its request is estimated and fingerprinted, what is forwarded,
 // and how its answer — a JSON body or an SSE stream — tells what the call cost. One file per endpoint.
-import { countGenerated, type PromptParts } from '../estimate.js';
+import type { PromptParts, TokenCount } from '../estimate.js';
 import type { SseFrame } from '../sse.js';
 
 export type ProviderName = 'openai' | 'anthropic';
@@ -29,8 +29,11 @@ export interface StreamMeter {
   read(frame: SseFrame): boolean;
   /** The usage, model and id seen so far; `usage` only once the provider sent its final count. */
   reported(): Reported;
-  /** Counts for a stream that stopped before its final usage: what the provider said so far, the rest counted. */
-  partial(promptTokens: () => number): TokenCounts;
+  /**
+   * Counts for a stream that stopped before its final usage: what the provider said so far, the rest counted —
+   * `promptTokens` the prompt's count, `count` the tokenizer for the generated text.
+   */
+  partial(promptTokens: number, count: TokenCount): TokenCounts;
 }
 
 export interface Endpoint {
@@ -64,9 +67,9 @@ export const limit = (...values: unknown[]): number | null => {
 };
 
 /** The usage of a call the provider never reported: the prompt's tokens in, the generated text's tokens out. */
-export const countedUsage = (inputTokens: number, generated: string): TokenCounts => ({
+export const countedUsage = (inputTokens: number, generated: string, count: TokenCount): TokenCounts => ({
   input_tokens: inputTokens,
-  output_tokens: countGenerated(generated),
+  output_tokens: generated === '' ? 0 : count(generated),
   cache_read_tokens: 0,
   cache_write_tokens: 0,
 });
