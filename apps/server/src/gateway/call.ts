@@ -102,9 +102,14 @@ export function createGatewayCall(deps: GatewayDeps) {
     );
     if (outcome.status !== 201) return ownErrorOf(outcome.status, outcome.body);
     const reservation = (outcome.body as { reservation: { id: string } }).reservation;
-    // Resolved (and cached) by the decision just made.
+    // Resolved (and cached) by the decision just made; without its id the kill switch could not reach the stream, so
+    // a missing agent (it cannot be, short of a bug) gives the hold back and fails the call rather than run unwatched.
     const agent = await deps.directory.find(customerId, caller.agent);
-    return { reservationId: reservation.id, heldMicros: costMicros, agentId: agent?.id ?? '' };
+    if (!agent) {
+      await settler.release(caller.principal, reservation.id);
+      throw new Error(`agent ${caller.agent} not found right after its hold`);
+    }
+    return { reservationId: reservation.id, heldMicros: costMicros, agentId: agent.id };
   };
 
   /** The usages to price, best first: the provider's own report, then what was counted. */
