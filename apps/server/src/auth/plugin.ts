@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { ApiError, forbidden, unauthenticated } from '../http/errors.js';
+import { bearerToken } from './bearer.js';
 import { safeEqual } from './secrets.js';
 import { sessionTokenFrom } from './sessions.js';
 import type { Access, Principal } from './types.js';
@@ -17,15 +18,8 @@ export function accessOf(request: FastifyRequest): Access {
   return url?.startsWith('/v1/') ? 'admin' : 'public';
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  // A malformed Authorization header is a wrong credential, not an absent one: never fall back to the cookie.
-  return match?.[1] ?? '';
-}
-
 async function authenticate(request: FastifyRequest, ctx: AppContext): Promise<Principal> {
+  // A malformed Authorization header is a wrong credential, not an absent one: never fall back to the cookie.
   const bearer = bearerToken(request);
   if (bearer !== undefined) {
     const principal = await ctx.auth.apiKeys.resolve(bearer);

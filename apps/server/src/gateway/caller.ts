@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { findAgentById } from '../agents/repository.js';
 import type { ApiKeyPrincipal, ApiKeyResolver } from '../auth/api-keys.js';
+import { bearerToken } from '../auth/bearer.js';
 import type { Db } from '../db/types.js';
 import { ApiError, invalidRequest, unauthenticated } from '../http/errors.js';
 import { NAME_PATTERN } from '../schemas/common.js';
@@ -25,10 +26,9 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** Bearer when sent (a malformed one is a wrong key, never a fallback), else x-api-key (Anthropic's header). */
 function presentedKey(request: FastifyRequest): string | undefined {
-  const authorization = header(request, 'authorization');
-  if (authorization !== undefined) return /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)?.[1] ?? '';
-  return header(request, 'x-api-key');
+  return bearerToken(request) ?? header(request, 'x-api-key');
 }
 
 export function createCallerResolver(deps: { db: Db; apiKeys: ApiKeyResolver }) {
