@@ -9,7 +9,7 @@ import { sha256Hex } from '../auth/secrets.js';
 import { MAX_EVENT_MICROS } from '../budget/money.js';
 import { invalidRequest } from '../http/errors.js';
 import { catalogueContextWindow } from '../pricing/catalogue.js';
-import { costOfUsageFor, type EstimateInput, type UsageInput } from '../pricing/usage-cost.js';
+import { costOfEstimateFor, type EstimateInput, type UsageInput } from '../pricing/usage-cost.js';
 import { canonicalJson } from '../spend/event-service.js';
 import type { Caller } from './caller.js';
 import type { GatewayDeps } from './deps.js';
@@ -20,7 +20,7 @@ import { providerCredential } from './provider-credential.js';
 import { relayStream } from './relay.js';
 import type { Settlement } from './settle.js';
 import { callUpstream, passedHeaders, readBody } from './upstream.js';
-import { errorFrame, type OwnError, ownErrorOf, wireError } from './wire-errors.js';
+import { errorFrame, type OwnError, ownErrorOf, sendWire } from './wire-errors.js';
 
 /** Gateway holds outlive a long generation; a commit after expiry is still recorded (the money was spent). */
 const HOLD_TTL_SECONDS = 600;
@@ -70,18 +70,7 @@ export function createGatewayCall(deps: GatewayDeps) {
       // No call generates more than its model's context window holds.
       max_output_tokens: window === null ? asked : Math.min(asked, window),
     };
-    const { costMicros } = await costOfUsageFor(
-      deps.db,
-      customerId,
-      {
-        provider: estimate.provider,
-        model,
-        input_tokens: estimate.input_tokens,
-        output_tokens: estimate.max_output_tokens,
-      },
-      receivedAt,
-      'estimate',
-    );
+    const { costMicros } = await costOfEstimateFor(deps.db, customerId, estimate, receivedAt);
     if (costMicros > MAX_EVENT_MICROS) {
       throw invalidRequest([
         { field: 'max_tokens', problem: 'the call may cost more than the 1,000,000 USD one request may' },
@@ -137,11 +126,6 @@ export function createGatewayCall(deps: GatewayDeps) {
       waitMs,
     });
 
-  const sendWire = (reply: FastifyReply, endpoint: Endpoint, e: OwnError) => {
-    const wire = wireError(endpoint.provider, e);
-    return reply.code(wire.status).headers(wire.headers).send(wire.body);
-  };
-
   const log = (request: FastifyRequest, m: Metered | null, fields: Record<string, unknown>) => {
     request.log.info(
       {
@@ -178,7 +162,7 @@ export function createGatewayCall(deps: GatewayDeps) {
         status: held.status,
         outcome: held.code,
       });
-      return sendWire(reply, endpoint, held);
+      return sendWire(reply, provider, held);
     }
     const m: Metered = { caller, endpoint, body, model, ...held, openedAt: receivedAt };
     deps.credentials.markUsed(caller.principal.customerId, provider);
@@ -202,7 +186,7 @@ export function createGatewayCall(deps: GatewayDeps) {
       await settler.release(caller.principal, m.reservationId);
       log(request, m, { status: 502, outcome: 'upstream_unreachable', err: (error as Error).message });
       metrics.gatewayRequests.inc({ provider, model: deps.modelLabel(model), status: '502' });
-      return sendWire(reply, endpoint, {
+      return sendWire(reply, provider, {
         status: 502,
         code: 'upstream_unreachable',
         message: `Spendguard could not reach the ${provider} API: ${(error as Error).message}. Nothing was charged.`,
@@ -237,7 +221,7 @@ export function createGatewayCall(deps: GatewayDeps) {
         // what it produced is unknown, and the estimate is never less.
         await settle(m, { usage: null, model: null, id: null }, null, COMMIT_WAIT_MS);
         log(request, m, { status: 502, outcome: 'upstream_body_failed', err: (error as Error).message });
-        return sendWire(reply, endpoint, {
+        return sendWire(reply, provider, {
           status: 502,
           code: 'upstream_unreachable',
           message: `The ${provider} answer did not arrive whole: ${(error as Error).message}. The estimate was charged.`,

@@ -9,11 +9,10 @@ import type { Db } from '../db/types.js';
 import { ApiError } from '../http/errors.js';
 import { costOfUsageFor, type UsageCost, type UsageInput } from '../pricing/usage-cost.js';
 import type { ReservationServices } from '../reservations/service.js';
+import { sleep } from '../spend/idempotent-request.js';
 
 /** Waits between commit attempts: about a minute in all, then the failure is logged and the hold left to expire. */
 const RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600, 3_200, 5_000, 10_000, 15_000, 25_000];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export interface Settlement {
   costMicros: number;
@@ -21,6 +20,25 @@ export interface Settlement {
 }
 
 const retryable = (status: number) => status === 503 || status === 409;
+
+/** The status a money service answered, an ApiError's status, or 503 for anything else (an outage). */
+async function statusOf(step: () => Promise<{ status: number }>): Promise<number> {
+  try {
+    return (await step()).status;
+  } catch (error) {
+    return error instanceof ApiError ? error.status : 503;
+  }
+}
+
+/** Runs `step` until it answers `done`, or answers something not worth retrying, or the delays run out: its last status. */
+async function retried(step: () => Promise<number>, done: (status: number) => boolean): Promise<number> {
+  for (let i = 0; ; i++) {
+    const status = await step();
+    const delay = RETRY_DELAYS_MS[i];
+    if (done(status) || !retryable(status) || delay === undefined) return status;
+    await sleep(delay);
+  }
+}
 
 export function createSettler(deps: { db: Db; reservations: ReservationServices; log: FastifyBaseLogger }) {
   /** The first usage that prices: the provider's own, at the model it reports, then at the model asked for, then the
@@ -41,15 +59,15 @@ export function createSettler(deps: { db: Db; reservations: ReservationServices;
     return null;
   };
 
-  const attempt = async (
+  const attempt = (
     principal: Principal,
     reservationId: string,
     settlement: Settlement,
     request: UsageInput | null,
     metadata: Record<string, unknown>,
-  ): Promise<number> => {
-    try {
-      const outcome = await deps.reservations.commit(
+  ): Promise<number> =>
+    statusOf(() =>
+      deps.reservations.commit(
         principal,
         reservationId,
         {
@@ -58,13 +76,8 @@ export function createSettler(deps: { db: Db; reservations: ReservationServices;
           metadata,
         },
         Date.now(),
-      );
-      return outcome.status;
-    } catch (error) {
-      if (error instanceof ApiError) return error.status;
-      return 503;
-    }
-  };
+      ),
+    );
 
   return {
     /**
@@ -80,9 +93,8 @@ export function createSettler(deps: { db: Db; reservations: ReservationServices;
       waitMs: number;
     }): Promise<Settlement | null> {
       let priced: { settlement: Settlement; usage: UsageInput | null } | undefined;
-      const run = (async () => {
-        for (let i = 0; ; i++) {
-          let status = 503;
+      const run = retried(
+        async () => {
           try {
             // Priced once (PostgreSQL may be the thing that is down, so inside the retries); no candidate prices: the
             // held estimate is recorded — never $0, never less than the hold assumed.
@@ -90,48 +102,30 @@ export function createSettler(deps: { db: Db; reservations: ReservationServices;
               settlement: { costMicros: args.heldMicros, pricing: null },
               usage: null,
             };
-            status = await attempt(
-              args.principal,
-              args.reservationId,
-              priced.settlement,
-              priced.usage,
-              args.metadata,
-            );
           } catch {
-            status = 503;
+            return 503;
           }
-          if (status === 201) return true;
-          const delay = RETRY_DELAYS_MS[i];
-          if (!retryable(status) || delay === undefined) {
-            deps.log.error(
-              { reservation: args.reservationId, status, cost_micros: priced?.settlement.costMicros },
-              'gateway commit failed: the hold keeps the estimate counted until it expires',
-            );
-            return false;
-          }
-          await sleep(delay);
-        }
-      })();
-      const timeout = new Promise<'late'>((resolve) =>
-        setTimeout(() => resolve('late'), args.waitMs).unref(),
-      );
-      const first = await Promise.race([run, timeout]);
+          return attempt(args.principal, args.reservationId, priced.settlement, priced.usage, args.metadata);
+        },
+        (status) => status === 201,
+      ).then((status) => {
+        if (status === 201) return true;
+        deps.log.error(
+          { reservation: args.reservationId, status, cost_micros: priced?.settlement.costMicros },
+          'gateway commit failed: the hold keeps the estimate counted until it expires',
+        );
+        return false;
+      });
+      const first = await Promise.race([run, sleep(args.waitMs).then(() => 'late' as const)]);
       return first === true && priced ? priced.settlement : null;
     },
 
     /** Gives the hold back (the provider answered an error without usage). Retried like a commit. */
     async release(principal: Principal, reservationId: string): Promise<void> {
-      for (let i = 0; ; i++) {
-        let status: number;
-        try {
-          status = (await deps.reservations.release(principal, reservationId)).status;
-        } catch (error) {
-          status = error instanceof ApiError ? error.status : 503;
-        }
-        const delay = RETRY_DELAYS_MS[i];
-        if (status < 300 || !retryable(status) || delay === undefined) return;
-        await sleep(delay);
-      }
+      await retried(
+        () => statusOf(() => deps.reservations.release(principal, reservationId)),
+        (status) => status < 300,
+      );
     },
   };
 }

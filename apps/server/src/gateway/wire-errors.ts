@@ -3,6 +3,7 @@
 // ...extras}}`; Anthropic routes `{"type": "error", "error": {"type": "<anthropic type>", "message", "spendguard":
 // {"code", ...extras}}}`. Declines and other 4xx carry `x-should-retry: false` (the clients honour it); a 503 says
 // `true` with Retry-After — the provider was never called, so a retry is safe.
+import type { FastifyReply } from 'fastify';
 import type { ApiError } from '../http/errors.js';
 import type { ProviderName } from './endpoints/types.js';
 
@@ -77,6 +78,12 @@ export function wireError(provider: ProviderName, e: OwnError): WireError {
   };
   if (e.retryAfterSeconds !== undefined) headers['retry-after'] = String(e.retryAfterSeconds);
   return { status: e.status, headers, body: errorPayload(provider, e) };
+}
+
+/** Sends one of our errors in the route's format. */
+export function sendWire(reply: FastifyReply, provider: ProviderName, e: OwnError): FastifyReply {
+  const wire = wireError(provider, e);
+  return reply.code(wire.status).headers(wire.headers).send(wire.body);
 }
 
 /** The frame that ends a stream Spendguard stopped (the kill switch): what each client reads as a stream error. */

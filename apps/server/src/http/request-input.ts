@@ -8,6 +8,7 @@ import { type FieldProblem, MAX_EVENT_MICROS, parseAmount } from '../budget/mone
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/types.js';
 import {
+  costOfEstimateFor,
   costOfUsageFor,
   type EstimateInput,
   type UsageCost,
@@ -140,19 +141,7 @@ export async function holdAmountOf(
     body,
     { usd: 'amount_usd', micros: 'amount_micros', priced: 'estimate' },
     problems,
-    (estimate) =>
-      costOfUsageFor(
-        customer.db,
-        customer.customerId,
-        {
-          provider: estimate.provider,
-          model: estimate.model,
-          input_tokens: estimate.input_tokens,
-          output_tokens: estimate.max_output_tokens,
-        },
-        at,
-        'estimate',
-      ),
+    (estimate) => costOfEstimateFor(customer.db, customer.customerId, estimate, at),
   );
   return { amountMicros: micros, priced };
 }

@@ -151,6 +151,30 @@ export async function costOfUsageFor(
   return costAt(input, usage, resolved, field);
 }
 
+/**
+ * What an estimate holds (docs/api.md §6): the call at its largest — `max_output_tokens` generated, every input token
+ * uncached — priced as a usage is. A reservation's `estimate` and every LLM gateway call (§12) are priced here.
+ */
+export function costOfEstimateFor(
+  q: Queryable,
+  customerId: string,
+  estimate: EstimateInput,
+  at: number,
+): Promise<UsageCost> {
+  return costOfUsageFor(
+    q,
+    customerId,
+    {
+      provider: estimate.provider,
+      model: estimate.model,
+      input_tokens: estimate.input_tokens,
+      output_tokens: estimate.max_output_tokens,
+    },
+    at,
+    'estimate',
+  );
+}
+
 /** `usage` and `price` of an event priced from usage (docs/api.md §5.1); nothing for one whose client gave the cost. */
 export function pricingJson(pricing: unknown): Partial<UsageCost['pricing']> {
   const p = (typeof pricing === 'string' ? JSON.parse(pricing) : pricing) as UsageCost['pricing'] | null;

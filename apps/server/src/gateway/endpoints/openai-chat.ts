@@ -8,6 +8,7 @@ import {
   limit,
   type Reported,
   record,
+  reportedSoFar,
   type StreamMeter,
   text,
 } from './types.js';
@@ -47,11 +48,7 @@ export const openAIChat: Endpoint = {
       read(frame) {
         const chunk = frameJson(frame);
         if (!chunk) return true;
-        seen = {
-          usage: record(chunk.usage) ?? seen.usage,
-          model: text(chunk.model) ?? seen.model,
-          id: text(chunk.id) ?? seen.id,
-        };
+        seen = reportedSoFar(seen, reportedOf(chunk));
         const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
         for (const choice of choices) {
           const delta = record(record(choice)?.delta);

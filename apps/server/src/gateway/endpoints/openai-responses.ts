@@ -8,6 +8,7 @@ import {
   limit,
   type Reported,
   record,
+  reportedSoFar,
   type StreamMeter,
   text,
 } from './types.js';
@@ -50,8 +51,7 @@ export const openAIResponses: Endpoint = {
         if (!event) return true;
         const response = record(event.response);
         if (response) {
-          const now = reportedOf(response);
-          seen = { usage: now.usage ?? seen.usage, model: now.model ?? seen.model, id: now.id ?? seen.id };
+          seen = reportedSoFar(seen, reportedOf(response));
         }
         const type = text(event.type) ?? '';
         if (type.endsWith('.delta')) generated += text(event.delta) ?? '';

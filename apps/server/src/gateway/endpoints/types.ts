@@ -55,6 +55,13 @@ export interface Endpoint {
   meter(hideUsage: boolean): StreamMeter;
 }
 
+/** What a stream has reported so far, each field updated by the frame that carries it (null keeps the last). */
+export const reportedSoFar = (seen: Reported, now: Reported): Reported => ({
+  usage: now.usage ?? seen.usage,
+  model: now.model ?? seen.model,
+  id: now.id ?? seen.id,
+});
+
 export const record = (value: unknown): Body | null =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : null;
 

@@ -1,11 +1,11 @@
 // What every gateway route shares (docs/api.md §12): API-key auth in the provider's header before the body is read,
 // a body limit for prompts with images, and errors in the route's own wire format — every error of the scope, from
 // a 401 to a 503 of our own stores, goes through one handler so an official client raises its typed error.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Caller } from '../../gateway/caller.js';
 import type { ProviderName } from '../../gateway/endpoints/types.js';
-import { ownError, wireError } from '../../gateway/wire-errors.js';
+import { ownError, sendWire } from '../../gateway/wire-errors.js';
 import { ApiError, notFound, unauthenticated } from '../../http/errors.js';
 import { toApiError } from '../../http/errors-plugin.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -44,11 +44,6 @@ export function callerOfRequest(request: FastifyRequest): Caller {
   return request.gatewayCaller;
 }
 
-export function sendOwnError(reply: FastifyReply, provider: ProviderName, error: ApiError): FastifyReply {
-  const wire = wireError(provider, ownError(error));
-  return reply.code(wire.status).headers(wire.headers).send(wire.body);
-}
-
 export function registerGatewayScope(app: FastifyInstance, provider: ProviderName, metrics: Metrics): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
@@ -56,14 +51,14 @@ export function registerGatewayScope(app: FastifyInstance, provider: ProviderNam
     metrics.gatewayRequests.inc({ provider, model: 'refused', status: String(apiError?.status ?? 500) });
     if (apiError) {
       if (apiError.status >= 500) request.log.warn({ err: error }, 'gateway: dependency unavailable');
-      return sendOwnError(reply, provider, apiError);
+      return sendWire(reply, provider, ownError(apiError));
     }
     request.log.error({ err: error }, 'gateway: unhandled error');
-    return sendOwnError(
+    return sendWire(
       reply,
       provider,
-      new ApiError('internal', 'Internal error. The request id identifies it in the logs.'),
+      ownError(new ApiError('internal', 'Internal error. The request id identifies it in the logs.')),
     );
   });
-  app.setNotFoundHandler((_request, reply) => sendOwnError(reply, provider, notFound('route')));
+  app.setNotFoundHandler((_request, reply) => sendWire(reply, provider, ownError(notFound('route'))));
 }
