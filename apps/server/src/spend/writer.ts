@@ -328,12 +328,24 @@ export function createEventWriter(deps: {
     }
   };
 
+  /** The commits running now; a batch with a kill-switch flip waits for them (see pump). */
+  const running = new Set<Promise<void>>();
+
   const pump = () => {
     while (inFlight < MAX_IN_FLIGHT && queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       const slot = freeSlots.pop() ?? 0;
       inFlight += 1;
-      void flush(batch, slot).finally(() => {
+      // A flip is confirmed by what PostgreSQL has committed (flips.ts): a batch carrying one starts only after the
+      // commits already in flight, which hold events decided before its decline. Without this, an accepted event in
+      // the other slot was not yet visible, the count fell one short and the kill switch stayed off.
+      const earlier = batch.some((w) => w.item.flip) ? [...running] : [];
+      const commit = (earlier.length > 0 ? Promise.allSettled(earlier) : Promise.resolve()).then(() =>
+        flush(batch, slot),
+      );
+      running.add(commit);
+      void commit.finally(() => {
+        running.delete(commit);
         freeSlots.push(slot);
         inFlight -= 1;
         pump();

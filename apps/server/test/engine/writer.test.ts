@@ -314,6 +314,74 @@ describe('event writer: in-flight commits do not wait on each other (PostgreSQL 
   });
 });
 
+describe('event writer: a flip is confirmed after the commits already in flight (PostgreSQL server)', () => {
+  it('an accepted event still committing in the other slot counts toward the flip a later decline asks for', async () => {
+    const { db, close } = await openTestDb('postgres');
+    try {
+      const { customerId, agentId } = await seedAgent(db);
+      await db.query('UPDATE agents SET month_limit_micros = 1000 WHERE id = $1', [agentId]);
+      const today = new Date().toISOString().slice(0, 10);
+      // Both commit slots' spend_daily rows exist, so a lock on them stalls any accepted event's commit.
+      await db.query(
+        `INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count)
+         VALUES ($1, $2, $3, 0, 0, 0), ($1, $2, $3, 1, 0, 0)`,
+        [customerId, agentId, today],
+      );
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked: () => void = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const blocker = db.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM spend_daily WHERE agent_id = $1 FOR UPDATE', [agentId]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const writer = createEventWriter({ db, metrics: createMetrics(), log: captureLog().log });
+      // 600 accepted, decided first: its commit waits on the lock in one slot.
+      const accepted = writer.persist({ event: row(customerId, agentId, { costMicros: 600 }) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A decline of 500 decided after it: 600 + 500 breaks 1,000 — but only once the 600 is committed.
+      const flip: FlipCandidate = {
+        customerId,
+        agentId,
+        reason: 'budget_exceeded',
+        period: 'month',
+        periodKey: today.slice(0, 7),
+        extraMicros: 500,
+        decidedAt: Date.now(),
+        statusVersion: 1,
+        cause: { test: true },
+      };
+      const declined = writer.persist({
+        event: row(customerId, agentId, {
+          status: 'declined',
+          declineCode: 'budget_exceeded',
+          costMicros: 0,
+        }),
+        flip,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      await blocker;
+      assert.deepEqual(await accepted, INSERTED);
+      const result = await declined;
+      assert.equal(result.outcome === 'inserted' && result.agentState?.status, 'suspended');
+      const { rows } = await db.query<{ status: string }>('SELECT status FROM agents WHERE id = $1', [
+        agentId,
+      ]);
+      assert.equal(rows[0]?.status, 'suspended', 'the flip saw the 600 committed just before it');
+      await writer.close();
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('event writer: the batch insert is planned once per connection (PostgreSQL server)', () => {
   it('the statement is a named prepared statement on the connection that ran it', async () => {
     const { db, close } = await openTestDb('postgres');
