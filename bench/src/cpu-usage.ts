@@ -1,5 +1,6 @@
 // Where the machine's CPU went during a phase, per request: the server process(es), PostgreSQL (all its processes),
-// Redis, and this process (the load generator). Read from /proc, so Linux only; elsewhere every figure is null.
+// Redis (the run's own redis-server where the caller names it), and this process (the load generator). Read from
+// /proc, so Linux only; elsewhere every figure is null.
 // On a machine where all four share the cores, this says what a higher throughput would have to cut: the ratio to
 // the bare-handler ceiling is bounded by total CPU per request, not by the server's share alone.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ export interface CpuSample {
   processes?: Map<string, { kind: CpuKind; seconds: number }>;
 }
 
-type CpuKind = 'server' | 'postgres' | 'redis' | 'loadGenerator';
+export type CpuKind = 'server' | 'postgres' | 'redis' | 'loadGenerator';
 const KINDS: CpuKind[] = ['server', 'postgres', 'redis', 'loadGenerator'];
 
 export type CpuPerRequest = { [K in CpuKind]: number } & { total: number };
@@ -40,26 +41,44 @@ function commandOf(pid: string): string {
   }
 }
 
-/** CPU seconds used so far. PostgreSQL and Redis are counted machine-wide (all their processes). */
-export function sampleCpu(serverPids: number[]): CpuSample | null {
+/**
+ * The processes a phase's figures count, by pid: the given server pids, this process (the load generator), every
+ * PostgreSQL process on the machine, and Redis — the given pids (the run's own redis-server; [] for none) or, when
+ * `redisPids` is absent, every process whose command starts with redis. Null where /proc is not readable.
+ */
+export function classifyProcesses(serverPids: number[], redisPids?: number[]): Map<string, CpuKind> | null {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return null;
   }
-  const sample: CpuSample = { server: 0, postgres: 0, redis: 0, loadGenerator: 0, processes: new Map() };
   const servers = new Set(serverPids.map(String));
+  const redis = redisPids ? new Set(redisPids.map(String)) : null;
+  const kinds = new Map<string, CpuKind>();
   for (const pid of pids) {
-    const ticks = ticksOf(pid);
-    if (ticks === null) continue;
-    const command = commandOf(pid);
     let kind: CpuKind | null = null;
     if (servers.has(pid)) kind = 'server';
     else if (pid === String(process.pid)) kind = 'loadGenerator';
-    else if (command.startsWith('postgres')) kind = 'postgres';
-    else if (command.startsWith('redis')) kind = 'redis';
-    if (kind === null) continue;
+    else if (redis?.has(pid)) kind = 'redis';
+    else {
+      const command = commandOf(pid);
+      if (command.startsWith('postgres')) kind = 'postgres';
+      else if (!redis && command.startsWith('redis')) kind = 'redis';
+    }
+    if (kind !== null) kinds.set(pid, kind);
+  }
+  return kinds;
+}
+
+/** CPU seconds used so far. PostgreSQL is counted machine-wide; Redis as classifyProcesses says. */
+export function sampleCpu(serverPids: number[], redisPids?: number[]): CpuSample | null {
+  const kinds = classifyProcesses(serverPids, redisPids);
+  if (!kinds) return null;
+  const sample: CpuSample = { server: 0, postgres: 0, redis: 0, loadGenerator: 0, processes: new Map() };
+  for (const [pid, kind] of kinds) {
+    const ticks = ticksOf(pid);
+    if (ticks === null) continue;
     sample[kind] += ticks / TICKS_PER_SECOND;
     sample.processes?.set(pid, { kind, seconds: ticks / TICKS_PER_SECOND });
   }

@@ -67,12 +67,14 @@ interface Side {
 export async function runGatewayPhase(options: {
   serverUrl: string;
   serverPid: number;
+  /** The run's own redis-server, for the Redis column of CPU per call. */
+  redisPids?: number[];
   simulator: Simulator;
   quick: boolean;
   query: <T extends Record<string, unknown>>(sql: string) => Promise<T[]>;
   say: (line: string) => void;
 }): Promise<{ report: GatewayReport; checks: Check[] }> {
-  const { serverUrl, serverPid, simulator, say } = options;
+  const { serverUrl, serverPid, redisPids, simulator, say } = options;
   const seconds = options.quick ? 3 : 10;
   const warmSeconds = options.quick ? 1 : 3;
   const lowSeconds = options.quick ? 3 : 10;
@@ -122,7 +124,7 @@ export async function runGatewayPhase(options: {
     rate = GATEWAY_RATE,
   ): Promise<GatewayLoop> => {
     let notWhole = 0;
-    const cpuBefore = sampleCpu([serverPid]);
+    const cpuBefore = sampleCpu([serverPid], redisPids);
     const simBefore = processCpuSeconds(simulator.pid);
     const result = await runOpenLoop({
       rate,
@@ -148,7 +150,7 @@ export async function runGatewayPhase(options: {
     });
     streamsNotWhole += notWhole;
     const simAfter = processCpuSeconds(simulator.pid);
-    const cpu = cpuPerRequest(cpuBefore, sampleCpu([serverPid]), result.scheduled);
+    const cpu = cpuPerRequest(cpuBefore, sampleCpu([serverPid], redisPids), result.scheduled);
     const cpuPerCall: GatewayCpu | null =
       cpu && simBefore !== null && simAfter !== null
         ? (() => {

@@ -2,13 +2,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuPerRequest } from './cpu-usage.js';
+import { formatBreakdown, type RedisCommandsPerEvent } from './redis-commands.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { ROOT } from './stack.js';
+import type { WakeupsPerEvent } from './wakeups.js';
 
 export const TARGETS = {
-  p50Ms: 3,
+  /** POST /v1/events (issue 16), open loop at 400 req/s: p99 at most this, in ms… */
   p99Ms: 15,
-  ceilingRatio: 0.35,
+  /** …and at most this multiple of the bare handler's p99 at the same rate, in the same run. */
+  p99CeilingFactor: 5,
+  /** Max throughput at least this share of the bare handler's max throughput (with one instance). */
+  ceilingRatio: 0.25,
+  /** Redis commands (INFO commandstats, the bench's own INFO left out) per 201, in phase A and in phase B. */
+  redisCommandsPerEvent: 1.2,
+  /** Server CPU per event at max throughput at most this multiple of the bare handler's CPU per request there. */
+  serverCpuCeilingFactor: 5.3,
   rssMB: 256,
   /** The LLM gateway (issue 15): latency added to the same call sent directly to the provider, in ms. */
   gatewayAddedP50Ms: 2,
@@ -40,6 +49,10 @@ export interface OpenLoopPhase {
   clientSendLagP99: number;
   /** µs of CPU per request by process; null where /proc is not readable. */
   cpuPerRequest: CpuPerRequest | null;
+  /** Context switches per 201 (per request for the bare handler) by process; null where /proc is not readable. */
+  wakeupsPerEvent: WakeupsPerEvent | null;
+  /** Commands the run's own Redis ran per 201 in the phase; null for the bare handler (no Redis). */
+  redisCommands: RedisCommandsPerEvent | null;
 }
 
 export interface MaxPhase {
@@ -55,6 +68,8 @@ export interface MaxPhase {
   errors: number;
   non201: number;
   cpuPerRequest: CpuPerRequest | null;
+  wakeupsPerEvent: WakeupsPerEvent | null;
+  redisCommands: RedisCommandsPerEvent | null;
 }
 
 /** CPU per call of a gateway-phase loop, µs: the simulator (the provider) counted too. */
@@ -154,6 +169,8 @@ export interface BenchReport {
     rssAt400MB: number;
     serverMetrics?: { afterOpenLoop: ServerMetrics | null; afterMax: ServerMetrics | null };
     ratioToCeiling?: number;
+    /** Server CPU per event at max throughput / the bare handler's CPU per request there. */
+    serverCpuRatioToCeiling?: number;
     acknowledged: number;
     acknowledgedMicros: number;
     statuses: Record<string, number>;
@@ -220,7 +237,7 @@ export function renderMarkdown(r: BenchReport): string {
     lines.push(
       '## CPU per request',
       '',
-      'Microseconds of CPU time per request during each phase, by process (from /proc; PostgreSQL and Redis counted machine-wide). On these shared cores the ratio to the ceiling is bounded by the total: at 400 req/s most of it is the cost of waking each process per request, at max throughput it is the work itself.',
+      "Microseconds of CPU time per request during each phase, by process (from /proc; PostgreSQL counted machine-wide, Redis is the run's own redis-server — none for the bare handler, which uses no Redis). On these shared cores the ratio to the ceiling is bounded by the total: at 400 req/s most of it is the cost of waking each process per request, at max throughput it is the work itself.",
       '',
       '| phase | server | PostgreSQL | Redis | load generator | total |',
       '|---|---|---|---|---|---|',
@@ -233,9 +250,62 @@ export function renderMarkdown(r: BenchReport): string {
         );
     }
     lines.push('');
+    const sgCpu = r.spendguard?.max.cpuPerRequest;
+    const bareCpu = r.ceiling?.max.cpuPerRequest;
+    if (sgCpu && bareCpu && r.spendguard?.serverCpuRatioToCeiling !== undefined)
+      lines.push(
+        `Server CPU per event at max throughput (the Spendguard process${r.instances > 1 ? 'es' : ''} alone): **${sgCpu.server} µs**, ${r.spendguard.serverCpuRatioToCeiling}× the bare handler's ${bareCpu.server} µs per request (target ≤ ${TARGETS.serverCpuCeilingFactor}×).`,
+        '',
+      );
+  }
+  const redisRows: [string, RedisCommandsPerEvent | null][] = r.spendguard
+    ? [
+        ['A, 400 req/s', r.spendguard.openLoop.redisCommands],
+        ['B, max throughput', r.spendguard.max.redisCommands],
+      ]
+    : [];
+  if (redisRows.length > 0) {
+    lines.push(
+      '## Redis commands per accepted event',
+      '',
+      `The bench runs a Redis of its own (redis-server on a free port, no persistence) that only the Spendguard server(s) and the bench talk to. INFO commandstats is read right before and right after each phase; commands = the delta of \`calls\` summed over every command, INFO left out (only the bench sends it), divided by the phase's 201 answers (ambiguous requests resent after the load included). Everything the server(s) did in the window counts: the hot path, the reconciler, pub/sub. Redis counts a command where it runs, so the commands a Lua script calls (redis.call) and those queued in MULTI/EXEC count as well as the EVALSHA or EXEC that ran them. Target ≤ ${TARGETS.redisCommandsPerEvent} per event in each phase.`,
+      '',
+      '| phase | 201s | commands | per event | by command, per event |',
+      '|---|---|---|---|---|',
+    );
+    for (const [name, c] of redisRows)
+      lines.push(
+        c
+          ? `| ${name} | ${c.events} | ${c.commands} | ${c.perEvent} | ${formatBreakdown(c)} |`
+          : `| ${name} | — | — | not measured | — |`,
+      );
+    lines.push('');
+  }
+  const wakeRows: [string, OpenLoopPhase | MaxPhase][] = cpuRows;
+  if (wakeRows.some(([, p]) => p.wakeupsPerEvent)) {
+    lines.push(
+      '## Wake-ups per event',
+      '',
+      "Context switches per 201 answer during each phase (per request for the bare handler), summed over every thread (/proc/<pid>/task/*/status, voluntary + involuntary): the server process(es), every PostgreSQL process on the machine, the run's redis-server (none for the bare handler). A voluntary switch is a thread going to sleep to wait, each followed by a wake-up; involuntary ones are preemptions, a sign of processes queueing for the cores. Reported, not judged.",
+      '',
+      '| phase | server | PostgreSQL | Redis | total | of which involuntary |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const [name, p] of wakeRows) {
+      const w = p.wakeupsPerEvent;
+      if (w)
+        lines.push(`| ${name} | ${w.server} | ${w.postgres} | ${w.redis} | ${w.total} | ${w.involuntary} |`);
+    }
+    lines.push('');
   }
   if (r.gateway) lines.push(...renderGateway(r.gateway, r.machine.cores));
-  lines.push('## Targets and correctness', '', '| check | result | measured |', '|---|---|---|');
+  lines.push('## Targets and correctness', '');
+  if (r.spendguard || r.ceiling)
+    lines.push(
+      `POST /v1/events: at 400 req/s open loop p99 ≤ ${TARGETS.p99Ms} ms and ≤ ${TARGETS.p99CeilingFactor}× the bare handler's p99 at 400 req/s, zero errors (transport errors and non-201); Redis commands per accepted event ≤ ${TARGETS.redisCommandsPerEvent} at 400 req/s and at max throughput; max throughput ≥ ${TARGETS.ceilingRatio * 100} % of the bare handler's (judged with one instance only); server CPU per event at max throughput ≤ ${TARGETS.serverCpuCeilingFactor}× the bare handler's CPU per request there; server RSS ≤ ${TARGETS.rssMB} MB per process; spend and rows exactly what was acknowledged.`,
+      '',
+    );
+  lines.push('| check | result | measured |', '|---|---|---|');
   for (const c of r.checks)
     lines.push(`| ${c.name} | ${c.ok ? 'PASS' : '**FAIL**'} | ${c.detail.replaceAll('|', '/')} |`);
   lines.push('');
@@ -290,7 +360,7 @@ function renderGateway(g: GatewayReport, cores: number): string[] {
   ];
   if (loops.some(([, l]) => l.cpuPerCall)) {
     lines.push(
-      'CPU per call, µs (server = Spendguard, idle in the direct loops; PostgreSQL and Redis machine-wide). Cores busy = total × the achieved rate: how much of the machine the loop kept busy — near the core count, calls queue for the CPU and latency is mostly waiting.',
+      "CPU per call, µs (server = Spendguard, idle in the direct loops; PostgreSQL machine-wide, Redis the run's own redis-server). Cores busy = total × the achieved rate: how much of the machine the loop kept busy — near the core count, calls queue for the CPU and latency is mostly waiting.",
       '',
       '| call | server | simulator | PostgreSQL | Redis | load generator | total | cores busy |',
       '|---|---|---|---|---|---|---|---|',

@@ -1,22 +1,25 @@
-// The system under test: a fresh PostgreSQL database, a unique Redis prefix, and the real server started as child
-// processes, so its memory can be read from /proc. By default the server is the compiled build run by plain node, as
+// The system under test: a fresh PostgreSQL database, a Redis of the run's own (redis-server started as a child
+// process on a free port: nothing else sends it commands, so its INFO commandstats are the servers' alone, and its
+// pid is known), a unique Redis prefix, and the real server started as child processes, so its memory can be read from /proc. By default the server is the compiled build run by plain node, as
 // in production (`npm run build:server`, `npm run start:built`); `--source` runs it from source under tsx as
 // `npm start` does (about 80 MB more RSS: tsx's loader thread and esbuild). Also starts the bare ceiling server and the
 // LLM provider simulator of the gateway phase.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { parseCommandStats } from './redis-commands.js';
 import { METRICS_TOKEN } from './server-metrics.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Debian's redis-server (scripts/ci/ensure-system.sh installs it); found on PATH. */
+const REDIS_SERVER = 'redis-server';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,15 +33,102 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface PrivateRedis {
+  url: string;
+  pid: number;
+  /** INFO commandstats, parsed: calls so far by command (this call's INFO is not in it; the previous ones are). */
+  commandStats(): Promise<Map<string, number>>;
+  /** Stops the server (nothing is saved) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The run's own Redis: redis-server on a free port of 127.0.0.1, no persistence (`--save '' --appendonly no`), a temp
+ * directory of its own. Keeps one connection open for the INFO snapshots, opened now so that its handshake falls in
+ * no measured window.
+ */
+export async function startRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sg-bench-redis-'));
+  const child: ChildProcess = spawn(
+    REDIS_SERVER,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { cwd: dir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server did not start in 20 s: ${output}`)),
+        20_000,
+      );
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        child.stdout?.off('data', ready);
+        if (error) reject(error);
+        else resolve();
+      };
+      const ready = () => {
+        if (/Ready to accept connections/.test(output)) done();
+      };
+      child.stdout?.on('data', ready);
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        done(
+          error.code === 'ENOENT'
+            ? new Error(`${REDIS_SERVER} not found on PATH: install Debian's redis-server package`)
+            : error,
+        ),
+      );
+      child.once('exit', (code) => done(new Error(`redis-server exited at start (${code}): ${output}`)));
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    removeDir();
+    throw error;
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  const stats = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const stop = async () => {
+    stats.disconnect();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    removeDir();
+  };
+  try {
+    await stats.connect();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    pid: child.pid ?? 0,
+    commandStats: async () => parseCommandStats(await stats.info('commandstats')),
+    stop,
+  };
+}
+
 export interface Stores {
   databaseUrl: string;
+  redisUrl: string;
   redisPrefix: string;
   query<T extends Record<string, unknown>>(sql: string): Promise<T[]>;
   versions(): Promise<{ postgres: string; redis: string }>;
   drop(): Promise<void>;
 }
 
-export async function createStores(): Promise<Stores> {
+export async function createStores(redisUrl: string): Promise<Stores> {
   const suffix = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const name = `sg_bench_${suffix}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -49,6 +139,7 @@ export async function createStores(): Promise<Stores> {
   const redisPrefix = `sgbench:${suffix}`;
   return {
     databaseUrl,
+    redisUrl,
     redisPrefix,
     async query<T extends Record<string, unknown>>(sql: string) {
       const client = new pg.Client({ connectionString: databaseUrl });
@@ -64,14 +155,14 @@ export async function createStores(): Promise<Stores> {
       await client.connect();
       const row = (await client.query('SHOW server_version')).rows[0] as { server_version: string };
       await client.end();
-      const redis = new Redis(REDIS_URL, { lazyConnect: true });
+      const redis = new Redis(redisUrl, { lazyConnect: true });
       await redis.connect();
       const info = await redis.info('server');
       redis.disconnect();
       return { postgres: row.server_version, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
     },
     async drop() {
-      const redis = new Redis(REDIS_URL, { lazyConnect: true });
+      const redis = new Redis(redisUrl, { lazyConnect: true });
       await redis.connect();
       let cursor = '0';
       do {
@@ -184,7 +275,7 @@ export async function startSpendguard(
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'production',
       SPENDGUARD_DATABASE_URL: stores.databaseUrl,
-      SPENDGUARD_REDIS_URL: REDIS_URL,
+      SPENDGUARD_REDIS_URL: stores.redisUrl,
       SPENDGUARD_REDIS_PREFIX: stores.redisPrefix,
       SPENDGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sg-bench-')),
       SPENDGUARD_SESSION_SECRET: randomBytes(32).toString('hex'),
