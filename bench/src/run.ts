@@ -6,9 +6,11 @@
 //      the gateway at 150 req/s — added p50/p99 and added time to first byte of a stream — then 200 streams held open
 //      at once; every call's commit checked against PostgreSQL and the API.
 //   C) A and B again against a bare Fastify handler that only parses the JSON (the ceiling of this machine)
-// The servers use a Redis of the run's own (stack.ts startRedis), stopped at the end: in A and B its INFO
-// commandstats give the Redis commands per accepted event (redis-commands.ts); every phase also counts the context
-// switches of the server, PostgreSQL and Redis per event (wakeups.ts).
+// The servers use a Redis of the run's own (stack.ts startRedis), stopped at the end. In A and B the Redis commands
+// per accepted event (redis-commands.ts) are counted twice: sent, from every server's spendguard_redis_commands_total
+// (judged), and executed, from that Redis's INFO commandstats (script-internal calls included; reported), the
+// scripts on both sides cross-checked; every phase also counts the context switches of the server, PostgreSQL and
+// Redis per event (wakeups.ts).
 // Options: --quick (5 s phases), --instances N (N servers behind the same stores, requests alternated),
 //          --ceiling-only (skip Spendguard; for developing the harness), --gateway-only (only phase G),
 //          --log-level <pino level> (default info),
@@ -25,7 +27,14 @@ import { runGatewayPhase } from './gateway-phase.js';
 import { Ledger } from './ledger.js';
 import { runMaxThroughput, type ThroughputResult } from './max-throughput.js';
 import { runOpenLoop } from './open-loop.js';
-import { formatBreakdown, type RedisCommandsPerEvent, redisCommandsPerEvent } from './redis-commands.js';
+import {
+  formatBreakdown,
+  type RedisCommandsWindow,
+  readSentCommands,
+  redisCommandsWindow,
+  SCRIPTS_TOLERANCE,
+  type SentReading,
+} from './redis-commands.js';
 import { type BenchReport, type Check, TARGETS, writeReport } from './report.js';
 import { readServerMetrics } from './server-metrics.js';
 import {
@@ -78,7 +87,8 @@ const mb = (bytes: number) => round(bytes / (1024 * 1024), 1);
 
 /**
  * Where a phase sends its load: the server URLs, the key, the server pids (for CPU and wake-ups per request), and the
- * Redis the servers use — its pids ([] for none) and, for the run's own, the handle its commandstats are read from.
+ * Redis the servers use — its pids ([] for none) and, for the run's own, the handle its commandstats are read from
+ * (with it, the servers' /metrics are read for the commands they sent).
  */
 interface PhaseTarget {
   urls: string[];
@@ -88,16 +98,32 @@ interface PhaseTarget {
   redis?: PrivateRedis;
 }
 
-/** What a measurement window starts from: wake-ups, Redis commandstats, 201s so far. */
+/** Redis commands at one edge of a window: what the servers sent so far, what Redis executed so far. */
+interface RedisReading {
+  sent: SentReading;
+  executed: Map<string, number>;
+}
+
+/**
+ * Both counters, the servers' first, then Redis's: a command is counted as sent before Redis runs it, so reading in the
+ * same order at both edges leaves the two windows shifted alike.
+ */
+async function readRedisCommands(target: PhaseTarget): Promise<RedisReading | null> {
+  if (!target.redis) return null;
+  const sent = await readSentCommands(target.urls);
+  return { sent, executed: await target.redis.commandStats() };
+}
+
+/** What a measurement window starts from: wake-ups, Redis commands (sent and executed), 201s so far. */
 interface PhaseWindow {
   wakeups: WakeupSample | null;
-  commands: Map<string, number> | null;
+  commands: RedisReading | null;
   acknowledged: number;
 }
 
 async function openWindow(target: PhaseTarget, ledger?: Ledger): Promise<PhaseWindow> {
   return {
-    commands: target.redis ? await target.redis.commandStats() : null,
+    commands: await readRedisCommands(target),
     wakeups: sampleWakeups(target.pids, target.redisPids),
     acknowledged: ledger?.acknowledged ?? 0,
   };
@@ -109,26 +135,47 @@ async function closeWindow(
   target: PhaseTarget,
   requests: number,
   ledger?: Ledger,
-): Promise<{ wakeupsPerEvent: WakeupsPerEvent | null; redisCommands: RedisCommandsPerEvent | null }> {
+): Promise<{ wakeupsPerEvent: WakeupsPerEvent | null; redisCommands: RedisCommandsWindow | null }> {
   const wakeups = sampleWakeups(target.pids, target.redisPids);
-  const commands = target.redis ? await target.redis.commandStats() : null;
+  const commands = await readRedisCommands(target);
   const events = ledger ? ledger.acknowledged - window.acknowledged : requests;
   return {
     wakeupsPerEvent: wakeupsPerEvent(window.wakeups, wakeups, events),
     redisCommands:
-      window.commands && commands ? redisCommandsPerEvent(window.commands, commands, events) : null,
+      window.commands && commands
+        ? redisCommandsWindow({
+            events,
+            sentBefore: window.commands.sent,
+            sentAfter: commands.sent,
+            executedBefore: window.commands.executed,
+            executedAfter: commands.executed,
+          })
+        : null,
   };
 }
 
 function sayWindow(
   label: string,
-  w: { wakeupsPerEvent: WakeupsPerEvent | null; redisCommands: RedisCommandsPerEvent | null },
+  w: { wakeupsPerEvent: WakeupsPerEvent | null; redisCommands: RedisCommandsWindow | null },
 ): void {
-  const c = w.redisCommands;
-  if (c)
+  const r = w.redisCommands;
+  if (r) {
+    const s = r.sent;
     say(
-      `${label}: Redis ${c.perEvent} commands per 201 (${c.commands} / ${c.events}): ${formatBreakdown(c, 8)}`,
+      s
+        ? `${label}: Redis commands sent by the server ${s.perEvent} per 201 (${s.commands} / ${s.events}): ${formatBreakdown(s, 8)}`
+        : `${label}: Redis commands sent by the server not measured: ${r.sentNotMeasured}`,
     );
+    const e = r.executed;
+    if (e)
+      say(
+        `${label}: Redis commands executed in Redis (script-internal calls included) ${e.perEvent} per 201 (${e.commands} / ${e.events}): ${formatBreakdown(e, 8)}`,
+      );
+    if (r.scripts)
+      say(
+        `${label}: Redis scripts executed ${r.scripts.executed}, sent by the server ${r.scripts.sent} (difference ${r.scripts.differencePercent ?? '∞'} %)`,
+      );
+  }
   const k = w.wakeupsPerEvent;
   if (k)
     say(
@@ -258,17 +305,49 @@ async function maxPhase(
   return phase;
 }
 
-/** Redis commands per accepted event in one events phase, against TARGETS.redisCommandsPerEvent. */
-function redisCheck(phase: string, c: RedisCommandsPerEvent | null): Check {
+const SENT_SOURCE = 'sent by the server (spendguard_redis_commands_total)';
+
+/**
+ * Redis commands per accepted event in one events phase: the commands the server(s) sent, against
+ * TARGETS.redisCommandsPerEvent. What Redis executed (script-internal calls included) is in the detail, not judged.
+ */
+function redisCheck(phase: string, w: RedisCommandsWindow | null): Check {
   const bound = TARGETS.redisCommandsPerEvent;
   const name = `Redis commands per accepted event ${phase} <= ${bound}`;
-  if (!c)
-    return { name, ok: false, detail: 'not measured (no 201 in the phase, or INFO commandstats failed)' };
+  const s = w?.sent;
+  if (!s)
+    return {
+      name,
+      ok: false,
+      detail: `not measured: commands ${SENT_SOURCE}: ${w?.sentNotMeasured ?? 'no Redis readings in the phase'}`,
+    };
+  const e = w.executed;
   return {
     name,
     // Exact, not the rounded figure: commands / events <= bound.
-    ok: c.commands <= bound * c.events,
-    detail: `${c.perEvent} per event (${c.commands} commands / ${c.events} 201s; bound ${bound}): ${formatBreakdown(c, 6)}`,
+    ok: s.commands <= bound * s.events,
+    detail:
+      `${s.perEvent} per event ${SENT_SOURCE} (${s.commands} commands / ${s.events} 201s; bound ${bound}): ${formatBreakdown(s, 6)}` +
+      (e
+        ? `; executed in Redis, script-internal calls included (INFO commandstats, not judged): ${e.perEvent} per event`
+        : ''),
+  };
+}
+
+/** The scripts Redis ran in one phase = the scripts the server(s) sent, within SCRIPTS_TOLERANCE. */
+function scriptsCheck(phase: string, w: RedisCommandsWindow | null): Check {
+  const name = `Redis scripts executed = scripts the server sent (phase ${phase})`;
+  const c = w?.scripts;
+  if (!c)
+    return {
+      name,
+      ok: false,
+      detail: `not measured: ${w?.sentNotMeasured ?? 'no Redis readings in the phase'}`,
+    };
+  return {
+    name,
+    ok: c.ok,
+    detail: `executed ${c.executed} (INFO commandstats, evalsha + eval calls) vs sent ${c.sent} (spendguard_redis_commands_total, evalsha + eval), difference ${Math.abs(c.executed - c.sent)} = ${c.differencePercent ?? '∞'} % (bound ${SCRIPTS_TOLERANCE * 100} %)`,
   };
 }
 
@@ -517,6 +596,7 @@ async function main(): Promise<void> {
         detail: `${sg.openLoop.errors} transport errors, ${sg.openLoop.non201} non-201 (bound 0)`,
       },
       redisCheck('at 400 req/s', sg.openLoop.redisCommands),
+      scriptsCheck('A', sg.openLoop.redisCommands),
     ];
     // With several instances on one small machine they share its cores: the ratio is reported, not judged.
     if (options.instances === 1)
@@ -525,7 +605,10 @@ async function main(): Promise<void> {
         ok: ratio >= TARGETS.ceilingRatio,
         detail: `${sg.max.requestsPerSecond} / ${bare.max.requestsPerSecond} req/s = ${round(ratio * 100, 1)} % (bound ${TARGETS.ceilingRatio * 100} %)`,
       });
-    checks.push(redisCheck('at max throughput', sg.max.redisCommands));
+    checks.push(
+      redisCheck('at max throughput', sg.max.redisCommands),
+      scriptsCheck('B', sg.max.redisCommands),
+    );
     const sgCpu = sg.max.cpuPerRequest;
     const bareCpu = bare.max.cpuPerRequest;
     const cpuCheck = `server CPU per event at max throughput <= ${TARGETS.serverCpuCeilingFactor} × the bare handler's CPU per request`;
