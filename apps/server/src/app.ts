@@ -20,6 +20,7 @@ import { type Bus, createMemoryBus, createRedisBus } from './live/bus.js';
 import { observeHttpRequests } from './observability/http-metrics.js';
 import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { countRedisCommands } from './observability/redis-commands.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { anthropicGatewayRoutes } from './routes/llm/anthropic.js';
@@ -79,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
   app.removeContentTypeParser('text/plain');
 
   const closers: Array<() => Promise<void>> = [];
+  const metrics = createMetrics();
+  if (deps.redis) countRedisCommands(deps.redis, metrics);
   const bus: Bus = deps.redis
     ? createRedisBus(deps.redis, `${deps.config.redisPrefix}:bus`)
     : createMemoryBus();
@@ -89,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     redis: deps.redis,
     bus,
     log: app.log,
-    metrics: createMetrics(),
+    metrics,
     onClose: (fn) => closers.push(fn),
   });
   app.decorate('ctx', ctx);

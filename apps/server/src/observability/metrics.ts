@@ -45,6 +45,12 @@ export function createMetrics() {
       labelNames: ['store', 'operation'] as const,
       registers,
     }),
+    redisCommands: new Counter({
+      name: 'spendguard_redis_commands_total',
+      help: 'Commands this instance sent to Redis, by command (a script is one EVALSHA, whatever it calls inside)',
+      labelNames: ['command'] as const,
+      registers,
+    }),
     counterRebuilds: new Counter({
       name: 'spendguard_counter_rebuilds_total',
       help: 'Spend counters rebuilt from PostgreSQL after a cache miss',
