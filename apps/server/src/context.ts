@@ -7,7 +7,7 @@ import { type AgentDirectory, createAgentDirectory } from './agents/directory.js
 import { type AgentService, createAgentService } from './agents/service.js';
 import { type AccountService, createAccountService } from './auth/accounts.js';
 import { type ApiKeyService, createApiKeyService } from './auth/api-key-service.js';
-import { type ApiKeyResolver, createApiKeyResolver } from './auth/api-keys.js';
+import { type ApiKeyResolver, createApiKeyResolver, type RevocationMarkers } from './auth/api-keys.js';
 import { type BruteForceGuard, createBruteForceGuard } from './auth/brute-force.js';
 import { createMemoryAttemptCounter, createRedisAttemptCounter } from './auth/rate-limit.js';
 import { createSessionStore, type SessionStore } from './auth/sessions.js';
@@ -72,13 +72,13 @@ export interface AppContext extends BaseContext {
   gateway: GatewayServices;
 }
 
-function createAuthServices(base: BaseContext): AuthServices {
+function createAuthServices(base: BaseContext, markers: RevocationMarkers): AuthServices {
   const { db, redis, config, log } = base;
   const counter = redis
     ? createRedisAttemptCounter(redis, `${config.redisPrefix}:rl`, log)
     : createMemoryAttemptCounter();
   const sessions = createSessionStore(db);
-  const apiKeys = createApiKeyResolver({ db, redis, redisPrefix: config.redisPrefix, log });
+  const apiKeys = createApiKeyResolver({ db, redis, redisPrefix: config.redisPrefix, markers, log });
   const bruteForce = createBruteForceGuard(counter);
   return {
     sessions,
@@ -132,8 +132,9 @@ async function createSpendServices(base: BaseContext): Promise<SpendServices> {
 }
 
 export async function createContext(base: BaseContext): Promise<AppContext> {
-  const auth = createAuthServices(base);
   const spend = await createSpendServices(base);
+  // A revoked key's marker goes to the spend store, whose decisions check it (auth/api-keys.ts).
+  const auth = createAuthServices(base, spend.store);
   // At start it refuses stored credentials it could never decrypt, and re-encrypts those under a previous key.
   const providers = await createCredentialService({
     db: base.db,

@@ -7,8 +7,8 @@
 // version), and auto-creating an agent re-reads the customer's settings in its own transaction.
 import { recordAudit } from '../audit.js';
 import { type CustomerSettings, loadCustomer } from '../customers/repository.js';
-import type { Db } from '../db/types.js';
-import { notFound } from '../http/errors.js';
+import type { Db, Queryable } from '../db/types.js';
+import { notFound, unauthenticated } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import type { AgentLimits } from '../spend/store.js';
@@ -41,12 +41,17 @@ interface Cached<T> {
   expires: number;
 }
 
+/** Who asks for an agent that may be created: the API key, re-checked for revocation where the agent is inserted. */
+export interface Creator {
+  apiKeyId: string | null;
+}
+
 export interface AgentDirectory {
   /**
    * The agent an event or reservation is for, created with the customer's default limits if it is unknown and
    * auto_create_agents is on. An archived agent is returned as it is (`archived`), never created again.
    */
-  resolve(customerId: string, name: string): Promise<AgentInfo>;
+  resolve(customerId: string, name: string, creator?: Creator): Promise<AgentInfo>;
   /** The agent if it exists (archived ones included: the caller decides); never creates one. */
   find(customerId: string, name: string): Promise<AgentInfo | null>;
   customer(customerId: string): Promise<CustomerSettings>;
@@ -95,7 +100,7 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
     return settings;
   };
 
-  const create = async (customerId: string, name: string): Promise<AgentInfo> => {
+  const create = async (customerId: string, name: string, creator?: Creator): Promise<AgentInfo> => {
     // INSERT ... ON CONFLICT DO NOTHING, then SELECT: concurrent first events create the agent exactly once and
     // none of them fails because another one won. The settings are read in the same transaction under a share
     // lock (a PATCH of them holds FOR UPDATE): a PATCH that answered turning auto-creation off is always seen.
@@ -103,6 +108,10 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
       const settings = await loadCustomer(tx, customerId, 'share');
       if (!settings) throw notFound('customer');
       if (!settings.autoCreateAgents) throw notFound('agent');
+      // The key may come from an instance's own cache (auth/api-keys.ts), checked for revocation only by the
+      // decision that follows: creating is a change of its own, so PostgreSQL checks it here, under a share lock that
+      // orders it with a revocation (which locks the row FOR UPDATE).
+      if (creator?.apiKeyId) await assertKeyLive(tx, creator.apiKeyId);
       const created = await insertAgent(tx, {
         id: newId('agt'),
         customerId,
@@ -139,14 +148,14 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
       remember(agents, key, info, customerId, filledFrom);
       return info;
     },
-    async resolve(customerId, name) {
+    async resolve(customerId, name, creator) {
       const key = keyOf(customerId, name);
       const hit = agents.get(key);
       if (hit && hit.expires > Date.now()) return hit.value;
       const filledFrom = generation(customerId);
       const row = await findAgentByName(deps.db, customerId, name);
       // An archived agent exists: it is returned (the caller refuses it), never created again.
-      const info = row ? infoOf(row) : await create(customerId, name);
+      const info = row ? infoOf(row) : await create(customerId, name, creator);
       remember(agents, key, info, customerId, filledFrom);
       return info;
     },
@@ -159,4 +168,12 @@ export async function createAgentDirectory(deps: { db: Db; bus: Bus }): Promise<
       await unsubscribe().catch(() => {});
     },
   };
+}
+
+async function assertKeyLive(tx: Queryable, apiKeyId: string): Promise<void> {
+  const { rows } = await tx.query<{ revoked: boolean }>(
+    'SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = $1 FOR SHARE',
+    [apiKeyId],
+  );
+  if (!rows[0] || rows[0].revoked) throw unauthenticated();
 }

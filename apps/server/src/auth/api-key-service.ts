@@ -157,7 +157,7 @@ export function createApiKeyService(deps: {
         return key.key_hash;
       });
       try {
-        await resolver.invalidate(keyHash);
+        await resolver.invalidate({ hash: keyHash, customerId: actor.customerId, id });
       } catch (error) {
         log.error({ err: error }, 'API key revoked in PostgreSQL but the key cache was not invalidated');
         throw new ApiError(

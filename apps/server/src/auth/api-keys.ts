@@ -3,6 +3,14 @@
 // reads PostgreSQL and fills the cache. Revocation overwrites the cache entry with a tombstone, and fills use
 // SET NX, so a fill racing a revoke can never put a live entry back over the tombstone: the very next request on
 // any instance sees the revocation.
+//
+// The money routes (events, reservations, the gateway) resolve from the instance's own memory instead
+// (resolveForDecision): no Redis command at the door. Their revocation check moves into the atomic decision — a
+// revocation writes a marker beside the customer's spend state (SpendStore.revokeKey), and every decision with the
+// key refuses it from then on, on every instance; a rebuild of that state writes the markers of keys revoked within
+// REVOKED_MARKERS_LOOKBACK_MS again (spend/rebuild.ts), far longer than a memory entry lives. What such a route does
+// before its decision must change nothing for a revoked key: creating an agent re-checks the key in PostgreSQL
+// (agents/directory.ts).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../db/errors.js';
@@ -18,6 +26,10 @@ const KEY_RANDOM_CHARS = 40;
 /** What a presented key must look like before we spend a lookup on it (docs/api.md: >= 32 base62 chars). */
 const KEY_PATTERN = /^sg_(ingest|admin)_[0-9A-Za-z]{32,128}$/;
 const CACHE_TTL_SECONDS = 300;
+/** How long an instance trusts its own memory of a live key (resolveForDecision). */
+const LOCAL_TTL_MS = 60_000;
+/** Revocation markers are written again by a rebuild for keys revoked this recently: far above LOCAL_TTL_MS. */
+export const REVOKED_MARKERS_LOOKBACK_MS = 60 * LOCAL_TTL_MS;
 const LAST_USED_EVERY_MS = 60_000;
 const MAX_MEMORY_ENTRIES = 50_000;
 
@@ -94,8 +106,21 @@ function memoryKeyCache(now: () => number = Date.now): KeyCache {
 export interface ApiKeyResolver {
   /** The principal for a presented key, or null when it is unknown, malformed or revoked. */
   resolve(token: string): Promise<ApiKeyPrincipal | null>;
-  /** Call after the revocation committed in PostgreSQL; throws StoreUnavailableError if the cache could not be told. */
-  invalidate(keyHash: string): Promise<void>;
+  /**
+   * As resolve, from this instance's memory when it knows the key (no Redis command): only for a request whose
+   * atomic decision checks the key's revocation (SpendRequest.apiKeyId) before anything else it changes.
+   */
+  resolveForDecision(token: string): Promise<ApiKeyPrincipal | null>;
+  /**
+   * Call after the revocation committed in PostgreSQL: the shared cache's tombstone and the decisions' marker. Throws
+   * StoreUnavailableError if either could not be written (the caller answers 503: retry).
+   */
+  invalidate(key: { hash: string; customerId: string; id: string }): Promise<void>;
+}
+
+/** Where a revoked key's marker goes: the spend store's, checked by every decision (SpendStore.revokeKey). */
+export interface RevocationMarkers {
+  revokeKey(customerId: string, keyId: string): Promise<void>;
 }
 
 interface KeyRow {
@@ -110,11 +135,14 @@ export function createApiKeyResolver(deps: {
   db: Db;
   redis: Redis | undefined;
   redisPrefix: string;
+  markers: RevocationMarkers;
   log: FastifyBaseLogger;
 }): ApiKeyResolver {
   const { db, log } = deps;
   const cache = deps.redis ? redisKeyCache(deps.redis, deps.redisPrefix) : memoryKeyCache();
   const lastUsedWritten = new Map<string, number>();
+  /** Live keys this instance resolved lately, by hash (resolveForDecision). */
+  const local = new Map<string, { principal: ApiKeyPrincipal; expiresAt: number }>();
 
   async function fromDatabase(hash: string): Promise<CacheEntry | undefined> {
     const { rows } = await db.query<KeyRow>(
@@ -157,30 +185,50 @@ export function createApiKeyResolver(deps: {
       .catch(() => {});
   }
 
+  const resolve = async (token: string): Promise<ApiKeyPrincipal | null> => {
+    if (!looksLikeApiKey(token)) return null;
+    const hash = sha256Hex(token);
+    let entry: CacheEntry | undefined;
+    let cacheUp = true;
+    try {
+      entry = await cache.get(hash);
+    } catch (error) {
+      // The source of truth can still answer; an auth decision never needs Redis.
+      cacheUp = false;
+      log.warn({ err: error }, 'API key cache unavailable; reading PostgreSQL');
+    }
+    if (entry === undefined) {
+      entry = await fromDatabase(hash);
+      if (entry && cacheUp) await cache.fill(hash, entry).catch(() => {});
+    }
+    if (!entry || entry.revoked) return null;
+    touch(entry.principal.keyId);
+    return entry.principal;
+  };
+
   return {
-    async resolve(token) {
+    resolve,
+    async resolveForDecision(token) {
       if (!looksLikeApiKey(token)) return null;
       const hash = sha256Hex(token);
-      let entry: CacheEntry | undefined;
-      let cacheUp = true;
-      try {
-        entry = await cache.get(hash);
-      } catch (error) {
-        // The source of truth can still answer; an auth decision never needs Redis.
-        cacheUp = false;
-        log.warn({ err: error }, 'API key cache unavailable; reading PostgreSQL');
+      const now = Date.now();
+      const hit = local.get(hash);
+      if (hit && hit.expiresAt > now) {
+        touch(hit.principal.keyId);
+        return hit.principal;
       }
-      if (entry === undefined) {
-        entry = await fromDatabase(hash);
-        if (entry && cacheUp) await cache.fill(hash, entry).catch(() => {});
-      }
-      if (!entry || entry.revoked) return null;
-      touch(entry.principal.keyId);
-      return entry.principal;
+      const principal = await resolve(token);
+      if (principal) {
+        if (local.size >= MAX_MEMORY_ENTRIES) local.clear();
+        local.set(hash, { principal, expiresAt: now + LOCAL_TTL_MS });
+      } else local.delete(hash);
+      return principal;
     },
-    async invalidate(keyHash) {
+    async invalidate(key) {
+      local.delete(key.hash);
       try {
-        await cache.tombstone(keyHash);
+        await cache.tombstone(key.hash);
+        await deps.markers.revokeKey(key.customerId, key.id);
       } catch (error) {
         throw new StoreUnavailableError('could not invalidate the API key cache', { cause: error });
       }

@@ -22,7 +22,10 @@ async function authenticate(request: FastifyRequest, ctx: AppContext): Promise<P
   // A malformed Authorization header is a wrong credential, not an absent one: never fall back to the cookie.
   const bearer = bearerToken(request);
   if (bearer !== undefined) {
-    const principal = await ctx.auth.apiKeys.resolve(bearer);
+    const keys = ctx.auth.apiKeys;
+    const principal = request.routeOptions.config?.keyCheckedInDecision
+      ? await keys.resolveForDecision(bearer)
+      : await keys.resolve(bearer);
     if (!principal) throw unauthenticated();
     return principal;
   }

@@ -33,5 +33,10 @@ declare module 'fastify' {
     access?: Access;
     /** A write a viewer may make (only logout): every other write of a viewer session is 403. */
     viewerMayWrite?: boolean;
+    /**
+     * The route's atomic decision checks the API key's revocation before it changes anything (SpendRequest.apiKeyId):
+     * the key may be resolved from the instance's memory, without a Redis command (auth/api-keys.ts).
+     */
+    keyCheckedInDecision?: boolean;
   }
 }

@@ -45,16 +45,20 @@ export function createCallerResolver(deps: { db: Db; apiKeys: ApiKeyResolver }) 
     return row.name;
   };
 
-  /** The API key's principal (401 without a valid one): all GET /models needs. */
-  const keyHolder = async (request: FastifyRequest): Promise<ApiKeyPrincipal> => {
+  /**
+   * The API key's principal (401 without a valid one): all GET /models needs. A metered call's comes from the
+   * instance's memory: its hold's decision checks the key's revocation before anything else (auth/api-keys.ts).
+   */
+  const keyHolder = async (request: FastifyRequest, metered = false): Promise<ApiKeyPrincipal> => {
     const key = presentedKey(request);
-    const principal = key ? await deps.apiKeys.resolve(key) : null;
+    const resolve = metered ? deps.apiKeys.resolveForDecision : deps.apiKeys.resolve;
+    const principal = key ? await resolve(key) : null;
     if (!principal) throw unauthenticated();
     return principal;
   };
 
   const callerOf = async (request: FastifyRequest): Promise<Caller> => {
-    const principal = await keyHolder(request);
+    const principal = await keyHolder(request, true);
     const named = header(request, 'x-spendguard-agent');
     const run = header(request, 'x-spendguard-run') ?? null;
     const fingerprint = header(request, 'x-spendguard-fingerprint') ?? null;

@@ -11,7 +11,7 @@ import type { Principal } from '../auth/types.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { EstimateInput } from '../pricing/usage-cost.js';
-import { requestAgent } from '../spend/decision-effects.js';
+import { apiKeyIdOf, requestAgent } from '../spend/decision-effects.js';
 import {
   afterConfirmedFlip,
   budgetJson,
@@ -110,6 +110,7 @@ export function createHoldService(deps: ReservationDeps) {
       now,
       hold: { expiresAt },
       fingerprint: input.fingerprint,
+      apiKeyId: apiKeyIdOf(principal),
     };
     const claimed = await claimDecision(deps, request, expired, {
       find: () => findReservationByKey(db, customerId, input.idempotencyKey),

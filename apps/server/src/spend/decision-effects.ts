@@ -18,7 +18,9 @@ export async function requestAgent(
   const bound = principal.type === 'api_key' && principal.agentId !== null;
   const agent = bound
     ? await directory.find(principal.customerId, name)
-    : await directory.resolve(principal.customerId, name);
+    : await directory.resolve(principal.customerId, name, {
+        apiKeyId: apiKeyIdOf(principal),
+      });
   if (!agent) throw forbidden('This API key is bound to another agent.');
   assertAgentAllowed(principal, agent.id);
   if (agent.archived) {
@@ -26,6 +28,10 @@ export async function requestAgent(
   }
   return agent;
 }
+
+/** The API key a decision checks for revocation (SpendRequest.apiKeyId): the request's own, if it came with one. */
+export const apiKeyIdOf = (principal: Principal): string | null =>
+  principal.type === 'api_key' ? principal.keyId : null;
 
 /** The live `spend` message of an agent (dashboards redraw its bars from it). */
 export function spendMessage(agentName: string, spend: SpendSnapshot) {

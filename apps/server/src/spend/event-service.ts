@@ -15,7 +15,7 @@ import type { Bus } from '../live/bus.js';
 import { pricingJson, type UsageCost } from '../pricing/usage-cost.js';
 import type { BudgetPeriodSchema } from '../schemas/common.js';
 import { isoOrNull } from '../time.js';
-import { requestAgent, spendMessage } from './decision-effects.js';
+import { apiKeyIdOf, requestAgent, spendMessage } from './decision-effects.js';
 import { flipCandidate } from './flips.js';
 import {
   answerWithinDeadline,
@@ -284,6 +284,7 @@ export function createEventService(deps: MoneyPathDeps): EventService {
       requestHash: hash,
       now,
       fingerprint: input.fingerprint,
+      apiKeyId: apiKeyIdOf(principal),
     };
     const claimed = await claimDecision(deps, request, expired, {
       find: () => readStored(customerId, input.idempotencyKey),

@@ -4,7 +4,7 @@
 // decision, all against the request deadline. The other half (persist → complete or undo) is money-pipeline.ts.
 import { isUnavailableError } from '../db/errors.js';
 import type { Db } from '../db/types.js';
-import { ApiError, recovering, unavailable } from '../http/errors.js';
+import { ApiError, recovering, unauthenticated, unavailable } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rebuildOnce } from './rebuild.js';
 import type { Decision, SpendRequest, SpendStore } from './store.js';
@@ -112,12 +112,20 @@ async function decideWithRebuild(deps: DecisionDeps, request: SpendRequest, expi
  * result; 409 in flight only if it takes longer than IN_FLIGHT_WAIT_MS. If the first one failed and was undone,
  * the claim is gone and this request is decided afresh — still never a second count.
  */
-async function decideWaitingForFirst(deps: DecisionDeps, request: SpendRequest, expired: () => boolean) {
+async function decideWaitingForFirst<T>(
+  deps: DecisionDeps,
+  request: SpendRequest,
+  expired: () => boolean,
+  stored: StoredAnswer<T>,
+) {
   const started = Date.now();
   for (;;) {
     const decision = await decideWithRebuild(deps, request, expired);
     if (decision.outcome !== 'in_flight' || Date.now() - started > IN_FLIGHT_WAIT_MS || expired())
       return decision;
+    // The first one may be committed with its completion not yet in the store (it waits to be carried by the next
+    // decision, redis-store.ts CARRY_WAIT_MS, or its instance died): PostgreSQL has the answer then.
+    if (await stored.find().catch(() => null)) return { outcome: 'replay' } as const;
     await sleep(IN_FLIGHT_POLL_MS);
   }
 }
@@ -136,7 +144,7 @@ export async function claimDecision<T>(
 ): Promise<{ decision: CountedDecision } | { answer: T }> {
   let decision: Decision;
   try {
-    decision = await decideWaitingForFirst(deps, request, expired);
+    decision = await decideWaitingForFirst(deps, request, expired, stored);
   } catch (error) {
     if (!(error instanceof ApiError)) {
       // The decide may have run with its reply lost: take back whatever it did under this token (idempotent).
@@ -161,6 +169,9 @@ export async function claimDecision<T>(
       );
     case 'replay':
       return { answer: await stored.replay() };
+    case 'revoked':
+      // The key's principal came from an instance's cache and was revoked since (auth/api-keys.ts): as at the door.
+      throw unauthenticated();
   }
   if (expired()) {
     await undoQuietly(deps, tokenRefOf(request));

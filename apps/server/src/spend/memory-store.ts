@@ -224,6 +224,8 @@ export class MemorySpendStore implements SpendStore {
   private readonly open = new Map<string, CustomerOpen>();
   /** Which month/day counter keys exist per agent and customer (lua/load.lua prunes older periods the same way). */
   private readonly periodKeysOf = new Map<string, Set<string>>();
+  /** Revoked API keys per customer (revokeKey): decisions with them are refused. */
+  private readonly revokedKeys = new Map<string, Set<string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor() {
@@ -243,6 +245,8 @@ export class MemorySpendStore implements SpendStore {
 
   async decide(request: SpendRequest): Promise<Decision> {
     const { customerId, agentId, runId, amountMicros: amount, token, now } = request;
+    if (request.apiKeyId && this.revokedKeys.get(customerId)?.has(request.apiKeyId))
+      return { outcome: 'revoked' };
     const claimKey = this.claimKey(customerId, request.idempotencyKey);
     const check = checkClaim(this.claims.get(claimKey), request.requestHash, token);
     if (check === 'replay' || check === 'reused' || check === 'in_flight') return { outcome: check };
@@ -405,10 +409,21 @@ export class MemorySpendStore implements SpendStore {
     }
   }
 
+  async revokeKey(customerId: string, keyId: string): Promise<void> {
+    this.markRevoked(customerId, keyId);
+  }
+
+  private markRevoked(customerId: string, keyId: string): void {
+    const keys = this.revokedKeys.get(customerId) ?? new Set<string>();
+    keys.add(keyId);
+    this.revokedKeys.set(customerId, keys);
+  }
+
   async loadCounters(load: CounterLoad): Promise<void> {
     const { customerId, agentId, now } = load;
     const periods = periodKeys(now);
     // No await anywhere below: the whole load is one step, like the Lua script.
+    for (const keyId of load.revokedKeyIds) this.markRevoked(customerId, keyId);
     const record = this.record(customerId, agentId);
     record.state = record.state ? newerState(record.state, load.agent) : structuredClone(load.agent);
     await this.putCustomerState(load.customer);

@@ -5,6 +5,7 @@
 // newer (versions), so a rebuild racing with live decisions or with another rebuild never double-counts.
 
 import { AGENT_COLUMNS, type AgentRow, rowToState } from '../agents/repository.js';
+import { REVOKED_MARKERS_LOOKBACK_MS } from '../auth/api-keys.js';
 import { monthStart, velocityWindow } from '../budget/periods.js';
 import { int8Of, type Queryable } from '../db/types.js';
 import { openHolds } from '../reservations/repository.js';
@@ -36,9 +37,16 @@ export async function loadCounterState(
   if (!agentRow) throw new Error(`agent ${agentId} of customer ${customerId} not found`);
   const agent = rowToState(agentRow);
 
-  const customerResult = await db.query<{ month_limit_micros: unknown; state_version: unknown }>(
-    'SELECT month_limit_micros, state_version FROM customers WHERE id = $1',
-    [customerId],
+  const customerResult = await db.query<{
+    month_limit_micros: unknown;
+    state_version: unknown;
+    revoked_keys: string[];
+  }>(
+    `SELECT month_limit_micros, state_version,
+            ARRAY(SELECT k.id FROM api_keys k
+                   WHERE k.customer_id = c.id AND k.revoked_at > now() - make_interval(secs => $2)) AS revoked_keys
+       FROM customers c WHERE c.id = $1`,
+    [customerId, REVOKED_MARKERS_LOOKBACK_MS / 1000],
   );
   const customerRow = customerResult.rows[0];
   if (!customerRow) throw new Error(`customer ${customerId} not found`);
@@ -111,6 +119,7 @@ export async function loadCounterState(
     run,
     holds: holds.map(({ commitClaimedAt: _, ...hold }) => hold),
     repeats,
+    revokedKeyIds: customerRow.revoked_keys ?? [],
   };
 }
 

@@ -79,6 +79,7 @@ export const SCRIPT_FILES = {
   epoch: 'epoch.lua',
   reconcileCustomer: 'reconcile-customer.lua',
   reconcileAgent: 'reconcile-agent.lua',
+  revokeKey: 'revoke-key.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -303,10 +304,30 @@ export class EpochChangedError extends Error {
   }
 }
 
+/**
+ * How long a completion may wait for the next decision of its customer to carry it before it is sent on its own.
+ * Short against everything that waits on it: a retry of the same key on another instance (it finds the row in
+ * PostgreSQL meanwhile, idempotent-request.ts), the reconciler (STALE_AFTER_MS).
+ */
+export const CARRY_WAIT_MS = 20;
+/** At most this many completions ride on one script call (its KEYS grow by two each). */
+const MAX_CARRIED = 64;
+
+/** A committed request's completion waiting to be carried (RedisSpendStore.complete). */
+interface WaitingCompletion {
+  completion: Completion;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 export class RedisSpendStore implements SpendStore {
   readonly kind = 'redis' as const;
   private epoch: Epoch | null = null;
   private establishing: Promise<Epoch> | null = null;
+  /** Completions by customer, for the next decision of that customer (or the flush timer) to carry. */
+  private readonly waiting = new Map<string, WaitingCompletion[]>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly redis: Redis,
@@ -447,18 +468,36 @@ export class RedisSpendStore implements SpendStore {
   }
 
   async decide(request: SpendRequest): Promise<Decision> {
-    const { reply, epoch } = await this.runInEpoch('decide', (epoch) =>
-      this.agentCall(epoch, request, request.idempotencyKey, [
-        request.token,
-        shortDigest(request.requestHash),
-        request.amountMicros,
-        request.hold?.expiresAt ?? '',
-        shortDigest(request.idempotencyKey),
-        request.fingerprint ? shortDigest(request.fingerprint) : '',
-      ]),
-    );
+    const carried = this.takeWaiting(request.customerId);
+    let result: { reply: Reply; epoch: Epoch };
+    try {
+      result = await this.runInEpoch('decide', (epoch) =>
+        this.withCarried(
+          epoch,
+          request.customerId,
+          this.agentCall(epoch, request, request.idempotencyKey, [
+            request.token,
+            shortDigest(request.requestHash),
+            request.amountMicros,
+            request.hold?.expiresAt ?? '',
+            shortDigest(request.idempotencyKey),
+            request.fingerprint ? shortDigest(request.fingerprint) : '',
+            request.apiKeyId ?? '',
+          ]),
+          carried,
+        ),
+      );
+    } catch (error) {
+      // Whether the script ran is unknown: completing again is harmless (idempotent), so they wait for the next one.
+      this.putBack(request.customerId, carried);
+      throw error;
+    }
+    for (const w of carried) w.resolve();
+    const { reply, epoch } = result;
     const outcome = String(reply[0]);
-    if (outcome === 'replay' || outcome === 'in_flight' || outcome === 'reused') return { outcome };
+    if (outcome === 'replay' || outcome === 'in_flight' || outcome === 'reused' || outcome === 'revoked') {
+      return { outcome };
+    }
     if (outcome === 'missing') return this.missingOrRecovering(reply, epoch);
     const statusVersion = Number(reply[1]);
     const limits = parseLimits(reply, 2);
@@ -471,16 +510,101 @@ export class RedisSpendStore implements SpendStore {
     return { outcome: 'declined', decline, spend: snapshot(view), statusVersion, limits };
   }
 
+  /**
+   * A completion without an agent row to write waits (at most CARRY_WAIT_MS) for the next decision of its customer,
+   * which carries it in the same script call: under load an accepted event costs one Redis command, not two. One
+   * with a row (a confirmed flip) goes at once, carrying whatever waits.
+   */
   async complete(completion: Completion): Promise<void> {
-    const { claim, agentState } = completion;
-    await this.run('complete', (epoch) =>
-      this.agentCall(epoch, { ...completion, runId: null, now: Date.now() }, claim?.idempotencyKey ?? null, [
-        completion.token,
-        claim ? shortDigest(claim.requestHash) : '',
-        agentState ? '1' : '',
-        ...(agentState ? agentArgs(agentState) : []),
-      ]),
+    if (completion.agentState || this.closed) {
+      await this.sendCompletions(completion, this.takeWaiting(completion.customerId));
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const list = this.waiting.get(completion.customerId) ?? [];
+      list.push({ completion, resolve, reject });
+      this.waiting.set(completion.customerId, list);
+      this.flushTimer ??= setTimeout(() => this.flushWaiting(), CARRY_WAIT_MS);
+      this.flushTimer.unref();
+    });
+  }
+
+  /** complete.lua for `first` (with its agent row, if any) and the carried ones; settles the carried promises. */
+  private async sendCompletions(first: Completion, carried: WaitingCompletion[]): Promise<void> {
+    const { claim, agentState } = first;
+    try {
+      await this.run('complete', (epoch) =>
+        this.withCarried(
+          epoch,
+          first.customerId,
+          this.agentCall(epoch, { ...first, runId: null, now: Date.now() }, claim?.idempotencyKey ?? null, [
+            first.token,
+            claim ? shortDigest(claim.requestHash) : '',
+            agentState ? '1' : '',
+            ...(agentState ? agentArgs(agentState) : Array.from({ length: AGENT_ARG_COUNT }, () => '')),
+          ]),
+          carried,
+        ),
+      );
+    } catch (error) {
+      for (const w of carried) w.reject(error);
+      throw error;
+    }
+    for (const w of carried) w.resolve();
+  }
+
+  /** Sends every completion still waiting, in calls of up to MAX_CARRIED + 1 per customer. */
+  private async flushWaiting(): Promise<void> {
+    this.flushTimer = null;
+    const customers = [...this.waiting.keys()];
+    await Promise.all(
+      customers.map(async (customerId) => {
+        for (;;) {
+          const [first, ...rest] = this.takeWaiting(customerId, MAX_CARRIED + 1);
+          if (!first) return;
+          await this.sendCompletions(first.completion, rest).then(first.resolve, first.reject);
+        }
+      }),
     );
+  }
+
+  private takeWaiting(customerId: string, limit = MAX_CARRIED): WaitingCompletion[] {
+    const list = this.waiting.get(customerId);
+    if (!list) return [];
+    const taken = list.splice(0, limit);
+    if (list.length === 0) this.waiting.delete(customerId);
+    return taken;
+  }
+
+  private putBack(customerId: string, carried: WaitingCompletion[]): void {
+    if (carried.length === 0) return;
+    this.waiting.set(customerId, [...carried, ...(this.waiting.get(customerId) ?? [])]);
+    this.flushTimer ??= setTimeout(() => this.flushWaiting(), CARRY_WAIT_MS);
+    this.flushTimer.unref();
+  }
+
+  /** The call with the carried completions appended (lua/store.lua complete_carried): their count, triples, keys. */
+  private withCarried(
+    epoch: Epoch,
+    customerId: string,
+    call: ScriptCall,
+    carried: WaitingCompletion[],
+  ): ScriptCall {
+    const k = customerKeys(this.prefix, epoch.id, customerId);
+    const keys = [...call.keys];
+    const args = [...call.args, carried.length];
+    for (const { completion: c } of carried) {
+      keys.push(k.claim(c.claim?.idempotencyKey ?? ''), k.agent(c.agentId));
+      args.push(c.token, c.claim ? shortDigest(c.claim.requestHash) : '', c.agentId);
+    }
+    return { keys, args };
+  }
+
+  async revokeKey(customerId: string, keyId: string): Promise<void> {
+    await this.run('revokeKey', (epoch) => ({
+      keys: [epochKey(this.prefix), customerKeys(this.prefix, epoch.id, customerId).customer],
+      args: [epoch.id, keyId],
+    }));
   }
 
   async undo(ref: TokenRef): Promise<void> {
@@ -619,6 +743,7 @@ export class RedisSpendStore implements SpendStore {
     for (const h of load.holds) {
       own.push(h.holdId, h.agentId, h.runId ?? '', h.amountMicros, h.expiresAt, h.createdAt);
     }
+    own.push(load.revokedKeyIds.length, ...load.revokedKeyIds);
     for (const o of load.repeats) own.push(o.token, shortDigest(o.fingerprint), o.at);
     await this.run('load', (epoch) =>
       this.agentCall(epoch, { ...load, runId: load.run?.runId ?? null }, null, own),
@@ -791,6 +916,10 @@ export class RedisSpendStore implements SpendStore {
   }
 
   async close(): Promise<void> {
+    // Completions still waiting go now (the writer drained before the store closes, context.ts); later ones go at once.
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.flushWaiting().catch(() => {});
     // The Redis connection belongs to the caller (shared with the bus and auth): only our listener goes.
     this.redis.off('ready', this.onReady);
   }

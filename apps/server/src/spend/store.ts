@@ -80,6 +80,11 @@ export interface SpendRequest {
    * when the agent has one; an accepted request counts once under its token, taken back by undo like its money.
    */
   fingerprint?: string | null;
+  /**
+   * The API key the request came with, when its principal was taken from an instance's own cache (auth/api-keys.ts):
+   * the decision refuses it ('revoked') if the key's revocation marker is there, before anything is claimed.
+   */
+  apiKeyId?: string | null;
 }
 
 export type Decline =
@@ -127,6 +132,8 @@ export type Decision =
   | { outcome: 'replay' }
   /** Key already used with a different body. */
   | { outcome: 'reused' }
+  /** The request's API key (apiKeyId) was revoked: nothing was claimed or counted. */
+  | { outcome: 'revoked' }
   /** Key claimed by a request still being processed. */
   | { outcome: 'in_flight' }
   /** Some cached state/counter is absent: rebuild it from PostgreSQL (rebuild.ts) and decide again. */
@@ -218,6 +225,12 @@ export interface SpendStore {
    */
   commitHold(input: CommitHoldInput): Promise<CommitHoldResult>;
 
+  /**
+   * After a revocation committed in PostgreSQL: every later decision with this key answers 'revoked', on every
+   * instance (its marker lives beside the customer's state and is loaded again with it, CounterLoad.revokedKeyIds).
+   */
+  revokeKey(customerId: string, keyId: string): Promise<void>;
+
   /** Drops a hold; false if it was not held (already committed/released/expired). */
   releaseHold(customerId: string, holdId: string, now: number): Promise<boolean>;
 
@@ -285,6 +298,8 @@ export interface CounterLoad {
    * reservations that were accepted, by id); empty otherwise.
    */
   repeats: Occurrence[];
+  /** The customer's API keys revoked lately (rebuild.ts REVOKED_KEYS_LOOKBACK): their markers are set again. */
+  revokedKeyIds: string[];
 }
 
 /** A held reservation as PostgreSQL holds it (the store's hold with the same id). */

@@ -264,6 +264,73 @@ describe('revocation across two instances sharing PostgreSQL and Redis', () => {
     // Sessions are shared too: the cookie from A works on B.
     assert.equal((await api(b.url, '/v1/auth/me', { cookie: tenant.cookie })).status, 200);
   });
+
+  it("money routes take the key from B's memory: revoked on A during 200 events, every event after the 204 is 401 and creates nothing", async () => {
+    const tenant = await signupAndAdminKey(a.url);
+    const created = await api(a.url, '/v1/api-keys', {
+      body: { name: 'remembered', kind: 'ingest' },
+      key: tenant.adminKey,
+    });
+    assert.equal(created.status, 201);
+    const ingest = created.body.key as string;
+    let n = 0;
+    const event = (agent = 'mem-bot') =>
+      api(b.url, '/v1/events', {
+        body: { agent, cost_micros: 1 },
+        key: ingest,
+        headers: { 'idempotency-key': `mem-${n++}-${Date.now()}` },
+      });
+    // B remembers the key (events and reservations resolve it from B's own memory from now on).
+    assert.equal((await event()).status, 201);
+    assert.equal(
+      (
+        await api(b.url, '/v1/reservations', {
+          body: { agent: 'mem-bot', amount_micros: 1 },
+          key: ingest,
+          headers: { 'idempotency-key': `mem-rsv-${Date.now()}` },
+        })
+      ).status,
+      201,
+    );
+
+    let revokedAt = 0;
+    const revoke = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const r = await api(a.url, `/v1/api-keys/${created.body.id}`, {
+        method: 'DELETE',
+        key: tenant.adminKey,
+      });
+      revokedAt = performance.now();
+      return r.status;
+    })();
+    const during = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i % 50));
+        const sentAt = performance.now();
+        const r = await event();
+        return { status: r.status, sentAt };
+      }),
+    );
+    assert.equal(await revoke, 204);
+    for (const r of during) {
+      assert.ok(r.status === 201 || r.status === 401, `unexpected ${r.status}`);
+      if (r.sentAt > revokedAt) assert.equal(r.status, 401, 'sent after the revocation answered');
+    }
+    // After it: events, a new agent, a reservation — all 401 on B, and nothing of them exists.
+    assert.equal((await event()).status, 401);
+    assert.equal((await event('born-after-revocation')).status, 401);
+    const held = await api(b.url, '/v1/reservations', {
+      body: { agent: 'mem-bot', amount_micros: 1 },
+      key: ingest,
+      headers: { 'idempotency-key': `mem-rsv-after-${Date.now()}` },
+    });
+    assert.equal(held.status, 401);
+    const agent = await api(a.url, '/v1/agents/born-after-revocation', { key: tenant.adminKey });
+    assert.equal(agent.status, 404, 'no agent created by a revoked key');
+    const accepted = during.filter((r) => r.status === 201).length;
+    const spent = await api(a.url, '/v1/agents/mem-bot', { key: tenant.adminKey });
+    assert.equal(spent.body.spend.month_micros, 1 + accepted + 1, 'the first event, the 201s and the hold');
+  });
 });
 
 describe('assertAgentAllowed', () => {

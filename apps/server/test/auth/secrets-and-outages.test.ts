@@ -10,6 +10,7 @@ import { isUnavailableError } from '../../src/db/errors.js';
 import { createPostgresDb } from '../../src/db/postgres.js';
 import { newId } from '../../src/ids.js';
 import { createRedis } from '../../src/redis.js';
+import { createMemorySpendStore } from '../../src/spend/memory-store.js';
 import {
   api,
   openTestDb,
@@ -142,7 +143,14 @@ describe('key resolver and limiter against dead stores', () => {
         [keyId, customerId, key.prefix, key.hash],
       );
       const log = pino({ level: 'silent' });
-      const resolver = createApiKeyResolver({ db, redis: deadRedis, redisPrefix: 'sgtest:dead', log });
+      const markers = createMemorySpendStore();
+      const resolver = createApiKeyResolver({
+        db,
+        redis: deadRedis,
+        redisPrefix: 'sgtest:dead',
+        markers,
+        log,
+      });
       assert.deepEqual(await resolver.resolve(key.key), {
         type: 'api_key',
         customerId,
@@ -157,6 +165,7 @@ describe('key resolver and limiter against dead stores', () => {
         db: deadPg,
         redis: deadRedis,
         redisPrefix: 'sgtest:dead',
+        markers,
         log,
       });
       await assert.rejects(stranded.resolve(key.key), (error) => isUnavailableError(error));

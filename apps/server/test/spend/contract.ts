@@ -88,6 +88,7 @@ function emptyLoad(t: Tenant, now: number, agent: AgentState, customerLimit: num
     run: null,
     holds: [],
     repeats: [],
+    revokedKeyIds: [],
   };
 }
 
@@ -228,6 +229,36 @@ export function runSpendStoreContract(name: string, makeStore: () => Promise<Sto
     });
     after(async () => {
       await sut.cleanup();
+    });
+
+    describe('API key revocation', () => {
+      it("a revoked key's decisions are refused before anything is claimed; other keys decide as before", async () => {
+        const t = await seed(store, { limits: { monthMicros: 10_000 } });
+        const withKey = (keyId: string, over: Partial<SpendRequest> = {}) =>
+          request(t, 1_000, { apiKeyId: keyId, ...over });
+        assertAccepted(await committed(store, withKey('key_a')));
+        await store.revokeKey(t.customerId, 'key_a');
+        const refused = withKey('key_a');
+        assert.deepEqual(await store.decide(refused), { outcome: 'revoked' });
+        // Not claimed: the same idempotency key with a live key is a fresh decision, and only it counts.
+        assertAccepted(await committed(store, { ...refused, apiKeyId: 'key_b' }));
+        assert.equal((await agentSpend(store, t))?.monthMicros, 2_000);
+        // Another customer's key with the same id is not touched.
+        const other = await seed(store, { limits: { monthMicros: 10_000 } });
+        assertAccepted(await store.decide(request(other, 1_000, { apiKeyId: 'key_a' })));
+      });
+
+      it('loadCounters sets the markers of the revocations it is given', async () => {
+        const t = { customerId: id('cus'), agentId: id('agt') };
+        await store.loadCounters({
+          ...emptyLoad(t, T0, agentState(t, { monthMicros: 10_000 }), null),
+          revokedKeyIds: ['key_gone'],
+        });
+        assert.deepEqual(await store.decide(request(t, 1_000, { apiKeyId: 'key_gone' })), {
+          outcome: 'revoked',
+        });
+        assertAccepted(await store.decide(request(t, 1_000, { apiKeyId: 'key_here' })));
+      });
     });
 
     describe('missing state', () => {

@@ -160,6 +160,7 @@ describe('memory and Redis stores answer identically (random operation sequences
                   run: runId === null ? null : { runId, micros: 0 },
                   holds: [],
                   repeats: [],
+                  revokedKeyIds: [],
                 }),
               'load',
             );

@@ -42,6 +42,7 @@ function load(customerId: string, agentId: string): CounterLoad {
     run: { runId: 'run-1', micros: 0 },
     holds: [],
     repeats: [],
+    revokedKeyIds: [],
   };
 }
 

@@ -27,7 +27,8 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: AppContext): Pr
     '/v1/events',
     {
       bodyLimit: MONEY_BODY_LIMIT,
-      config: { access: 'ingest' },
+      // The decision checks the key's revocation (auth/api-keys.ts resolveForDecision).
+      config: { access: 'ingest', keyCheckedInDecision: true },
       schema: {
         tags: ['events'],
         summary: 'Record one cost-bearing action; declined with 403 if it would break a budget',

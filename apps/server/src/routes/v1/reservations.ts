@@ -41,7 +41,8 @@ export async function reservationRoutes(fastify: FastifyInstance, ctx: AppContex
     '/v1/reservations',
     {
       bodyLimit: MONEY_BODY_LIMIT,
-      config: { access: 'ingest' },
+      // The decision checks the key's revocation (auth/api-keys.ts resolveForDecision).
+      config: { access: 'ingest', keyCheckedInDecision: true },
       schema: {
         tags,
         summary: 'Hold an estimate against every budget of the agent; declined with 403 as an event would be',

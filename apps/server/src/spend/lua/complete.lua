@@ -1,20 +1,15 @@
 #!lua
--- SpendStore.complete: the request committed in PostgreSQL. Marks its claim completed (if it is still this
--- request's, or gone), confirms its entry, withdraws its provisional flip and takes the agent row PostgreSQL
--- returned (compare-and-set). Running it twice changes nothing more.
--- KEYS, ARGV 1-9: store.lua header. ARGV 10 token, 11 request hash digest|'' (no claim), 12 '1' when ARGV 13-25
--- hold the agent row (lv sv st rs at pd lm ld lr vw vm qm qw).
+-- SpendStore.complete: requests committed in PostgreSQL. For the first (the agent-scoped header's): marks its claim
+-- completed, confirms its entry, withdraws its provisional flip and takes the agent row PostgreSQL returned
+-- (compare-and-set); then the same for the carried completions of other requests of this customer (store.lua
+-- complete_carried), which have no row to write. Running it twice changes nothing more.
+-- KEYS, ARGV 1-9: store.lua header; KEYS 18 on: the carried completions' claim and agent keys. ARGV 10 token,
+-- 11 request hash digest|'' (no claim), 12 '1' when ARGV 13-25 hold the agent row (lv sv st rs at pd lm ld lr vw vm
+-- qm qw; '' each otherwise), 26 the number of carried completions, then their triples.
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k = agent_keys()
-local token, hash = ARGV[10], ARGV[11]
-if hash ~= '' then
-  local claim = read_claim(k.claim)
-  if (not claim) or (not claim.completed and claim.token == token) then
-    redis.call('SET', k.claim, 'c' .. hash, 'EX', C.KEY_TTL)
-  end
-end
-confirm_entry(k, token)
-clear_flip(k, token)
+complete_one(k, k.claim, k.agent, ARGV[2], ARGV[10], ARGV[11])
 if ARGV[12] == '1' then cas_agent(k.agent, { unpack(ARGV, 13, 25) }) end
+complete_carried(k, 18, 26)
 return { 'ok' }

@@ -1,14 +1,24 @@
 #!lua
 -- SpendStore.decide (docs/api.md §5/§6), one atomic step. Mirrors memory-store.ts decide() + decide.ts judge().
 -- KEYS, ARGV 1-9: store.lua header. ARGV 10 token, 11 request hash digest, 12 amount, 13 hold expires at|'',
--- 14 idempotency key digest, 15 fingerprint digest|'' (loop detection).
--- Reply: {'epoch', ...} | {'replay'|'in_flight'|'reused'} | {'missing', part...}
+-- 14 idempotency key digest, 15 fingerprint digest|'' (loop detection), 16 the id of the API key the request came
+-- with|'' (checked against the customer's revocation markers), 17 the number of carried completions, then their
+-- triples; KEYS 18 on: their claim and agent keys (store.lua complete_carried).
+-- Reply: {'epoch', ...} | {'revoked'} | {'replay'|'in_flight'|'reused'} | {'missing', part...}
 --      | {'accepted', status version, <limits: 8 fields>, <view before: 9 fields>}
 --      | {'declined', status version, <limits: 8>, <view before: 9>, <decline fields (rules.lua verdict_reply)>}
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k, h = agent_keys(), header()
 local token, hash, amount, hold_expires = ARGV[10], ARGV[11], tonumber(ARGV[12]), ARGV[13]
+
+-- 0. Earlier requests of this customer that committed: completed first, so this decision sees them as a separate
+--    complete before it would have (a retry of one of them replays; their entries count as confirmed).
+complete_carried(k, 18, 17)
+
+-- The API key was revoked (api-keys.ts: the marker is written after the revocation committed, and a rebuild of the
+-- customer writes those of recent revocations again): nothing is claimed, counted or created.
+if ARGV[16] ~= '' and redis.call('HEXISTS', k.customer, 'rk:' .. ARGV[16]) == 1 then return { 'revoked' } end
 
 -- 1. Idempotency: a known key answers without reading anything else — unless the claim is this very request's
 --    (its reply was lost, or it decides again after a rebuild): then its earlier decision is replaced.

@@ -5,7 +5,8 @@
 -- KEYS, ARGV 1-9: store.lua header. ARGV 10-22 agent row (lv sv st rs at pd lm ld lr vw vm qm qw), 23 customer
 --   version, 24 customer limit|'', 25 customer month, 26 agent month, 27 agent day, 28 run micros, 29 bucket count B,
 --   then B pairs (bucket, micros), then the hold count H and H 6-tuples (id, agent id, run id|'', amount, expires at,
---   created at), then loop detection's occurrences as triples (token, fingerprint digest, at) to the end.
+--   created at), then the count R of recently revoked API keys and their R ids (revocation markers, api-keys.ts), then
+--   loop detection's occurrences as triples (token, fingerprint digest, at) to the end.
 local bad = epoch_mismatch(KEYS[1], ARGV[1])
 if bad then return bad end
 local k, h = agent_keys(), header()
@@ -15,11 +16,14 @@ cas_customer(k.customer, ARGV[23], ARGV[24])
 local buckets = tonumber(ARGV[29])
 local holds_count_at = 30 + 2 * buckets
 local holds_at = holds_count_at + 1
-local repeats_at = holds_at + 6 * tonumber(ARGV[holds_count_at])
+local revoked_count_at = holds_at + 6 * tonumber(ARGV[holds_count_at])
+local repeats_at = revoked_count_at + 1 + tonumber(ARGV[revoked_count_at])
+-- Markers of keys revoked lately, again: a new epoch starts without them (decide.lua checks them).
+for i = revoked_count_at + 1, repeats_at - 1 do redis.call('HSET', k.customer, 'rk:' .. ARGV[i], '1') end
 if redis.call('HEXISTS', k.ot, 'ld') == 0 then
   redis.call('DEL', k.hz, k.hh)
   redis.call('HSET', k.ot, 'ld', '1')
-  for i = holds_at, repeats_at - 1, 6 do
+  for i = holds_at, revoked_count_at - 1, 6 do
     local expires_at = tonumber(ARGV[i + 4])
     if expires_at > h.now then
       add_hold(k, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), expires_at, tonumber(ARGV[i + 5]))

@@ -330,6 +330,31 @@ local function clear_flip(k, token)
   clear_provisional(k.agent, k.pvset, ARGV[2], token, 'f')
 end
 
+-- SpendStore.complete for one request of this customer: marks its claim completed (if it is still this request's,
+-- or gone), confirms its entry and withdraws its provisional flip. Running it twice changes nothing more.
+-- hash: the request hash digest, '' when it holds no claim.
+local function complete_one(k, claim_key, agent_key, agent_id, token, hash)
+  if hash ~= '' then
+    local claim = read_claim(claim_key)
+    if (not claim) or (not claim.completed and claim.token == token) then
+      redis.call('SET', claim_key, 'c' .. hash, 'EX', C.KEY_TTL)
+    end
+  end
+  confirm_entry(k, token)
+  clear_provisional(agent_key, k.pvset, agent_id, token, 'f')
+end
+
+-- Completions carried by another script of the same customer (redis-store.ts: a completion waits for the next
+-- decision of its customer instead of a command of its own). ARGV[arg_at] = n, then n triples (token, request hash
+-- digest|'', agent id); KEYS from key_at: the claim key and the agent key of each, in the same order.
+local function complete_carried(k, key_at, arg_at)
+  local n = tonumber(ARGV[arg_at] or '0') or 0
+  for i = 0, n - 1 do
+    local a = arg_at + 1 + 3 * i
+    complete_one(k, KEYS[key_at + 2 * i], KEYS[key_at + 2 * i + 1], ARGV[a + 2], ARGV[a], ARGV[a + 1])
+  end
+end
+
 -- Takes back exactly what `token` counted, held or flipped (memory-store.ts takeBack). Each part is removed as it
 -- is taken back, so running it again changes nothing. Velocity, counters and contributions only where present.
 local function take_back(k, token)

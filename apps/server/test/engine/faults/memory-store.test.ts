@@ -35,6 +35,7 @@ describe('embedded (in-process) store', { timeout: 60_000 }, () => {
         run: null,
         holds: [],
         repeats: [],
+        revokedKeyIds: [],
       });
       const cap = memoryClaimCap();
       const n = 3 * cap;

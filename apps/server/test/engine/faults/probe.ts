@@ -167,14 +167,22 @@ export async function storeCustomerMonthLimit(
   return version === null ? undefined : num(limit);
 }
 
-/** The store forgets one idempotency key, as it does after its retention (4 days). PostgreSQL keeps it. */
+/**
+ * The store forgets one idempotency key, as it does after its retention (4 days) — so only once its completion is in
+ * (a completion may wait a moment to be carried by the next decision, redis-store.ts CARRY_WAIT_MS). PostgreSQL
+ * keeps it.
+ */
 export async function forgetClaim(
   server: TestServer,
   customerId: string,
   idempotencyKey: string,
 ): Promise<void> {
   const epoch = await redisStore(server).currentEpoch();
-  await redisOf(server).del(customerKeys(server.redisPrefix, epoch.id, customerId).claim(idempotencyKey));
+  const key = customerKeys(server.redisPrefix, epoch.id, customerId).claim(idempotencyKey);
+  for (let i = 0; i < 100 && !(await redisOf(server).get(key))?.startsWith('c'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await redisOf(server).del(key);
 }
 
 /** The store loses everything (FLUSHALL, a restart without persistence, a failover to an empty replica). */
