@@ -29,6 +29,22 @@ describe('HTTP foundation', () => {
     assert.equal(res.headers.get('x-powered-by'), null);
   });
 
+  it('sends the same security headers on a 200, a 401 and a 404 (collected from helmet once)', async () => {
+    const securityHeaders = (res: { headers: Headers }) =>
+      Object.fromEntries(
+        [...res.headers].filter(([name]) =>
+          name.startsWith('x-') && name !== 'x-request-id'
+            ? true
+            : /^(content-security|strict-transport|cross-origin|origin-agent|referrer-policy)/.test(name),
+        ),
+      );
+    const ok = securityHeaders(await api(server.url, '/healthz'));
+    assert.ok(Object.keys(ok).length >= 8, JSON.stringify(ok));
+    assert.equal(ok['x-frame-options'], 'SAMEORIGIN');
+    assert.deepEqual(securityHeaders(await api(server.url, '/v1/agents')), ok, 'a 401');
+    assert.deepEqual(securityHeaders(await api(server.url, '/no-such-route')), ok, 'a 404');
+  });
+
   it('keeps a well-formed incoming X-Request-Id and replaces a malformed one', async () => {
     const kept = await api(server.url, '/healthz', { headers: { 'x-request-id': 'trace-123' } });
     assert.equal(kept.headers.get('x-request-id'), 'trace-123');

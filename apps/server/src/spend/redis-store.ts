@@ -573,6 +573,11 @@ export class RedisSpendStore implements SpendStore {
     if (!list) return [];
     const taken = list.splice(0, limit);
     if (list.length === 0) this.waiting.delete(customerId);
+    if (this.waiting.size === 0 && this.flushTimer) {
+      // Nothing left to flush: no timer wakes the process for nothing (under load, decisions carry everything).
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     return taken;
   }
 
