@@ -320,6 +320,10 @@ interface WaitingCompletion {
   reject(error: unknown): void;
 }
 
+/** The claim key's digest (redis-keys.ts claimByDigest) of a request that holds a claim. */
+const claimDigestOf = (claim: TokenRef['claim']): string | null =>
+  claim ? shortDigest(claim.idempotencyKey) : null;
+
 export class RedisSpendStore implements SpendStore {
   readonly kind = 'redis' as const;
   private epoch: Epoch | null = null;
@@ -421,21 +425,27 @@ export class RedisSpendStore implements SpendStore {
     return { outcome: 'missing', what: reply.slice(1).map(String) };
   }
 
-  /** KEYS and the ARGV header of every agent-scoped script (lua/store.lua). */
+  /**
+   * KEYS and the ARGV header of every agent-scoped script (lua/store.lua), then the script's own arguments, then —
+   * for the scripts that take them (decide, complete) — the completions it carries (lua/store.lua complete_carried):
+   * their count and triples, their claim and agent keys after the header's KEYS. `claimDigest`: shortDigest of the
+   * request's idempotency key.
+   */
   private agentCall(
     epoch: Epoch,
     scope: { customerId: string; agentId: string; runId: string | null; now: number },
-    claimKey: string | null,
+    claimDigest: string | null,
     own: Array<string | number>,
+    carried?: WaitingCompletion[],
   ): ScriptCall {
     const { customerId, agentId, runId, now } = scope;
     const k = customerKeys(this.prefix, epoch.id, customerId);
     const periods: PeriodKeys = periodKeys(now);
-    return {
+    const call = {
       keys: [
         epochKey(this.prefix),
         // No claim / no run: a same-slot name the script never touches.
-        k.claim(claimKey ?? ''),
+        claimDigest === null ? k.claim('') : k.claimByDigest(claimDigest),
         k.agent(agentId),
         k.customer,
         k.velocity(agentId),
@@ -465,25 +475,35 @@ export class RedisSpendStore implements SpendStore {
         ...own,
       ],
     };
+    if (carried) {
+      call.args.push(carried.length);
+      for (const { completion: c } of carried) {
+        call.keys.push(k.claim(c.claim?.idempotencyKey ?? ''), k.agent(c.agentId));
+        call.args.push(c.token, c.claim ? shortDigest(c.claim.requestHash) : '', c.agentId);
+      }
+    }
+    return call;
   }
 
   async decide(request: SpendRequest): Promise<Decision> {
     const carried = this.takeWaiting(request.customerId);
+    const keyDigest = shortDigest(request.idempotencyKey);
     let result: { reply: Reply; epoch: Epoch };
     try {
       result = await this.runInEpoch('decide', (epoch) =>
-        this.withCarried(
+        this.agentCall(
           epoch,
-          request.customerId,
-          this.agentCall(epoch, request, request.idempotencyKey, [
+          request,
+          keyDigest,
+          [
             request.token,
             shortDigest(request.requestHash),
             request.amountMicros,
             request.hold?.expiresAt ?? '',
-            shortDigest(request.idempotencyKey),
+            keyDigest,
             request.fingerprint ? shortDigest(request.fingerprint) : '',
             request.apiKeyId ?? '',
-          ]),
+          ],
           carried,
         ),
       );
@@ -524,8 +544,7 @@ export class RedisSpendStore implements SpendStore {
       const list = this.waiting.get(completion.customerId) ?? [];
       list.push({ completion, resolve, reject });
       this.waiting.set(completion.customerId, list);
-      this.flushTimer ??= setTimeout(() => this.flushWaiting(), CARRY_WAIT_MS);
-      this.flushTimer.unref();
+      this.scheduleFlush();
     });
   }
 
@@ -534,15 +553,16 @@ export class RedisSpendStore implements SpendStore {
     const { claim, agentState } = first;
     try {
       await this.run('complete', (epoch) =>
-        this.withCarried(
+        this.agentCall(
           epoch,
-          first.customerId,
-          this.agentCall(epoch, { ...first, runId: null, now: Date.now() }, claim?.idempotencyKey ?? null, [
+          { ...first, runId: null, now: Date.now() },
+          claimDigestOf(claim),
+          [
             first.token,
             claim ? shortDigest(claim.requestHash) : '',
             agentState ? '1' : '',
             ...(agentState ? agentArgs(agentState) : Array.from({ length: AGENT_ARG_COUNT }, () => '')),
-          ]),
+          ],
           carried,
         ),
       );
@@ -584,25 +604,13 @@ export class RedisSpendStore implements SpendStore {
   private putBack(customerId: string, carried: WaitingCompletion[]): void {
     if (carried.length === 0) return;
     this.waiting.set(customerId, [...carried, ...(this.waiting.get(customerId) ?? [])]);
-    this.flushTimer ??= setTimeout(() => this.flushWaiting(), CARRY_WAIT_MS);
-    this.flushTimer.unref();
+    this.scheduleFlush();
   }
 
-  /** The call with the carried completions appended (lua/store.lua complete_carried): their count, triples, keys. */
-  private withCarried(
-    epoch: Epoch,
-    customerId: string,
-    call: ScriptCall,
-    carried: WaitingCompletion[],
-  ): ScriptCall {
-    const k = customerKeys(this.prefix, epoch.id, customerId);
-    const keys = [...call.keys];
-    const args = [...call.args, carried.length];
-    for (const { completion: c } of carried) {
-      keys.push(k.claim(c.claim?.idempotencyKey ?? ''), k.agent(c.agentId));
-      args.push(c.token, c.claim ? shortDigest(c.claim.requestHash) : '', c.agentId);
-    }
-    return { keys, args };
+  /** Sends what waits CARRY_WAIT_MS from now, unless a flush is already due (or a decision carries it first). */
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => this.flushWaiting(), CARRY_WAIT_MS);
+    this.flushTimer.unref();
   }
 
   async revokeKey(customerId: string, keyId: string): Promise<void> {
@@ -615,7 +623,7 @@ export class RedisSpendStore implements SpendStore {
   async undo(ref: TokenRef): Promise<void> {
     const { claim } = ref;
     await this.run('undo', (epoch) =>
-      this.agentCall(epoch, { ...ref, now: Date.now() }, claim?.idempotencyKey ?? null, [
+      this.agentCall(epoch, { ...ref, now: Date.now() }, claimDigestOf(claim), [
         ref.token,
         claim ? shortDigest(claim.requestHash) : '',
       ]),

@@ -272,12 +272,13 @@ export function createEventWriter(deps: {
   log: { error(obj: unknown, msg: string): void };
 }): EventWriter {
   const queue: Waiting[] = [];
-  let inFlight = 0;
+  /** The commits running now (at most MAX_IN_FLIGHT); a batch with a kill-switch flip waits for them (see pump). */
+  const running = new Set<Promise<void>>();
   let closed = false;
   let idleWaiters: Array<() => void> = [];
 
   const settleIdle = () => {
-    if (queue.length > 0 || inFlight > 0) return;
+    if (queue.length > 0 || running.size > 0) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const w of waiters) w();
@@ -328,14 +329,10 @@ export function createEventWriter(deps: {
     }
   };
 
-  /** The commits running now; a batch with a kill-switch flip waits for them (see pump). */
-  const running = new Set<Promise<void>>();
-
   const pump = () => {
-    while (inFlight < MAX_IN_FLIGHT && queue.length > 0) {
+    while (running.size < MAX_IN_FLIGHT && queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       const slot = freeSlots.pop() ?? 0;
-      inFlight += 1;
       // A flip is confirmed by what PostgreSQL has committed (flips.ts): a batch carrying one starts only after the
       // commits already in flight, which hold events decided before its decline. Without this, an accepted event in
       // the other slot was not yet visible, the count fell one short and the kill switch stayed off.
@@ -347,7 +344,6 @@ export function createEventWriter(deps: {
       void commit.finally(() => {
         running.delete(commit);
         freeSlots.push(slot);
-        inFlight -= 1;
         pump();
         settleIdle();
       });
@@ -374,7 +370,7 @@ export function createEventWriter(deps: {
       await drain();
     },
     get pending() {
-      return queue.length + inFlight;
+      return queue.length + running.size;
     },
   };
 }
