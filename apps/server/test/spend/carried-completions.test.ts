@@ -5,39 +5,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { countRedisCommands } from '../../src/observability/redis-commands.js';
 import { customerKeys } from '../../src/spend/redis-keys.js';
 import { CARRY_WAIT_MS, type RedisSpendStore } from '../../src/spend/redis-store.js';
 import type { CounterLoad, SpendRequest } from '../../src/spend/store.js';
 import { isScript } from '../engine/faults/probe.js';
 import { REDIS_PORT, uniqueSuffix } from '../harness.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
-import { activeAgent, connectTestRedis, openStoreFactory } from './fixtures.js';
+import { activeAgent, connectTestRedis, emptyCounterLoad, openStoreFactory } from './fixtures.js';
 
 const NOW = Date.now();
 const HASH = `request-hash-${'h'.repeat(40)}`;
 
 function load(customerId: string, agentId: string, revokedKeyIds: string[] = []): CounterLoad {
-  return {
-    customerId,
-    agentId,
-    now: NOW,
-    customer: { customerId, version: 1, monthLimitMicros: null },
-    agent: activeAgent(customerId, agentId, {
-      monthMicros: 1_000_000,
-      dayMicros: null,
-      runMicros: null,
-      velocity: null,
-      repeats: null,
-    }),
-    customerMonthMicros: 0,
-    agentMonthMicros: 0,
-    agentDayMicros: 0,
-    velocityBuckets: [],
-    run: null,
-    holds: [],
-    repeats: [],
-    revokedKeyIds,
-  };
+  const agent = activeAgent(customerId, agentId, {
+    monthMicros: 1_000_000,
+    dayMicros: null,
+    runMicros: null,
+    velocity: null,
+    repeats: null,
+  });
+  return { ...emptyCounterLoad(agent, NOW), revokedKeyIds };
 }
 
 const request = (customerId: string, agentId: string, key: string, over: Partial<SpendRequest> = {}) => ({
@@ -67,18 +56,16 @@ describe('carried completions and revocation markers (Redis store)', () => {
   let redis: Redis;
   let store: RedisSpendStore;
   const prefix = `sgtest:${uniqueSuffix()}`;
-  /** Commands this store's connection sent, by name (what spendguard_redis_commands_total counts). */
-  const sent = new Map<string, number>();
+  /** Commands this store's connection sent, by name: the server's own counter (spendguard_redis_commands_total). */
+  const metrics = createMetrics();
+  const sent = async () =>
+    new Map((await metrics.redisCommands.get()).values.map((v) => [String(v.labels.command), v.value]));
 
   before(async () => {
     factory = await openStoreFactory();
     proxy = await startTcpProxy(REDIS_PORT);
     redis = await connectTestRedis(proxy.url('redis'));
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
-      sent.set(args[0].name, (sent.get(args[0].name) ?? 0) + 1);
-      return send(...args);
-    }) as Redis['sendCommand'];
+    countRedisCommands(redis, metrics);
     store = factory.store(redis, prefix);
   });
   after(async () => {
@@ -99,12 +86,17 @@ describe('carried completions and revocation markers (Redis store)', () => {
     customerKeys(prefix, (await store.currentEpoch()).id, customerId);
   const claimOf = async (customerId: string, key: string) => redis.get((await keysOf(customerId)).claim(key));
   const unconfirmed = async (customerId: string) => redis.hlen((await keysOf(customerId)).entries);
-  const scripts = () => (sent.get('evalsha') ?? 0) + (sent.get('eval') ?? 0);
+  const scripts = async () => {
+    const byCommand = await sent();
+    return (byCommand.get('evalsha') ?? 0) + (byCommand.get('eval') ?? 0);
+  };
+  const otherCommands = async () =>
+    [...(await sent()).entries()].filter(([name]) => name !== 'evalsha' && name !== 'eval');
 
   it('200 events decided one after another send one script each: every completion rides on the next decision', async () => {
     const { customerId, agentId } = await fresh();
-    const before = scripts();
-    const others = [...sent.entries()].filter(([name]) => name !== 'evalsha' && name !== 'eval');
+    const before = await scripts();
+    const others = await otherCommands();
     for (let i = 0; i < 200; i++) {
       const r = request(customerId, agentId, `seq-${i}`);
       assert.equal((await store.decide(r)).outcome, 'accepted');
@@ -112,12 +104,8 @@ describe('carried completions and revocation markers (Redis store)', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, CARRY_WAIT_MS * 5));
     // 200 decisions, and the last completion sent on its own by the flush timer (before: 400 = decide + complete).
-    assert.equal(scripts() - before, 201);
-    assert.deepEqual(
-      [...sent.entries()].filter(([name]) => name !== 'evalsha' && name !== 'eval'),
-      others,
-      'no other command',
-    );
+    assert.equal((await scripts()) - before, 201);
+    assert.deepEqual(await otherCommands(), others, 'no other command');
     for (const i of [0, 100, 199]) assert.match((await claimOf(customerId, `seq-${i}`)) ?? '', /^c/);
     assert.equal(await unconfirmed(customerId), 0, 'every entry confirmed');
   });

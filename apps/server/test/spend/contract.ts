@@ -19,7 +19,7 @@ import type {
   TokenRef,
 } from '../../src/spend/store.js';
 import { openTestDb } from '../harness.js';
-import { activeAgent } from './fixtures.js';
+import { activeAgent, emptyCounterLoad } from './fixtures.js';
 
 export interface StoreUnderTest {
   store: SpendStore;
@@ -75,21 +75,7 @@ function flippedState(t: Tenant, limits: Partial<AgentLimits>, period: string): 
 }
 
 function emptyLoad(t: Tenant, now: number, agent: AgentState, customerLimit: number | null): CounterLoad {
-  return {
-    customerId: t.customerId,
-    agentId: t.agentId,
-    now,
-    customer: { customerId: t.customerId, version: 1, monthLimitMicros: customerLimit },
-    agent,
-    customerMonthMicros: 0,
-    agentMonthMicros: 0,
-    agentDayMicros: 0,
-    velocityBuckets: [],
-    run: null,
-    holds: [],
-    repeats: [],
-    revokedKeyIds: [],
-  };
+  return { ...emptyCounterLoad(agent, now, customerLimit), customerId: t.customerId, agentId: t.agentId };
 }
 
 /** A tenant whose agent (and customer) are loaded with zero spend at `now`. */

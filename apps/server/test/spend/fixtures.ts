@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/redis.js';
 import { createEpochHistory } from '../../src/spend/epochs.js';
 import { RedisSpendStore } from '../../src/spend/redis-store.js';
-import type { AgentLimits, AgentState } from '../../src/spend/store.js';
+import type { AgentLimits, AgentState, CounterLoad } from '../../src/spend/store.js';
 import { openTestDb, REDIS_URL, uniqueSuffix } from '../harness.js';
 
 export interface TestRedis {
@@ -51,6 +51,30 @@ export async function openTestRedis(): Promise<TestRedis> {
         redis.disconnect();
       }
     },
+  };
+}
+
+/** What a rebuild loads for `agent` (and its customer) when nothing was spent, held or repeated yet. */
+export function emptyCounterLoad(
+  agent: AgentState,
+  now: number,
+  customerMonthLimitMicros: number | null = null,
+): CounterLoad {
+  const { customerId, agentId } = agent;
+  return {
+    customerId,
+    agentId,
+    now,
+    customer: { customerId, version: 1, monthLimitMicros: customerMonthLimitMicros },
+    agent,
+    customerMonthMicros: 0,
+    agentMonthMicros: 0,
+    agentDayMicros: 0,
+    velocityBuckets: [],
+    run: null,
+    holds: [],
+    repeats: [],
+    revokedKeyIds: [],
   };
 }
 

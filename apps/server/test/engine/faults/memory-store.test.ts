@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createMemorySpendStore } from '../../../src/spend/memory-store.js';
 import type { SpendRequest } from '../../../src/spend/store.js';
-import { activeAgent } from '../../spend/fixtures.js';
+import { activeAgent, emptyCounterLoad } from '../../spend/fixtures.js';
 import { memoryClaimCap, memoryClaimsHeld } from './probe.js';
 
 describe('embedded (in-process) store', { timeout: 60_000 }, () => {
@@ -16,27 +16,18 @@ describe('embedded (in-process) store', { timeout: 60_000 }, () => {
       const customerId = `cus_${randomBytes(6).toString('hex')}`;
       const agentId = `agt_${randomBytes(6).toString('hex')}`;
       const now = Date.now();
-      await store.loadCounters({
-        customerId,
-        agentId,
-        now,
-        customer: { customerId, version: 1, monthLimitMicros: null },
-        agent: activeAgent(customerId, agentId, {
-          monthMicros: null,
-          dayMicros: null,
-          runMicros: null,
-          velocity: null,
-          repeats: null,
-        }),
-        customerMonthMicros: 0,
-        agentMonthMicros: 0,
-        agentDayMicros: 0,
-        velocityBuckets: [],
-        run: null,
-        holds: [],
-        repeats: [],
-        revokedKeyIds: [],
-      });
+      await store.loadCounters(
+        emptyCounterLoad(
+          activeAgent(customerId, agentId, {
+            monthMicros: null,
+            dayMicros: null,
+            runMicros: null,
+            velocity: null,
+            repeats: null,
+          }),
+          now,
+        ),
+      );
       const cap = memoryClaimCap();
       const n = 3 * cap;
       const request = (i: number): SpendRequest => ({
