@@ -2,8 +2,14 @@
 import { forbidden } from '../http/errors.js';
 import type { Principal } from './types.js';
 
+/** The only agent the principal may act on, or null for any. */
+export function boundAgentOf(principal: Principal): string | null {
+  return principal.type === 'api_key' ? principal.agentId : null;
+}
+
 export function assertAgentAllowed(principal: Principal, agentId: string): void {
-  if (principal.type === 'api_key' && principal.agentId !== null && principal.agentId !== agentId) {
+  const bound = boundAgentOf(principal);
+  if (bound !== null && bound !== agentId) {
     throw forbidden('This API key is bound to another agent.');
   }
 }

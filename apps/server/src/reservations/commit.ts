@@ -3,8 +3,9 @@
 //   1. claim the reservation row in PostgreSQL (one committer at a time, on any instance; repository.claimCommit);
 //   2. store.commitHold: drop the hold, count the cost everywhere, flip the kill switch if a limit is now exceeded;
 //   3. the group-commit writer stores the event (key `rsv:<id>:commit` in the reservation-commit key scope, so no
-//      client key can collide with it; reservation_id set) and turns the row `committed` in the same transaction,
-//      where PostgreSQL also confirms a kill-switch flip the commit asked for (spend/flips.ts);
+//      client key can collide with it; reservation_id set) and turns the row `committed` in the same statement
+//      (writer.ts INSERT_BATCH) — inside a transaction where PostgreSQL also confirms a kill-switch flip the commit
+//      asked for (spend/flips.ts);
 // then answer 201 {event, budget} as POST /v1/events does. A second commit with the same body replays the first
 // answer (Idempotent-Replayed: true, same event id); with another body it is 422 idempotency_key_reused.
 // Step 2 is token-keyed: repeating it after a lost reply counts nothing twice. If step 3 certainly failed, step 2 is
@@ -12,7 +13,7 @@
 // if its fate is unknown, it is settled in the background like an event's (spend/money-pipeline.ts).
 import { customerChannel } from '../agents/live-channel.js';
 import { findAgentState } from '../agents/repository.js';
-import { assertAgentAllowed } from '../auth/agent-access.js';
+import { assertAgentAllowed, boundAgentOf } from '../auth/agent-access.js';
 import { sha256Hex } from '../auth/secrets.js';
 import type { Principal } from '../auth/types.js';
 import { ApiError, notFound, unavailable } from '../http/errors.js';
@@ -93,6 +94,16 @@ export function createCommitService(deps: ReservationDeps) {
   ): Promise<ReservationRow | ReservationOutcome> => {
     const started = Date.now();
     for (;;) {
+      // The claim first (the usual case, one round trip); only a refused claim reads the row to answer why.
+      const claimed = await claimCommit(
+        db,
+        principal.customerId,
+        id,
+        hash,
+        Date.now(),
+        boundAgentOf(principal),
+      );
+      if (claimed) return claimed;
       const row = await findReservation(db, principal.customerId, id);
       if (!row) throw notFound('reservation');
       assertAgentAllowed(principal, row.agentId);
@@ -103,7 +114,7 @@ export function createCommitService(deps: ReservationDeps) {
           status: row.status,
         });
       }
-      if (await claimCommit(db, principal.customerId, id, hash, Date.now())) return row;
+      // Held or expired and claimed by a commit still running (here or on another instance): wait for it.
       if (Date.now() - started > IN_FLIGHT_WAIT_MS || expired()) {
         throw new ApiError(
           'idempotency_key_in_flight',
@@ -200,11 +211,8 @@ export function createCommitService(deps: ReservationDeps) {
       decidedAt: now,
       progress,
       persist: () =>
-        writer.persist({
-          event,
-          reservation: { reservationId: id, finishedAt: now },
-          ...(flip ? { flip } : {}),
-        }),
+        // The event's reservationId makes the writer mark the reservation committed in the same statement.
+        writer.persist({ event, ...(flip ? { flip } : {}) }),
       exists: () => eventExists(db, event.id),
       agentRow: () => findAgentState(db, customerId, row.agentId),
       abandoned: giveBackClaim,

@@ -209,6 +209,9 @@ async function insertReservationRow(db: Queryable, row: NewReservation): Promise
 /**
  * Claims the right to commit: only one request at a time (on any instance) gets it, and only while the
  * reservation is neither committed nor released. A claim older than COMMIT_CLAIM_STALE_MS can be taken over.
+ * `onlyAgent`: a key bound to an agent claims that agent's reservations only. The claimed row, or null when there is
+ * nothing this caller may claim now (absent, another agent's, finished, or a live claim): re-read it to say which.
+ * Claim and read are one statement: the commit path's first round trip (the gateway makes one per call).
  */
 export async function claimCommit(
   db: Queryable,
@@ -216,15 +219,18 @@ export async function claimCommit(
   id: string,
   commitHash: string,
   now: number,
-): Promise<boolean> {
-  const { rows } = await db.query(
-    `UPDATE reservations SET commit_claimed_at = $4, commit_request_hash = $3
-     WHERE customer_id = $1 AND id = $2 AND status IN ('held', 'expired')
-       AND (commit_claimed_at IS NULL OR commit_claimed_at < $5)
-     RETURNING id`,
-    [customerId, id, commitHash, isoOrNull(now), isoOrNull(now - COMMIT_CLAIM_STALE_MS)],
+  onlyAgent: string | null,
+): Promise<ReservationRow | null> {
+  const { rows } = await db.query<DbRow>(
+    `UPDATE reservations AS r SET commit_claimed_at = $4, commit_request_hash = $3
+     FROM agents a
+     WHERE a.id = r.agent_id AND r.customer_id = $1 AND r.id = $2 AND r.status IN ('held', 'expired')
+       AND (r.commit_claimed_at IS NULL OR r.commit_claimed_at < $5)
+       AND ($6::text IS NULL OR r.agent_id = $6::text)
+     RETURNING ${COLUMNS}`,
+    [customerId, id, commitHash, isoOrNull(now), isoOrNull(now - COMMIT_CLAIM_STALE_MS), onlyAgent],
   );
-  return rows.length > 0;
+  return rows[0] ? fromDb(rows[0]) : null;
 }
 
 /** Gives a claim back after a commit that certainly did not happen (a retry may commit afresh). */

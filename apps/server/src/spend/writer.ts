@@ -16,6 +16,7 @@
 //   recorded any more, which is what lets the reconciler and a recovering store trust their answers (bounds.ts).
 import { isUnavailableError } from '../db/errors.js';
 import type { Db, PreparedSql, Queryable } from '../db/types.js';
+import { jsonTextOf } from '../http/json-text.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isoOrNull } from '../time.js';
 import { COMMIT_AGE_LIMIT_INTERVAL, COMMIT_AGE_LIMIT_MS, STATEMENT_TIMEOUT_MS } from './bounds.js';
@@ -53,17 +54,12 @@ export interface EventRow {
   recordedAt: number;
 }
 
-/** A reservation commit: the reservation row becomes `committed` with its event, in the event's transaction. */
-export interface ReservationCommit {
-  reservationId: string;
-  finishedAt: number;
-}
-
 export interface PersistItem {
+  /** An event with a `reservationId` is that reservation's commit: the statement that inserts the event also marks
+   * the reservation `committed` (INSERT_BATCH), so the two are one atomic write. */
   event: EventRow;
   /** A provisional kill-switch flip PostgreSQL confirms (or not) in the same transaction (flips.ts). */
   flip?: FlipCandidate;
-  reservation?: ReservationCommit;
 }
 
 /**
@@ -110,11 +106,12 @@ class CommitTooLateError extends Error {}
 
 /**
  * One statement: insert the batch (rows younger than the age limit by PostgreSQL's clock), skip late duplicates,
- * add the inserted accepted spend to spend_daily, and say for each row whether it went in or was too old. Prepared
+ * add the inserted accepted spend to spend_daily, mark the reservation of each inserted commit event `committed`
+ * (only reservation commits carry a reservation_id), and say for each row whether it went in or was too old. Prepared
  * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
  */
 const INSERT_BATCH: PreparedSql = {
-  name: 'spendguard_insert_event_batch_v4',
+  name: 'spendguard_insert_event_batch_v5',
   text: `
 WITH input AS (
   SELECT * FROM unnest(
@@ -137,7 +134,12 @@ WITH input AS (
   -- Key order: two batches racing on the same keys (retries) take the unique-index locks in one order, no deadlock.
   ORDER BY customer_id, key_scope, idempotency_key
   ON CONFLICT (customer_id, key_scope, idempotency_key) DO NOTHING
-  RETURNING id, customer_id, agent_id, cost_micros, status, recorded_at
+  RETURNING id, customer_id, agent_id, cost_micros, status, recorded_at, reservation_id
+), committed AS (
+  -- A late duplicate inserts nothing and so commits no reservation: the reservation keeps the event that went in.
+  UPDATE reservations SET status = 'committed', event_id = inserted.id, finished_at = inserted.recorded_at
+  FROM inserted
+  WHERE reservations.id = inserted.reservation_id AND reservations.customer_id = inserted.customer_id
 ), daily AS (
   INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count)
   SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, $17::smallint, sum(cost_micros),
@@ -173,7 +175,7 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
       e.idempotencyKey,
       e.requestHash,
       e.responseStatus,
-      JSON.stringify(e.responseBody),
+      jsonTextOf(e.responseBody),
       e.metadata === null || e.metadata === undefined ? null : JSON.stringify(e.metadata),
       e.reservationId,
       isoOrNull(e.occurredAt),
@@ -187,17 +189,6 @@ function batchParams(items: PersistItem[], shard: number): unknown[] {
   return [...cols, shard, COMMIT_AGE_LIMIT_INTERVAL, pricing, fingerprints];
 }
 
-async function applyReservationCommit(
-  tx: Queryable,
-  commit: ReservationCommit,
-  eventId: string,
-): Promise<void> {
-  await tx.query(
-    `UPDATE reservations SET status = 'committed', event_id = $2, finished_at = $3 WHERE id = $1`,
-    [commit.reservationId, eventId, isoOrNull(commit.finishedAt)],
-  );
-}
-
 /**
  * The last statement of a transaction that inserted decisions: COMMIT must come within the bound an autocommit
  * batch has (age limit + one statement) of the oldest one, or the transaction rolls back (bounds.ts).
@@ -209,8 +200,8 @@ export async function assertCommitInTime(tx: Queryable, oldestDecision: number):
   if (!rows[0]?.ok) throw new CommitTooLateError();
 }
 
-/** Whether an item writes more than its event row (then the batch needs a transaction around its statements). */
-const hasSideWrites = (item: PersistItem) => item.flip !== undefined || item.reservation !== undefined;
+/** Whether an item writes more than INSERT_BATCH does (then the batch needs a transaction around its statements). */
+const hasSideWrites = (item: PersistItem) => item.flip !== undefined;
 
 type BatchOutcome = Map<string, PersistResult>;
 
@@ -225,8 +216,8 @@ function outcomesOf(rows: Array<{ id: string; inserted: boolean }>): BatchOutcom
 /** `shard`: the commit slot (0 .. MAX_IN_FLIGHT-1); concurrent commits of one writer use different spend_daily rows. */
 export async function commitBatch(db: Db, items: PersistItem[], shard = 0): Promise<BatchOutcome> {
   if (!items.some(hasSideWrites)) {
-    // Plain events only: INSERT_BATCH is ONE statement, atomic by itself (autocommit), so BEGIN and COMMIT would only
-    // add two round trips. It resolves after PostgreSQL committed it, as the transaction would.
+    // No flips: INSERT_BATCH is ONE statement, atomic by itself (autocommit) — reservation commits included — so BEGIN
+    // and COMMIT would only add round trips. It resolves after PostgreSQL committed it, as the transaction would.
     const { rows } = await db.query<{ id: string; inserted: boolean }>(
       INSERT_BATCH,
       batchParams(items, shard),
@@ -247,7 +238,6 @@ export async function commitBatch(db: Db, items: PersistItem[], shard = 0): Prom
         .filter(inserted)
         .sort((a, b) => (a.event.agentId < b.event.agentId ? -1 : a.event.agentId > b.event.agentId ? 1 : 0));
       for (const item of ordered) {
-        if (item.reservation) await applyReservationCommit(tx, item.reservation, item.event.id);
         if (item.flip) {
           const agentState = await confirmFlip(tx, item.flip);
           outcomes.set(item.event.id, { outcome: 'inserted', agentState });

@@ -269,6 +269,75 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       assert.deepEqual(calls, ['transaction'], 'an event with a flip to confirm is written in a transaction');
       await writer.close();
     });
+
+    it("a reservation's commit event marks the reservation committed in the same one statement; a late duplicate does not", async () => {
+      const calls: string[] = [];
+      const watched = new Proxy(db, {
+        get(target, name, receiver) {
+          if (name === 'query')
+            return (sql: string | PreparedSql, params?: unknown[]) => {
+              calls.push((typeof sql === 'string' ? sql : sql.text).trim().split(/\s+/)[0] ?? '');
+              return target.query(sql, params);
+            };
+          if (name === 'transaction')
+            return <T>(fn: (tx: Queryable) => Promise<T>) => {
+              calls.push('transaction');
+              return target.transaction(fn);
+            };
+          return Reflect.get(target, name, receiver);
+        },
+      });
+      const hold = async () => {
+        const id = newId('rsv');
+        await db.query(
+          `INSERT INTO reservations (id, customer_id, agent_id, amount_micros, status, idempotency_key, request_hash,
+             response_status, response_body, expires_at, created_at)
+           VALUES ($1, $2, $3, 500, 'held', $4, 'h', 201, '{}'::jsonb, now() + interval '1 hour', now())`,
+          [id, customerId, agentId, `k-${id}`],
+        );
+        return id;
+      };
+      const state = async (id: string) =>
+        (
+          await db.query<{ status: string; event_id: string | null; finished: boolean }>(
+            `SELECT status, event_id, finished_at IS NOT NULL AS finished FROM reservations WHERE id = $1`,
+            [id],
+          )
+        ).rows[0];
+      const writer = createEventWriter({ db: watched, metrics: createMetrics(), log: captureLog().log });
+      const held = await hold();
+      const commit = row(customerId, agentId, {
+        reservationId: held,
+        idempotencyKey: `rsv:${held}:commit`,
+        keyScope: 1,
+      });
+      assert.deepEqual(await writer.persist({ event: commit }), INSERTED);
+      assert.deepEqual(calls, ['WITH'], 'one statement, no transaction');
+      assert.deepEqual(await state(held), { status: 'committed', event_id: commit.id, finished: true });
+
+      // The same commit key again (a taken-over stale claim): nothing inserted, the reservation keeps the first event.
+      const twin = row(customerId, agentId, {
+        reservationId: held,
+        idempotencyKey: commit.idempotencyKey,
+        keyScope: 1,
+      });
+      assert.deepEqual(await writer.persist({ event: twin }), { outcome: 'duplicate' });
+      assert.equal((await state(held))?.event_id, commit.id);
+
+      // A row refused as too old commits no reservation either.
+      const other = await hold();
+      const late = Date.now() - COMMIT_AGE_LIMIT_MS - 60_000;
+      const stale = row(customerId, agentId, {
+        reservationId: other,
+        idempotencyKey: `rsv:${other}:commit`,
+        keyScope: 1,
+        recordedAt: late,
+        occurredAt: late,
+      });
+      assert.deepEqual(await writer.persist({ event: stale }), { outcome: 'refused' });
+      assert.deepEqual(await state(other), { status: 'held', event_id: null, finished: false });
+      await writer.close();
+    });
   });
 }
 
@@ -394,7 +463,7 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
         return rows.map((r) => r.name);
       });
-      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v4']);
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v5']);
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
         [agentId],
