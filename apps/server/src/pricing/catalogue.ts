@@ -61,12 +61,36 @@ function tokenPrice(prices: ModelPrice, key: string): TokenPrice | null {
   };
 }
 
-/** The catalogue's prices of `model` at `provider` in force at `at`, or null when the catalogue does not know it. */
-export function cataloguePrices(provider: string, model: string, at: Date): CatalogueEntry | null {
+type Found = ReturnType<typeof calcPrice>;
+
+const MINUTE_MS = 60_000;
+const MAX_REMEMBERED = 10_000;
+const remembered = new Map<string, { minute: number; found: Found }>();
+
+/**
+ * The library's answer for `model` at `provider` at `at`. Finding the model walks the whole catalogue's match rules —
+ * about a tenth of a gateway call's CPU, and a call asks up to four times — so the answer is remembered. It depends on
+ * time only through the catalogue's price periods, which begin on whole UTC minutes (start dates, and times of day such
+ * as 16:30:00Z; pricing.test.ts checks the bundled data), so one answer per (provider, model, UTC minute) is exact.
+ */
+function lookup(provider: string, model: string, at: Date): Found {
+  const minute = Math.floor(at.getTime() / MINUTE_MS);
+  const key = `${provider}\u0000${model}`;
+  const hit = remembered.get(key);
+  if (hit && hit.minute === minute) return hit.found;
   const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
     providerId: provider,
     timestamp: at,
   });
+  // Model names come from requests: the memory is bounded, and starts over when full.
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(key, { minute, found });
+  return found;
+}
+
+/** The catalogue's prices of `model` at `provider` in force at `at`, or null when the catalogue does not know it. */
+export function cataloguePrices(provider: string, model: string, at: Date): CatalogueEntry | null {
+  const found = lookup(provider, model, at);
   if (!found) return null;
   const p = found.model_price;
   return {
@@ -87,10 +111,7 @@ export function cataloguePrices(provider: string, model: string, at: Date): Cata
  * output is capped there (docs/api.md §12) — the catalogue carries no separate output limit.
  */
 export function catalogueContextWindow(provider: string, model: string, at: Date): number | null {
-  const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, {
-    providerId: provider,
-    timestamp: at,
-  });
+  const found = lookup(provider, model, at);
   const window = found?.model.context_window;
   return typeof window === 'number' && Number.isSafeInteger(window) && window > 0 ? window : null;
 }

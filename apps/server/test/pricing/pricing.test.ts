@@ -2,6 +2,8 @@
 // normalised, and the cost in integer micros. Every expected value below is worked out by hand from the providers'
 // published prices (USD per million tokens = micros per token), written next to it — not produced by the code.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { findProvider, type ModelInfo } from '@pydantic/genai-prices';
 import { CATALOGUE_VERSION, cataloguePrices } from '../../src/pricing/catalogue.js';
@@ -304,6 +306,26 @@ describe('exact prices', () => {
     );
     // 10^9 tokens at 1,000 USD per million: far past 2^53 nano-micros, still exact.
     assert.equal(costMicros([{ tokens: 1_000_000_000, price: priceFromDecimal('1000') as bigint }]), 1e12);
+  });
+
+  it('the catalogue remembers one answer per UTC minute: every price period of the bundled data starts on a whole minute', () => {
+    // catalogue.ts keeps the library's answer per (provider, model, minute); exact only while this holds.
+    const bundled = readFileSync(createRequire(import.meta.url).resolve('@pydantic/genai-prices'), 'utf8');
+    const times = [...bundled.matchAll(/(?:start|end)_time:\s*"([^"]*)"/g)].map((m) => m[1]);
+    const dates = [...bundled.matchAll(/start_date:\s*"([^"]*)"/g)].map((m) => m[1]);
+    assert.ok(times.length > 0 && dates.length > 0, 'the scan found the constraints');
+    for (const t of times) assert.match(t ?? '', /^\d\d:\d\d:00Z$/, `time of day ${t}`);
+    for (const d of dates) assert.match(d ?? '', /^\d{4}-\d\d-\d\d$/, `start date ${d}`);
+  });
+
+  it('a remembered answer never outlives its minute: DeepSeek off-peak prices start at 16:30:00Z', () => {
+    // deepseek-chat: 0.27 USD/M input from 00:30 to 16:30 UTC, 0.135 off-peak (DeepSeek's published discount).
+    const input = (at: string) =>
+      cataloguePrices('deepseek', 'deepseek-chat', new Date(at))?.prices.input?.base;
+    assert.equal(input('2026-12-02T16:29:00Z'), priceFromDecimal('0.27'));
+    assert.equal(input('2026-12-02T16:29:59.999Z'), priceFromDecimal('0.27'), 'same minute: remembered');
+    assert.equal(input('2026-12-02T16:30:00Z'), priceFromDecimal('0.135'), 'next minute: looked up again');
+    assert.equal(input('2026-12-02T16:29:30Z'), priceFromDecimal('0.27'), 'an earlier minute again');
   });
 
   it('every OpenAI and Anthropic price in the catalogue is an exact decimal', () => {
