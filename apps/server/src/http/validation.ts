@@ -1,14 +1,16 @@
 // Schema compilers. Two Ajv instances validate requests: bodies with type coercion OFF (Fastify's default Ajv would
 // turn "5" into 5 and true into 1 — money must never be coerced), querystrings/params, which are always strings on
 // the wire, coerced to the declared scalar types. Unknown body fields are refused by each schema's
-// additionalProperties: false, never silently removed. Responses are written with JSON.stringify, not a
-// schema-driven serializer that would silently drop a field the schema forgot; with checking on (the test suites)
-// each response is first checked against its declared schema, so a schema and the code cannot drift apart unseen.
+// additionalProperties: false, never silently removed. Responses are written with JSON.stringify (a JsonText body is
+// already its text: json-text.ts), not a schema-driven serializer that would silently drop a field the schema forgot;
+// with checking on (the test suites) each response is first checked against its declared schema, so a schema and the
+// code cannot drift apart unseen.
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 import { COMPONENT_SCHEMAS } from '../schemas/index.js';
+import { jsonTextOf } from './json-text.js';
 
 function makeAjv(options: { coerceTypes: boolean; useDefaults: boolean }) {
   const ajv = new Ajv.default({
@@ -41,12 +43,12 @@ export class ResponseSchemaError extends Error {
 
 export function serializerCompiler(check: boolean): FastifySerializerCompiler<unknown> {
   return ({ schema, method, url, httpStatus }) => {
-    if (!check) return (data) => JSON.stringify(data);
+    if (!check) return jsonTextOf;
     const validate = responseAjv.compile(schema as object);
     const where = `${method} ${url} ${httpStatus}`;
     return (data) => {
       // Checked on the JSON a client receives (dates as strings, undefined fields gone), not on the objects.
-      const json = JSON.stringify(data);
+      const json = jsonTextOf(data);
       if (!validate(json === undefined ? undefined : JSON.parse(json))) {
         const error = new ResponseSchemaError(where, validate.errors);
         // Printed as well: the test that got the 500 may not show the server's log.

@@ -10,6 +10,7 @@ import { formatUsd } from '../budget/money.js';
 import { dayResetsAt, monthResetsAt } from '../budget/periods.js';
 import type { Db } from '../db/types.js';
 import { ApiError, notConfirmed, unavailable } from '../http/errors.js';
+import { JsonText } from '../http/json-text.js';
 import { newId } from '../ids.js';
 import type { Bus } from '../live/bus.js';
 import { pricingJson, type UsageCost } from '../pricing/usage-cost.js';
@@ -327,7 +328,8 @@ export function createEventService(deps: MoneyPathDeps): EventService {
         : undefined;
     if (decision.outcome === 'accepted') {
       row.responseStatus = 201;
-      row.responseBody = { event, budget: budgetJson(decision.limits, decision.spend, now) };
+      // Serialised once: the writer stores this text and the 201 sends it (json-text.ts).
+      row.responseBody = new JsonText({ event, budget: budgetJson(decision.limits, decision.spend, now) });
     } else {
       row.responseStatus = 403;
       row.responseBody = declineBody(decision.decline, event);
