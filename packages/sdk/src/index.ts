@@ -36,3 +36,10 @@ export { AgentsApi, ApiKeysApi, ReservationsApi } from './management.js';
 export { OfflineReservation, Reservation } from './reservation.js';
 export { backoffDelayMs, parseRetryAfter, retryDelayMs } from './retry.js';
 export type * from './types.js';
+export {
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookEvent,
+  WebhookVerificationError,
+} from './webhooks.js';
