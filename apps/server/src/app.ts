@@ -37,6 +37,7 @@ import { providerRoutes } from './routes/v1/providers.js';
 import { reservationRoutes } from './routes/v1/reservations.js';
 import { streamRoutes } from './routes/v1/stream.js';
 import { userRoutes } from './routes/v1/users.js';
+import { webhookRoutes } from './routes/v1/webhooks.js';
 import { declareGenericErrors } from './schemas/common.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<SpendguardApp> {
     reservationRoutes,
     priceRoutes,
     providerRoutes,
+    webhookRoutes,
     auditLogRoutes,
     streamRoutes,
   ]) {

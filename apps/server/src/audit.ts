@@ -1,7 +1,15 @@
 // The audit log (docs/api.md §7): every change to limits, kill switch, keys and customer settings — who, what,
-// before/after, when. Call it inside the same transaction as the change so the log can never disagree with it.
+// before/after, when. Call it inside the same transaction as the change so the log can never disagree with it. A
+// suspend or resume of an agent also writes its webhook alert here (webhooks/outbox.ts): every path that changes the
+// kill switch audits it, so none can commit the change without its alert.
 import type { Principal } from './auth/types.js';
 import type { Queryable } from './db/types.js';
+import { enqueueStatusAlert } from './webhooks/outbox.js';
+
+const STATUS_ALERTS: Record<string, 'suspended' | 'resumed'> = {
+  'agent.suspend': 'suspended',
+  'agent.resume': 'resumed',
+};
 
 export interface AuditEntry {
   customerId: string;
@@ -35,4 +43,8 @@ export async function recordAudit(q: Queryable, entry: AuditEntry): Promise<void
       entry.after === undefined ? null : JSON.stringify(entry.after),
     ],
   );
+  const change = STATUS_ALERTS[entry.action];
+  if (change && entry.targetType === 'agent' && entry.targetId !== null) {
+    await enqueueStatusAlert(q, entry.customerId, entry.targetId, change, actor);
+  }
 }

@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   SPENDGUARD_TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_CHECK_RESPONSES: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   // Checked by parseEncryptionKey below (64 hex characters or 32 bytes of base64/base64url).
   SPENDGUARD_ENCRYPTION_KEY: Type.Optional(Type.String()),
   SPENDGUARD_ENCRYPTION_KEY_PREVIOUS: Type.Optional(Type.String()),
@@ -69,6 +70,8 @@ export interface Config {
   previousEncryptionKeys: Buffer[];
   /** Provider base_urls may use http and private or loopback addresses (self-hosted models, tests). */
   allowPrivateUpstreams: boolean;
+  /** SPENDGUARD_WEBHOOK_ALLOW_PRIVATE=1: webhook endpoints may use http and private addresses (docs/api.md §13). */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +87,7 @@ const BOOLEAN_VARIABLES = new Set([
   'SPENDGUARD_TRUST_PROXY',
   'SPENDGUARD_CHECK_RESPONSES',
   'SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS',
+  'SPENDGUARD_WEBHOOK_ALLOW_PRIVATE',
 ]);
 const TRUE_WORDS = new Set(['1', 'true', 'yes']);
 const FALSE_WORDS = new Set(['0', 'false', 'no']);
@@ -238,6 +242,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKey: givenKey ?? (production ? null : localEncryptionKey(dataDir)),
     previousEncryptionKeys: previousKeys.filter((k): k is Buffer => k !== null),
     allowPrivateUpstreams: e.SPENDGUARD_ALLOW_PRIVATE_UPSTREAMS === '1',
+    webhookAllowPrivate: e.SPENDGUARD_WEBHOOK_ALLOW_PRIVATE === '1',
   };
 }
 

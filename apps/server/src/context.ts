@@ -27,6 +27,8 @@ import { createReconciler, type Reconciler } from './spend/reconciler.js';
 import { createRedisSpendStore } from './spend/redis-store.js';
 import type { SpendStore } from './spend/store.js';
 import { createEventWriter, type EventWriter } from './spend/writer.js';
+import { createWebhookService, type WebhookService } from './webhooks/service.js';
+import { createWebhookWorker } from './webhooks/worker.js';
 
 /** What the app is given: configuration, connections, the bus, the logger and metrics. */
 export interface BaseContext {
@@ -70,6 +72,8 @@ export interface AppContext extends BaseContext {
   providers: CredentialService;
   /** The LLM gateway's call pipeline (docs/api.md §12, gateway/service.ts). */
   gateway: GatewayServices;
+  /** Webhook endpoints, their delivery log, and this instance's delivery worker (docs/api.md §13). */
+  webhooks: WebhookService;
 }
 
 function createAuthServices(base: BaseContext, markers: RevocationMarkers): AuthServices {
@@ -158,5 +162,18 @@ export async function createContext(base: BaseContext): Promise<AppContext> {
     allowPrivateUpstreams: base.config.allowPrivateUpstreams,
     onClose: base.onClose,
   });
-  return { ...base, auth, spend, providers, gateway };
+  // Closed before the stores (onClose runs in reverse): an attempt in flight records its outcome first.
+  const worker = createWebhookWorker({
+    db: base.db,
+    metrics: base.metrics,
+    log: base.log,
+    allowPrivate: base.config.webhookAllowPrivate,
+  });
+  base.onClose(() => worker.close());
+  const webhooks = createWebhookService({
+    db: base.db,
+    worker,
+    allowPrivate: base.config.webhookAllowPrivate,
+  });
+  return { ...base, auth, spend, providers, gateway, webhooks };
 }

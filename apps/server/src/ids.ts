@@ -29,8 +29,9 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** sus: a person's suspend (the token of its provisional suspension in the spend store). */
-export type IdPrefix = 'cus' | 'usr' | 'key' | 'agt' | 'evt' | 'rsv' | 'sus';
+/** sus: a person's suspend (the token of its provisional suspension in the spend store). wh, whevt: a webhook endpoint,
+ * an alert (webhooks/); a delivery's whdel_ id is made by PostgreSQL in the alert's statement (webhooks/outbox.ts). */
+export type IdPrefix = 'cus' | 'usr' | 'key' | 'agt' | 'evt' | 'rsv' | 'sus' | 'wh' | 'whevt';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase62(22)}`;

@@ -126,14 +126,19 @@ export function checkBaseUrl(raw: string, allowPrivate: boolean): BaseUrlCheck {
   if (url.href.includes('?') || url.href.includes('#')) {
     return { ok: false, problem: 'must not contain a query or fragment' };
   }
-  if (!allowPrivate) {
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const name = host.endsWith('.') ? host.slice(0, -1) : host;
-    // RFC 6761: `localhost` and its subdomains are loopback wherever they resolve.
-    const loopbackName = name === 'localhost' || name.endsWith('.localhost');
-    if ((isIP(host) !== 0 && !isPublicAddress(host)) || loopbackName) {
-      return { ok: false, problem: 'must not point to a private, loopback or reserved address' };
-    }
+  if (!allowPrivate && namesPrivateHost(url)) {
+    return { ok: false, problem: 'must not point to a private, loopback or reserved address' };
   }
   return { ok: true, url };
+}
+
+/**
+ * Whether the URL's host is, as written, a private, loopback or reserved IP literal or a `localhost` name (RFC 6761:
+ * loopback wherever it resolves). Other names are checked where they are connected to (upstream-dispatcher.ts).
+ */
+export function namesPrivateHost(url: URL): boolean {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  const loopbackName = name === 'localhost' || name.endsWith('.localhost');
+  return (isIP(host) !== 0 && !isPublicAddress(host)) || loopbackName;
 }

@@ -100,6 +100,22 @@ export function createMetrics() {
       help: 'Open dashboard event streams on this instance',
       registers,
     }),
+    webhookDeliveries: new Counter({
+      name: 'spendguard_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, retry (will be tried again), failed (given up)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    webhookQueueDepth: new Gauge({
+      name: 'spendguard_webhook_queue_depth',
+      help: 'Webhook deliveries pending (due or waiting for a retry), all instances (read from PostgreSQL)',
+      registers,
+    }),
+    webhookOldestDueSeconds: new Gauge({
+      name: 'spendguard_webhook_oldest_due_seconds',
+      help: 'How long the oldest due webhook delivery has been waiting; 0 when none is due',
+      registers,
+    }),
   };
 }
 

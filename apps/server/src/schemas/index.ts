@@ -39,6 +39,14 @@ import {
   ReservationSchema,
   UsageSchema,
 } from './spend.js';
+import {
+  AcceptedSchema,
+  CreatedWebhookEndpointSchema,
+  WebhookDeliveryPageSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointPageSchema,
+  WebhookEndpointSchema,
+} from './webhooks.js';
 
 export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   ApiErrorSchema,
@@ -53,6 +61,12 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   CustomerPricePageSchema,
   ProviderCredentialSchema,
   ProviderCredentialListSchema,
+  WebhookEndpointSchema,
+  CreatedWebhookEndpointSchema,
+  WebhookEndpointPageSchema,
+  WebhookDeliverySchema,
+  WebhookDeliveryPageSchema,
+  AcceptedSchema,
   EventSchema,
   EventCreatedSchema,
   EventPageSchema,
