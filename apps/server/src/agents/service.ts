@@ -18,6 +18,7 @@ import { NAME_PATTERN } from '../schemas/common.js';
 import { budgetPeriodOver, periodKeys } from '../spend/decide.js';
 import type { AgentLimits, SpendStore } from '../spend/store.js';
 import { columnIsoOrNull } from '../time.js';
+import { rearmThresholds } from '../webhooks/thresholds.js';
 import type { AgentDirectory } from './directory.js';
 import { applyLimits, type LimitsPatch, limitsToJson } from './limits.js';
 import { customerChannel } from './live-channel.js';
@@ -235,6 +236,7 @@ export function createAgentService(deps: {
           before: { limits: limitsToJson(rowLimits(before)) },
           after: { limits: limitsToJson(limits) },
         });
+        await rearmThresholds(tx, actor.customerId, before.id, Date.now());
         if (!liftedByLimits(before, limits)) return after;
         // In the same transaction, under the same row lock: the lift is this person's change, audited as theirs.
         const lifted = await updateAgentStatus(tx, before.id, ACTIVE);

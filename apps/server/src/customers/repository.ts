@@ -13,6 +13,8 @@ export interface CustomerSettings {
   autoCreateAgents: boolean;
   /** The output tokens a gateway call that names no maximum is estimated at (docs/api.md §12), 1..1,000,000. */
   gatewayDefaultMaxOutputTokens: number;
+  /** The percentages of a limit at which budget.threshold alerts fire (docs/api.md §13); [] = none. */
+  alertThresholdsPercent: number[];
 }
 
 interface CustomerRow {
@@ -23,6 +25,7 @@ interface CustomerRow {
   default_agent_limits: unknown;
   auto_create_agents: boolean;
   gateway_default_max_output_tokens: number;
+  alert_thresholds_percent: number[];
 }
 
 function toSettings(row: CustomerRow): CustomerSettings {
@@ -38,6 +41,7 @@ function toSettings(row: CustomerRow): CustomerSettings {
     defaultAgentLimits: limitsFromJson(defaults),
     autoCreateAgents: row.auto_create_agents,
     gatewayDefaultMaxOutputTokens: row.gateway_default_max_output_tokens,
+    alertThresholdsPercent: row.alert_thresholds_percent,
   };
 }
 
@@ -49,7 +53,7 @@ export async function loadCustomer(
 ): Promise<CustomerSettings | null> {
   const { rows } = await q.query<CustomerRow>(
     `SELECT id, name, state_version, month_limit_micros, default_agent_limits, auto_create_agents,
-            gateway_default_max_output_tokens
+            gateway_default_max_output_tokens, alert_thresholds_percent
      FROM customers WHERE id = $1
      ${lock === 'update' ? 'FOR UPDATE' : lock === 'share' ? 'FOR SHARE' : ''}`,
     [customerId],
@@ -65,7 +69,7 @@ export async function saveCustomer(
 ): Promise<number> {
   const { rows } = await q.query<{ state_version: unknown }>(
     `UPDATE customers SET month_limit_micros = $2, default_agent_limits = $3::jsonb, auto_create_agents = $4,
-            gateway_default_max_output_tokens = $5, state_version = state_version + 1, updated_at = now() WHERE id = $1
+            gateway_default_max_output_tokens = $5, alert_thresholds_percent = $6::smallint[], state_version = state_version + 1, updated_at = now() WHERE id = $1
      RETURNING state_version`,
     [
       s.id,
@@ -73,6 +77,7 @@ export async function saveCustomer(
       JSON.stringify(defaultsJson),
       s.autoCreateAgents,
       s.gatewayDefaultMaxOutputTokens,
+      s.alertThresholdsPercent,
     ],
   );
   return int8Of(rows[0]?.state_version);

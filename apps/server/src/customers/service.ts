@@ -13,6 +13,7 @@ import type { Db } from '../db/types.js';
 import { ApiError, notFound } from '../http/errors.js';
 import type { CustomerSchema } from '../schemas/agents.js';
 import type { SpendStore } from '../spend/store.js';
+import { rearmThresholds } from '../webhooks/thresholds.js';
 import { type CustomerSettings, customerMonthSpend, loadCustomer, saveCustomer } from './repository.js';
 
 /** The customer object of responses, as the Customer schema declares it. */
@@ -24,6 +25,8 @@ export interface CustomerPatch {
   defaults?: LimitsPatch;
   autoCreateAgents?: boolean;
   gatewayDefaultMaxOutputTokens?: number;
+  /** Checked by the route's schema (integers 1–100, unique, at most 10); stored sorted. */
+  alertThresholdsPercent?: number[];
 }
 
 export interface CustomerService {
@@ -39,6 +42,7 @@ function settingsJson(s: CustomerSettings) {
     default_agent_limits: limitsToJson(s.defaultAgentLimits),
     auto_create_agents: s.autoCreateAgents,
     gateway_default_max_output_tokens: s.gatewayDefaultMaxOutputTokens,
+    alert_thresholds_percent: s.alertThresholdsPercent,
   };
 }
 
@@ -59,6 +63,7 @@ export function createCustomerService(deps: {
       default_agent_limits: limitsToJson(s.defaultAgentLimits),
       auto_create_agents: s.autoCreateAgents,
       gateway_default_max_output_tokens: s.gatewayDefaultMaxOutputTokens,
+      alert_thresholds_percent: s.alertThresholdsPercent,
       spend: { month_micros: spent, resets_at: new Date(monthResetsAt(now)).toISOString() },
     };
   };
@@ -71,6 +76,7 @@ export function createCustomerService(deps: {
     },
 
     async update(actor, patch) {
+      const thresholds = patch.alertThresholdsPercent;
       const after = await db.transaction(async (tx) => {
         const before = await loadCustomer(tx, actor.customerId, 'update');
         if (!before) throw notFound('customer');
@@ -84,6 +90,9 @@ export function createCustomerService(deps: {
           autoCreateAgents: patch.autoCreateAgents ?? before.autoCreateAgents,
           gatewayDefaultMaxOutputTokens:
             patch.gatewayDefaultMaxOutputTokens ?? before.gatewayDefaultMaxOutputTokens,
+          alertThresholdsPercent: thresholds
+            ? [...thresholds].sort((a, b) => a - b)
+            : before.alertThresholdsPercent,
         };
         next.version = await saveCustomer(tx, next, limitsToJson(next.defaultAgentLimits));
         await recordAudit(tx, {
@@ -95,6 +104,9 @@ export function createCustomerService(deps: {
           before: settingsJson(before),
           after: settingsJson(next),
         });
+        if (next.monthLimitMicros !== before.monthLimitMicros) {
+          await rearmThresholds(tx, actor.customerId, null, Date.now());
+        }
         return next;
       });
       await directory.invalidate({ customerId: after.id });

@@ -280,6 +280,15 @@ const GatewayDefaultMaxOutputTokens = Type.Integer({
     'max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096',
 });
 
+/** docs/api.md §13: the percentages of a limit at which budget.threshold alerts fire. */
+const AlertThresholdsPercent = Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), {
+  maxItems: 10,
+  uniqueItems: true,
+  description:
+    'budget.threshold webhooks fire once per period window when accepted spend first reaches each of these ' +
+    'percentages of an agent’s month/day limit or the customer’s month limit; [] = none; default [50, 80, 100]',
+});
+
 export const CustomerSchema = Type.Object(
   {
     id: Type.String({ description: 'cus_…' }),
@@ -291,6 +300,7 @@ export const CustomerSchema = Type.Object(
     default_agent_limits: ref(LimitsSchema),
     auto_create_agents: Type.Boolean(),
     gateway_default_max_output_tokens: GatewayDefaultMaxOutputTokens,
+    alert_thresholds_percent: AlertThresholdsPercent,
     spend: Type.Object(
       { month_micros: Type.Integer(), resets_at: Timestamp },
       { additionalProperties: false },
@@ -310,6 +320,7 @@ export const PatchCustomerBody = Type.Object(
     default_agent_limits: Type.Optional(LimitsInputSchema),
     auto_create_agents: Type.Optional(Type.Boolean()),
     gateway_default_max_output_tokens: Type.Optional(GatewayDefaultMaxOutputTokens),
+    alert_thresholds_percent: Type.Optional(AlertThresholdsPercent),
   },
   {
     additionalProperties: false,

@@ -106,12 +106,12 @@ class CommitTooLateError extends Error {}
 
 /**
  * One statement: insert the batch (rows younger than the age limit by PostgreSQL's clock), skip late duplicates,
- * add the inserted accepted spend to spend_daily, mark the reservation of each inserted commit event `committed`
+ * add the inserted accepted spend to spend_daily (stamping the row for the threshold sweep), mark the reservation of each inserted commit event `committed`
  * (only reservation commits carry a reservation_id), and say for each row whether it went in or was too old. Prepared
  * (planned once per connection): the plan does not depend on the batch, which arrives as arrays.
  */
 const INSERT_BATCH: PreparedSql = {
-  name: 'spendguard_insert_event_batch_v5',
+  name: 'spendguard_insert_event_batch_v6',
   text: `
 WITH input AS (
   SELECT * FROM unnest(
@@ -141,9 +141,9 @@ WITH input AS (
   FROM inserted
   WHERE reservations.id = inserted.reservation_id AND reservations.customer_id = inserted.customer_id
 ), daily AS (
-  INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count)
+  INSERT INTO spend_daily (customer_id, agent_id, day, shard, spent_micros, event_count, updated_at)
   SELECT customer_id, agent_id, (recorded_at AT TIME ZONE 'UTC')::date AS day, $17::smallint, sum(cost_micros),
-         count(*)
+         count(*), statement_timestamp()
   FROM inserted WHERE status = 'accepted'
   GROUP BY customer_id, agent_id, day
   -- One order for every writer: concurrent batches lock spend_daily rows in the same sequence, never deadlock.
@@ -151,7 +151,9 @@ WITH input AS (
   -- Each commit slot writes its own shard row (migration 004), so in-flight commits don't wait on each other.
   ON CONFLICT (agent_id, day, shard) DO UPDATE
     SET spent_micros = spend_daily.spent_micros + EXCLUDED.spent_micros,
-        event_count = spend_daily.event_count + EXCLUDED.event_count
+        event_count = spend_daily.event_count + EXCLUDED.event_count,
+        -- What the budget.threshold sweep looks for (webhooks/thresholds.ts): spend added at this statement's time.
+        updated_at = EXCLUDED.updated_at
 )
 SELECT id, true AS inserted FROM inserted
 UNION ALL

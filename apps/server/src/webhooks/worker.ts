@@ -3,7 +3,8 @@
 // addresses unless private ones are allowed (the gateway's dispatcher: the resolved address is checked, no redirect
 // is followed), reads at most 64 KiB of the answer, and records the outcome: a 2xx is delivered; anything else is
 // retried with exponential backoff and jitter (RETRY_DELAYS_S: the first within 30 s, nine attempts over more than a
-// day), then failed.
+// day), then failed. Each round first runs the budget.threshold sweep (thresholds.ts), so the alerts it writes go out in
+// the same round.
 import type { FastifyBaseLogger } from 'fastify';
 import { type Dispatcher, request } from 'undici';
 import type { Db } from '../db/types.js';
@@ -11,6 +12,7 @@ import { createUpstreamDispatcher, UpstreamAddressRefused } from '../gateway/ups
 import type { Metrics } from '../observability/metrics.js';
 import { type ClaimedAttempt, claimDue, queueStats, recordAttempt } from './repository.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { type SweepOptions, sweepThresholds } from './thresholds.js';
 
 /** Seconds before each retry, by the attempt that failed (1st failure → 15 s …); ±20 % jitter. 8 retries ≈ 30.6 h. */
 export const RETRY_DELAYS_S = [15, 60, 300, 1_800, 7_200, 21_600, 36_000, 43_200];
@@ -53,6 +55,7 @@ export function createWebhookWorker(deps: {
   /** Tests inject one (a look-up that maps names to addresses); else the SSRF-safe default. */
   dispatcher?: Dispatcher;
   pollMs?: number;
+  thresholds?: SweepOptions;
 }): WebhookWorker {
   const dispatcher =
     deps.dispatcher ??
@@ -64,6 +67,7 @@ export function createWebhookWorker(deps: {
   let closed = false;
   let running: Promise<void> | null = null;
   let again = false;
+  let failing = false;
   let timer: NodeJS.Timeout | undefined;
 
   const send = async (a: ClaimedAttempt): Promise<{ status: number | null; error: string | null }> => {
@@ -122,6 +126,7 @@ export function createWebhookWorker(deps: {
   };
 
   const round = async () => {
+    await sweepThresholds(deps.db, deps.thresholds);
     for (;;) {
       const claimed = await claimDue(deps.db, BATCH, LEASE_MS);
       await Promise.all(
@@ -141,7 +146,15 @@ export function createWebhookWorker(deps: {
       return;
     }
     running = round()
-      .catch((error) => deps.log.warn({ err: error }, 'webhook worker: PostgreSQL unavailable, will retry'))
+      .then(() => {
+        if (failing) deps.log.info('webhook worker: PostgreSQL answers again');
+        failing = false;
+      })
+      .catch((error) => {
+        // Once per outage, not once per poll: the worker keeps trying every second.
+        if (!failing) deps.log.warn({ err: error }, 'webhook worker: PostgreSQL unavailable, will retry');
+        failing = true;
+      })
       .finally(() => {
         running = null;
         if (again && !closed) {

@@ -463,7 +463,7 @@ describe('event writer: the batch insert is planned once per connection (Postgre
         const { rows } = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
         return rows.map((r) => r.name);
       });
-      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v5']);
+      assert.deepEqual(prepared, ['spendguard_insert_event_batch_v6']);
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM events WHERE agent_id = $1',
         [agentId],

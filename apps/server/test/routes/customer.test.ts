@@ -57,6 +57,7 @@ describe('happy', () => {
       default_agent_limits: NO_LIMITS,
       auto_create_agents: true,
       gateway_default_max_output_tokens: 4096,
+      alert_thresholds_percent: [50, 80, 100],
       spend: { month_micros: 0, resets_at: nextMonthStart() },
     });
     assert.match(customer.id, /^cus_/);

@@ -1572,6 +1572,8 @@ export interface paths {
             auto_create_agents?: boolean;
             /** @description LLM gateway: the output tokens a call is estimated (held) at when the request sets no max_tokens / max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096 */
             gateway_default_max_output_tokens?: number;
+            /** @description budget.threshold webhooks fire once per period window when accepted spend first reaches each of these percentages of an agent’s month/day limit or the customer’s month limit; [] = none; default [50, 80, 100] */
+            alert_thresholds_percent?: number[];
           };
         };
       };
@@ -6100,6 +6102,8 @@ export interface components {
       auto_create_agents: boolean;
       /** @description LLM gateway: the output tokens a call is estimated (held) at when the request sets no max_tokens / max_completion_tokens / max_output_tokens (capped at the model’s output limit); default 4096 */
       gateway_default_max_output_tokens: number;
+      /** @description budget.threshold webhooks fire once per period window when accepted spend first reaches each of these percentages of an agent’s month/day limit or the customer’s month limit; [] = none; default [50, 80, 100] */
+      alert_thresholds_percent: number[];
       spend: {
         month_micros: number;
         /**

@@ -73,6 +73,9 @@ export async function customerRoutes(fastify: FastifyInstance, ctx: AppContext):
       if (body.gateway_default_max_output_tokens !== undefined) {
         patch.gatewayDefaultMaxOutputTokens = body.gateway_default_max_output_tokens;
       }
+      if (body.alert_thresholds_percent !== undefined) {
+        patch.alertThresholdsPercent = body.alert_thresholds_percent;
+      }
       return ctx.spend.customers.update(principalOf(request), patch);
     },
   );
