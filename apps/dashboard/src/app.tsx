@@ -13,6 +13,7 @@ import { AuthPage } from './pages/auth';
 import { ProvidersPage } from './pages/providers';
 import { SettingsPage } from './pages/settings';
 import { TeamPage } from './pages/team';
+import { WebhooksPage } from './pages/webhooks';
 
 type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'signed-in'; session: Session };
 
@@ -22,6 +23,7 @@ const NAV: { route: Route; label: string }[] = [
   { route: { page: 'settings' }, label: 'Settings' },
   { route: { page: 'providers' }, label: 'Providers' },
   { route: { page: 'team' }, label: 'Team' },
+  { route: { page: 'webhooks' }, label: 'Webhooks' },
   { route: { page: 'audit' }, label: 'Audit log' },
 ];
 
@@ -145,6 +147,8 @@ function Page({ route, session }: { route: Route; session: Session }) {
       return <ProvidersPage />;
     case 'audit':
       return <AuditLogPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
     default:
       return <AgentsPage />;
   }

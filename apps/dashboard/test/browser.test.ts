@@ -18,6 +18,7 @@ import {
   type Tenant,
   type TestServer,
 } from '../../server/test/harness.js';
+import { startReceiver } from '../../server/test/webhooks/receiver.js';
 import { formatUsd } from '../src/lib/money.js';
 import type { Agent } from '../src/lib/types.js';
 
@@ -102,7 +103,8 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
   before(async () => {
     await build({ root: dashboardRoot, configFile: join(dashboardRoot, 'vite.config.ts'), logLevel: 'warn' });
     // As the product starts customers: new agents get the 10 USD default month limit (docs/api.md §8).
-    server = await startTestServer({ productDefaults: true });
+    // Private webhook URLs allowed: the Webhooks page's receiver runs on this machine.
+    server = await startTestServer({ productDefaults: true, env: { SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: '1' } });
     tenant = await signupAndAdminKey(server.url);
     // Amounts chosen to exercise the formatting: whole cents, sub-cent, one micro.
     assert.equal((await postEvent({ agent: 'alpha', cost_usd: '1.73' })).status, 201);
@@ -400,6 +402,56 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await page.goto(`${server.url}/#/audit`);
     await page.getByTestId('audit-list').waitFor();
     assert.ok((await page.locator('.audit-item').count()) > 0);
+  });
+
+  test('webhooks: add an endpoint (secret shown once), send a test the receiver refuses, retry it, delivered', async () => {
+    const receiver = await startReceiver();
+    receiver.answer = 500;
+    try {
+      await page.goto(`${server.url}/#/webhooks`);
+      await page.getByLabel('URL').fill(receiver.url);
+      await page.getByLabel('Description (optional)').fill('browser test');
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      assert.match(await page.getByTestId('webhook-secret').inputValue(), /^whsec_[A-Za-z0-9_-]{43}$/);
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByTestId('webhook-secret').waitFor({ state: 'detached' });
+      const endpoint = page.locator(`[data-testid="webhook-endpoint"][data-url="${receiver.url}"]`);
+      assert.match(await text(endpoint), /budget\.threshold, agent\.suspended, agent\.resumed/);
+
+      await endpoint.getByRole('button', { name: 'Send test' }).click();
+      await receiver.waitFor(1);
+      const delivery = endpoint.getByTestId('delivery-row').filter({ hasText: 'webhook.test' });
+      // The log shows the refused attempt once the worker recorded it.
+      for (let i = 0; i < 50 && !(await text(delivery)).includes('answered 500'); i++) {
+        await endpoint.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(100);
+      }
+      assert.match(await text(delivery), /answered 500/);
+      assert.equal(await delivery.getAttribute('data-status'), 'pending');
+
+      receiver.answer = 200;
+      await delivery.getByRole('button', { name: /^Deliver webhook\.test whevt_/ }).click();
+      await receiver.waitFor(2);
+      for (let i = 0; i < 50 && (await delivery.getAttribute('data-status')) !== 'delivered'; i++) {
+        await endpoint.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(100);
+      }
+      assert.equal(await delivery.getAttribute('data-status'), 'delivered');
+      const [first, second] = receiver.received;
+      assert.equal(first?.headers['spendguard-event-id'], second?.headers['spendguard-event-id']);
+      assert.equal(first?.body, second?.body, 'the retry sends the same bytes');
+
+      // The customer's alert percentages are set on the Settings page.
+      await page.goto(`${server.url}/#/settings`);
+      await page.getByLabel(/^Alert at these percentages/).fill('90, 25');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Settings saved.').waitFor();
+      const customer = await api(server.url, '/v1/customer', { key: tenant.adminKey });
+      assert.deepEqual(customer.body.alert_thresholds_percent, [25, 90]);
+      assert.equal(await page.getByLabel(/^Alert at these percentages/).inputValue(), '25, 90');
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('settings: an admin sets a price of its own, events are charged at it, and deletes it', async () => {

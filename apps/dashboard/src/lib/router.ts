@@ -12,6 +12,8 @@ export type Route =
   /** The LLM gateway's provider credentials (SPEC §12). */
   | { page: 'providers' }
   | { page: 'team' }
+  /** Webhook endpoints and their delivery logs (SPEC §13). */
+  | { page: 'webhooks' }
   | { page: 'audit' }
   /** The link of an invite (docs/api.md §8): `#/accept-invite?token=…`. */
   | { page: 'accept-invite'; token: string };
@@ -37,6 +39,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'audit' };
     case 'team':
       return { page: 'team' };
+    case 'webhooks':
+      return { page: 'webhooks' };
     case 'accept-invite':
       return { page: 'accept-invite', token: new URLSearchParams(query).get('token') ?? '' };
     default:

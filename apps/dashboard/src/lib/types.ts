@@ -42,6 +42,11 @@ export type Session = Schemas['Session'];
 
 export type AuditEntry = Schemas['AuditEntry'];
 
+/** A webhook endpoint and its delivery log (docs/api.md §13); the secret only in the create answer. */
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type CreatedWebhookEndpoint = Schemas['CreatedWebhookEndpoint'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+
 // Payloads of the Server-Sent Events of GET /v1/stream. The stream is `text/event-stream`, so the OpenAPI document
 // does not describe its frames; they are built from the components they carry.
 

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ConfirmButton } from '../components/confirm-button';
 import { LoadMore } from '../components/load-more';
+import { ShownOnce } from '../components/shown-once';
 import { api, errorText, withQuery } from '../lib/api';
 import { useCanWrite } from '../lib/role';
 import { formatTime } from '../lib/time';
@@ -27,7 +28,16 @@ export function ApiKeysPage() {
               void keys.reload();
             }}
           />
-          {created && <CreatedKey created={created} onDone={() => setCreated(null)} />}
+          {created && (
+            // The server keeps only the key's hash: this is the one time it is shown.
+            <ShownOnce
+              label="New API key"
+              what="key"
+              value={created.key}
+              testId="created-key"
+              onDone={() => setCreated(null)}
+            />
+          )}
         </section>
       )}
       <section class="card" aria-labelledby="keys-title">
@@ -165,45 +175,5 @@ function NewKeyForm({ onCreated }: { onCreated: (key: CreatedApiKey) => void }) 
         </p>
       )}
     </form>
-  );
-}
-
-/** The secret is shown this once; the server keeps only its hash. */
-function CreatedKey({ created, onDone }: { created: CreatedApiKey; onDone: () => void }) {
-  const [copied, setCopied] = useState<string | null>(null);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(created.key);
-      setCopied('Copied.');
-    } catch {
-      setCopied('Copy failed — select the key and copy it by hand.');
-    }
-  }
-  return (
-    <div class="notice created-key" role="status">
-      <p>
-        <strong>Copy this key now.</strong> It will not be shown again.
-      </p>
-      <label for="created-key" class="visually-hidden">
-        New API key
-      </label>
-      <div class="copy-row">
-        <input
-          id="created-key"
-          class="mono"
-          readOnly
-          value={created.key}
-          data-testid="created-key"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <button type="button" class="btn btn-primary" onClick={copy}>
-          Copy
-        </button>
-        <button type="button" class="btn" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      {copied && <p class="muted small">{copied}</p>}
-    </div>
   );
 }

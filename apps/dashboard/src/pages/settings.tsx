@@ -31,6 +31,7 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
   const [month, setMonth] = useState(microsToInput(customer.limits.month_micros));
   const [defaults, setDefaults] = useState<LimitsDraft>(draftFromLimits(customer.default_agent_limits));
   const [autoCreate, setAutoCreate] = useState(customer.auto_create_agents);
+  const [thresholds, setThresholds] = useState(customer.alert_thresholds_percent.join(', '));
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<FormNote | null>(null);
   const canWrite = useCanWrite();
@@ -39,6 +40,7 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
     setMonth(microsToInput(customer.limits.month_micros));
     setDefaults(draftFromLimits(customer.default_agent_limits));
     setAutoCreate(customer.auto_create_agents);
+    setThresholds(customer.alert_thresholds_percent.join(', '));
   }, [customer]);
 
   async function submit(event: Event) {
@@ -53,6 +55,14 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
       setMessage({ kind: 'error', text: `Default agent limits — ${defaultsParsed.error}` });
       return;
     }
+    const percents = parsePercents(thresholds);
+    if (percents === null) {
+      setMessage({
+        kind: 'error',
+        text: 'Alert thresholds: whole percentages separated by commas, e.g. 50, 80, 100.',
+      });
+      return;
+    }
     setBusy(true);
     setMessage(null);
     try {
@@ -60,6 +70,8 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
         limits: { month_usd: monthParsed.value },
         default_agent_limits: defaultsParsed.value,
         auto_create_agents: autoCreate,
+        // Range, repeats and count are the API's to check: its message names what is wrong.
+        alert_thresholds_percent: percents,
       });
       onSaved(updated);
       setMessage({ kind: 'ok', text: 'Settings saved.' });
@@ -110,6 +122,25 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
             </label>
           </div>
         </section>
+        <section class="card" aria-labelledby="alerts-title">
+          <h2 id="alerts-title">Budget alerts</h2>
+          <div class="field">
+            <label for="alert-thresholds">
+              Alert at these percentages of each limit (agents’ month and day, the company’s month)
+            </label>
+            <input
+              id="alert-thresholds"
+              inputMode="numeric"
+              autoComplete="off"
+              placeholder="none"
+              value={thresholds}
+              onInput={(e) => setThresholds(e.currentTarget.value)}
+            />
+            <p class="muted small">
+              Each fires once per period, as a budget.threshold alert to the endpoints on the Webhooks page.
+            </p>
+          </div>
+        </section>
         <div class="form-actions">
           <button type="submit" class="btn btn-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save settings'}
@@ -119,4 +150,11 @@ function SettingsForm({ customer, onSaved }: { customer: Customer; onSaved: (cus
       </fieldset>
     </form>
   );
+}
+
+/** "50, 80 100" → [50, 80, 100]; "" → []; null when a part is not a whole number. */
+function parsePercents(text: string): number[] | null {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (!parts.every((p) => /^\d{1,3}$/.test(p))) return null;
+  return parts.map(Number);
 }
