@@ -441,6 +441,35 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
       assert.equal(first?.headers['spendguard-event-id'], second?.headers['spendguard-event-id']);
       assert.equal(first?.body, second?.body, 'the retry sends the same bytes');
 
+      // In-app: the agents page lists the last alerts — a threshold crossed by spend, and a suspension as it happens.
+      assert.equal(
+        (
+          await api(server.url, '/v1/agents', {
+            key: tenant.adminKey,
+            body: { name: 'alerted', limits: { month_usd: '1' } },
+          })
+        ).status,
+        201,
+      );
+      assert.equal((await postEvent({ agent: 'alerted', cost_usd: '0.85' })).status, 201);
+      for (let i = 0; i < 50; i++) {
+        const listed = await api(server.url, '/v1/alerts', { key: tenant.adminKey });
+        if (JSON.stringify(listed.body).includes('"agent":"alerted","period":"month","threshold_percent":80'))
+          break;
+        await page.waitForTimeout(100);
+      }
+      await page.goto(`${server.url}/#/agents`);
+      const alerts = page.getByTestId('recent-alerts');
+      await alerts
+        .getByText('alerted reached 80 % of its month limit: $0.85 of $1.00')
+        .waitFor({ timeout: 5000 });
+      assert.equal(
+        (await api(server.url, '/v1/agents/alerted/suspend', { key: tenant.adminKey, body: {} })).status,
+        200,
+      );
+      await alerts.getByText('alerted was suspended by an API key (by hand)').waitFor({ timeout: 5000 });
+      await api(server.url, '/v1/agents/alerted/resume', { key: tenant.adminKey, body: {} });
+
       // The customer's alert percentages are set on the Settings page.
       await page.goto(`${server.url}/#/settings`);
       await page.getByLabel(/^Alert at these percentages/).fill('90, 25');

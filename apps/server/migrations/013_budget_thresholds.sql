@@ -34,3 +34,6 @@ CREATE TABLE budget_alert_sweep (
   final_until  timestamptz NOT NULL
 );
 INSERT INTO budget_alert_sweep (id, fresh_until, final_until) VALUES (1, now(), now());
+
+-- GET /v1/alerts: a customer's alerts, newest first.
+CREATE INDEX webhook_events_customer ON webhook_events (customer_id, created_at DESC, id DESC);

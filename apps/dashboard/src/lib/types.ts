@@ -46,6 +46,8 @@ export type AuditEntry = Schemas['AuditEntry'];
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type CreatedWebhookEndpoint = Schemas['CreatedWebhookEndpoint'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+/** An alert as GET /v1/alerts lists it (the body its webhooks carry). */
+export type Alert = Schemas['Alert'];
 
 // Payloads of the Server-Sent Events of GET /v1/stream. The stream is `text/event-stream`, so the OpenAPI document
 // does not describe its frames; they are built from the components they carry.

@@ -3,6 +3,7 @@ import { ArchiveButton } from '../components/archive-button';
 import { EventFeed } from '../components/event-feed';
 import { KillSwitch } from '../components/kill-switch';
 import { LoadMore } from '../components/load-more';
+import { RecentAlerts } from '../components/recent-alerts';
 import { SpendBar } from '../components/spend-bar';
 import { AutoCreatedBadge, StatusBadge } from '../components/status-badge';
 import { agentPath, api, errorText, withQuery } from '../lib/api';
@@ -267,6 +268,7 @@ export function AgentsPage() {
         onLoad={loadMore}
         error={moreError}
       />
+      <RecentAlerts />
       <section class="card" aria-labelledby="declines-title" data-testid="recent-declines">
         <h2 id="declines-title">Recent declines</h2>
         {declines.error && (

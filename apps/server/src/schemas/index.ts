@@ -41,6 +41,8 @@ import {
 } from './spend.js';
 import {
   AcceptedSchema,
+  AlertPageSchema,
+  AlertSchema,
   CreatedWebhookEndpointSchema,
   WebhookDeliveryPageSchema,
   WebhookDeliverySchema,
@@ -67,6 +69,8 @@ export const COMPONENT_SCHEMAS: ReadonlyArray<TSchema> = [
   WebhookDeliverySchema,
   WebhookDeliveryPageSchema,
   AcceptedSchema,
+  AlertSchema,
+  AlertPageSchema,
   EventSchema,
   EventCreatedSchema,
   EventPageSchema,

@@ -105,3 +105,18 @@ export const AcceptedSchema = Type.Object(
   { delivery: ref(WebhookDeliverySchema) },
   { $id: 'WebhookRetryAccepted', additionalProperties: false },
 );
+
+export const AlertSchema = Type.Object(
+  {
+    id: Type.String({ description: 'whevt_…: also the id its webhook deliveries carry' }),
+    type: Type.String({ description: 'budget.threshold, agent.suspended or agent.resumed' }),
+    created_at: Timestamp,
+    data: Type.Unknown({ description: 'as delivered (docs/api.md §13)' }),
+  },
+  { $id: 'Alert', additionalProperties: false },
+);
+
+export const AlertPageSchema = Type.Object(
+  { ...Page(ref(AlertSchema)).properties },
+  { $id: 'AlertPage', additionalProperties: false },
+);

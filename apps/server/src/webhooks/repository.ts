@@ -106,17 +106,67 @@ export async function listDeliveries(
   db: Queryable,
   customerId: string,
   endpointId: string,
-  after: [string, string] | null,
+  afterId: string | null,
   limit: number,
-): Promise<WebhookDelivery[]> {
+): Promise<WebhookDelivery[] | null> {
+  if (afterId !== null && !(await rowExists(db, 'webhook_deliveries', customerId, afterId))) return null;
   const { rows } = await db.query<DeliveryRow>(
     `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id
       WHERE d.customer_id = $1 AND d.endpoint_id = $2
-        AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::text))
-      ORDER BY d.created_at DESC, d.id DESC LIMIT $5`,
-    [customerId, endpointId, after?.[0] ?? null, after?.[1] ?? null, limit],
+        AND ($3::text IS NULL OR (d.created_at, d.id) < (SELECT created_at, id FROM webhook_deliveries
+                                                         WHERE id = $3 AND customer_id = $1))
+      ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
+    [customerId, endpointId, afterId, limit],
   );
   return rows.map(deliveryOf);
+}
+
+/**
+ * Whether `id` is a row of this customer in `table`. A page cursor names the last row seen and the next page continues
+ * below its (created_at, id) as PostgreSQL stores it, to the microsecond: alerts written in one transaction share
+ * created_at, and a millisecond timestamp in the cursor would skip the rest of them.
+ */
+async function rowExists(
+  db: Queryable,
+  table: 'webhook_deliveries' | 'webhook_events',
+  customerId: string,
+  id: string,
+): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM ${table} WHERE id = $1 AND customer_id = $2`, [
+    id,
+    customerId,
+  ]);
+  return rows.length > 0;
+}
+
+/** An alert as the in-app list shows it: the body every delivery of it sends, parsed. */
+export interface AlertRecord {
+  id: string;
+  type: string;
+  created_at: string;
+  data: unknown;
+}
+
+/**
+ * The customer's alerts, newest first, whether or not an endpoint received them (docs/api.md §13 GET /v1/alerts);
+ * test pings are not alerts.
+ */
+export async function listAlerts(
+  db: Queryable,
+  customerId: string,
+  afterId: string | null,
+  limit: number,
+): Promise<AlertRecord[] | null> {
+  if (afterId !== null && !(await rowExists(db, 'webhook_events', customerId, afterId))) return null;
+  const { rows } = await db.query<{ body: string }>(
+    `SELECT body FROM webhook_events
+      WHERE customer_id = $1 AND type <> 'webhook.test'
+        AND ($2::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM webhook_events
+                                                     WHERE id = $2 AND customer_id = $1))
+      ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [customerId, afterId, limit],
+  );
+  return rows.map((r) => JSON.parse(r.body) as AlertRecord);
 }
 
 /** Makes a delivery due now again (also a delivered or failed one); null when it is not this endpoint's. */

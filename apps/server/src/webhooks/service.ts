@@ -4,12 +4,14 @@
 import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import type { Db } from '../db/types.js';
+import { invalidCursor } from '../http/cursor.js';
 import { invalidRequest, notFound } from '../http/errors.js';
 import { enqueueAlert } from './outbox.js';
 import {
   deleteEndpoint,
   findEndpoint,
   insertEndpoint,
+  listAlerts,
   listDeliveries,
   listEndpoints,
   retryDelivery,
@@ -92,9 +94,18 @@ export function createWebhookService(deps: { db: Db; worker: WebhookWorker; allo
       return eventId;
     },
 
-    async deliveries(customerId: string, id: string, after: [string, string] | null, limit: number) {
+    /** `afterId`: the last alert of the previous page (its cursor); another customer's → 400. */
+    async alerts(customerId: string, afterId: string | null, limit: number) {
+      const list = await listAlerts(db, customerId, afterId, limit);
+      if (!list) throw invalidCursor();
+      return list;
+    },
+
+    async deliveries(customerId: string, id: string, afterId: string | null, limit: number) {
       await mustFind(customerId, id, true);
-      return listDeliveries(db, customerId, id, after, limit);
+      const list = await listDeliveries(db, customerId, id, afterId, limit);
+      if (!list) throw invalidCursor();
+      return list;
     },
 
     async retry(customerId: string, id: string, deliveryId: string) {

@@ -6,8 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '../../../../packages/sdk/src/index.js';
+import { createPostgresDb } from '../../src/db/postgres.js';
+import { enqueueAlert } from '../../src/webhooks/outbox.js';
 import { sql } from '../engine/helpers.js';
-import { api, signupAndAdminKey, startTestServer, type Tenant, type TestServer } from '../harness.js';
+import {
+  type ApiResponse,
+  api,
+  signupAndAdminKey,
+  startTestServer,
+  type Tenant,
+  type TestServer,
+} from '../harness.js';
 import { type Receiver, startReceiver } from './receiver.js';
 
 const ALLOW = { SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: '1' };
@@ -165,6 +174,57 @@ describe('webhooks: endpoints and signed deliveries', () => {
     const [third] = (await receiver.waitFor(start + 3)).slice(start + 2);
     assert.equal(third?.body, first.body);
     await api(server.url, `/v1/webhooks/${endpoint.id}`, { key: t.adminKey, method: 'DELETE' });
+  });
+
+  it('GET /v1/alerts lists every alert newest first (not test pings); pages by id, also within one transaction', async () => {
+    const u = await signupAndAdminKey(server.url);
+    const endpoint = await createEndpoint(server, u, receiver.url);
+    await api(server.url, '/v1/agents', { key: u.adminKey, body: { name: 'listed' } });
+    await api(server.url, '/v1/agents/listed/suspend', { key: u.adminKey, body: {} });
+    await api(server.url, `/v1/webhooks/${endpoint.id}/test`, { key: u.adminKey, method: 'POST' });
+    // Three alerts in one transaction share created_at to the microsecond: a page boundary must not skip any.
+    const db = createPostgresDb({ url: server.databaseUrl as string });
+    try {
+      await db.transaction(async (tx) => {
+        for (const i of [1, 2, 3]) await enqueueAlert(tx, u.customerId, 'agent.resumed', { i });
+      });
+    } finally {
+      await db.close();
+    }
+    const seen = async (path: string) => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: ApiResponse<{ data: Array<{ id: string }>; next_cursor: string | null }> = await api(
+          server.url,
+          `${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+          { key: u.adminKey },
+        );
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        ids.push(...res.body.data.map((x) => x.id));
+        cursor = res.body.next_cursor;
+      } while (cursor && ids.length < 20);
+      return ids;
+    };
+    const alerts = await seen('/v1/alerts');
+    assert.equal(alerts.length, 4, 'three resumes and the suspend; the test ping is not an alert');
+    assert.equal(new Set(alerts.map(String)).size, 4);
+    const all = (await api(server.url, '/v1/alerts', { key: u.adminKey })).body;
+    assert.deepEqual(
+      all.data.map((x: Alert) => x.type),
+      ['agent.resumed', 'agent.resumed', 'agent.resumed', 'agent.suspended'],
+    );
+    assert.equal(all.data[3].data.agent.name, 'listed');
+    const deliveries = await seen(`/v1/webhooks/${endpoint.id}/deliveries`);
+    assert.equal(new Set(deliveries).size, 5, 'the suspend, the ping and three resumes, each once');
+    assert.equal(deliveries.length, 5);
+    // A cursor naming another customer's alert is not a cursor for this one.
+    const other = await signupAndAdminKey(server.url);
+    const foreign = Buffer.from(JSON.stringify(alerts[0])).toString('base64url');
+    assert.equal(
+      (await api(server.url, `/v1/alerts?cursor=${foreign}`, { key: other.adminKey })).status,
+      400,
+    );
   });
 
   it('another customer sees none of it: 404 on its endpoints, deliveries and retries', async () => {

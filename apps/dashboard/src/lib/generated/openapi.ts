@@ -5154,6 +5154,101 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customer’s alerts, newest first, whether or not a webhook endpoint received them */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page size, 1–100 */
+          limit?: number;
+          /** @description next_cursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description one page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AlertPage'];
+          };
+        };
+        /** @description invalid_request: the body, query or a header does not match the schema or a money rule; nothing changed */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unauthenticated: no or bad credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description forbidden, csrf_failed, or (money routes) budget_exceeded / agent_suspended / loop_detected */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description rate_limited (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description internal: a bug; the request id identifies it in the logs */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+        /** @description unavailable: a dependency is down; nothing recorded; retry after Retry-After (same Idempotency-Key) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit-log': {
     parameters: {
       query?: never;
@@ -5883,6 +5978,24 @@ export interface components {
     };
     WebhookRetryAccepted: {
       delivery: components['schemas']['WebhookDelivery'];
+    };
+    Alert: {
+      /** @description whevt_…: also the id its webhook deliveries carry */
+      id: string;
+      /** @description budget.threshold, agent.suspended or agent.resumed */
+      type: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC
+       */
+      created_at: string;
+      /** @description as delivered (docs/api.md §13) */
+      data: unknown;
+    };
+    AlertPage: {
+      data: components['schemas']['Alert'][];
+      /** @description pass as ?cursor= for the next page; null on the last page */
+      next_cursor: string | null;
     };
     Event: {
       /** @description evt_… */

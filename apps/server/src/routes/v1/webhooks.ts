@@ -4,10 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
-import { decodeCursor, encodeCursor, isTimeIdCursor } from '../../http/cursor.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { errors, ref } from '../../schemas/common.js';
 import {
   AcceptedSchema,
+  AlertPageSchema,
   CreatedWebhookEndpointSchema,
   CreateWebhookBody,
   DeliveryParams,
@@ -161,7 +162,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
     },
     async (request) => {
       const limit = request.query.limit ?? 50;
-      const after = decodeCursor(request.query.cursor, isTimeIdCursor);
+      const after = decodeCursor(request.query.cursor, isIdCursor);
       const list = await webhooks.deliveries(
         principalOf(request).customerId,
         request.params.id,
@@ -172,7 +173,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
       const last = page[page.length - 1];
       return {
         data: page.map(deliveryJson),
-        next_cursor: list.length > limit && last ? encodeCursor([iso(last.createdAt), last.id]) : null,
+        next_cursor: list.length > limit && last ? encodeCursor(last.id) : null,
       };
     },
   );
@@ -195,6 +196,30 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
       const { id, delivery_id } = request.params;
       const delivery = await webhooks.retry(principalOf(request).customerId, id, delivery_id);
       return reply.code(202).send({ delivery: deliveryJson(delivery) });
+    },
+  );
+
+  app.get(
+    '/v1/alerts',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'The customer’s alerts, newest first, whether or not a webhook endpoint received them',
+        querystring: PageQuery,
+        response: {
+          200: ref(AlertPageSchema, 'one page'),
+          ...errors(400, 401, 403, 429, 500, 503),
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const after = decodeCursor(request.query.cursor, isIdCursor);
+      const list = await webhooks.alerts(principalOf(request).customerId, after, limit + 1);
+      const page = list.slice(0, limit);
+      const last = page[page.length - 1];
+      return { data: page, next_cursor: list.length > limit && last ? encodeCursor(last.id) : null };
     },
   );
 }
