@@ -28,3 +28,21 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) 
   }
   throw invalidCursor();
 }
+
+/**
+ * One page of a list fetched with `limit + 1` rows: the extra row only says that more follow, and the cursor names the
+ * last row shown (its `cursorOf`).
+ */
+export function pageOf<R, J>(
+  rows: R[],
+  limit: number,
+  cursorOf: (row: R) => unknown,
+  toJson: (row: R) => J,
+): { data: J[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(toJson),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
+}

@@ -2,6 +2,8 @@
 // scripts — a status, or never (a hanging receiver).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+import { startSecondInstance, startTestServer, type TestServer } from '../harness.js';
 
 export interface Received {
   headers: IncomingHttpHeaders;
@@ -56,4 +58,26 @@ export async function startReceiver(): Promise<Receiver> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** What webhook tests start servers with: receivers here are on loopback. */
+export const ALLOW_PRIVATE = { SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: '1' };
+
+/**
+ * Registers, in the calling describe(), two instances of one deployment (one database, one Redis prefix) and a
+ * receiver, started before its tests and closed after; the returned object holds them once started.
+ */
+export function twoInstancesAndReceiver(): { a: TestServer; b: TestServer; receiver: Receiver } {
+  const started = {} as { a: TestServer; b: TestServer; receiver: Receiver };
+  before(async () => {
+    started.receiver = await startReceiver();
+    started.a = await startTestServer({ env: ALLOW_PRIVATE });
+    started.b = await startSecondInstance(started.a, { env: ALLOW_PRIVATE });
+  });
+  after(async () => {
+    await started.b.close();
+    await started.a.close();
+    await started.receiver.close();
+  });
+  return started;
 }

@@ -16,9 +16,7 @@ import {
   type Tenant,
   type TestServer,
 } from '../harness.js';
-import { type Receiver, startReceiver } from './receiver.js';
-
-const ALLOW = { SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: '1' };
+import { ALLOW_PRIVATE, type Receiver, startReceiver, twoInstancesAndReceiver } from './receiver.js';
 
 interface ThresholdData {
   scope: 'agent' | 'customer';
@@ -62,22 +60,10 @@ async function pgNow(databaseUrl: string): Promise<number> {
 }
 
 describe('budget.threshold: 100 concurrent events on two instances', () => {
-  let a: TestServer;
-  let b: TestServer;
-  let receiver: Receiver;
-
-  before(async () => {
-    receiver = await startReceiver();
-    a = await startTestServer({ env: ALLOW });
-    b = await startTestServer({ env: ALLOW, databaseUrl: a.databaseUrl, redisPrefix: a.redisPrefix });
-  });
-  after(async () => {
-    await b.close();
-    await a.close();
-    await receiver.close();
-  });
+  const servers = twoInstancesAndReceiver();
 
   it('each threshold of the agent month and customer month limits is delivered once, signed, with its numbers', async () => {
+    const { a, b, receiver } = servers;
     const t = await signupAndAdminKey(a.url);
     const db = a.databaseUrl as string;
     const customer = await api(a.url, '/v1/customer', {
@@ -208,7 +194,7 @@ describe('budget.threshold: settings and re-arming', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    server = await startTestServer({ env: ALLOW });
+    server = await startTestServer({ env: ALLOW_PRIVATE });
   });
   after(async () => {
     await server.close();

@@ -17,9 +17,7 @@ import {
   type Tenant,
   type TestServer,
 } from '../harness.js';
-import { type Receiver, startReceiver } from './receiver.js';
-
-const ALLOW = { SPENDGUARD_WEBHOOK_ALLOW_PRIVATE: '1' };
+import { ALLOW_PRIVATE, type Receiver, startReceiver, twoInstancesAndReceiver } from './receiver.js';
 
 interface Alert {
   id: string;
@@ -50,7 +48,7 @@ describe('webhooks: endpoints and signed deliveries', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    server = await startTestServer({ env: ALLOW });
+    server = await startTestServer({ env: ALLOW_PRIVATE });
     t = await signupAndAdminKey(server.url);
   });
   after(async () => {
@@ -282,22 +280,10 @@ describe('webhooks: URLs without SPENDGUARD_WEBHOOK_ALLOW_PRIVATE', () => {
 });
 
 describe('webhooks: two instances on one database', () => {
-  let a: TestServer;
-  let b: TestServer;
-  let receiver: Receiver;
-
-  before(async () => {
-    receiver = await startReceiver();
-    a = await startTestServer({ env: ALLOW });
-    b = await startTestServer({ env: ALLOW, databaseUrl: a.databaseUrl, redisPrefix: a.redisPrefix });
-  });
-  after(async () => {
-    await b.close();
-    await a.close();
-    await receiver.close();
-  });
+  const servers = twoInstancesAndReceiver();
 
   it('120 alerts, both workers claiming at once: every alert delivered exactly once', async () => {
+    const { a, b, receiver } = servers;
     const t = await signupAndAdminKey(a.url);
     const endpoint = await createEndpoint(a, t, receiver.url, ['webhook.test']);
     const pings = await Promise.all(

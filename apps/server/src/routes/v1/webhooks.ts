@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeCursor, pageOf } from '../../http/cursor.js';
 import { errors, ref } from '../../schemas/common.js';
 import {
   AcceptedSchema,
@@ -43,6 +43,8 @@ const deliveryJson = (d: WebhookDelivery) => ({
 });
 
 const isIdCursor = (v: unknown): v is string => typeof v === 'string' && v.length <= 64;
+/** Every list here pages by the last row's id (the repository continues below that row's created_at and id). */
+const byId = (row: { id: string }) => row.id;
 
 export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -89,12 +91,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
       const limit = request.query.limit ?? 50;
       const after = decodeCursor(request.query.cursor, isIdCursor);
       const list = await webhooks.list(principalOf(request).customerId, after, limit + 1);
-      const page = list.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(endpointJson),
-        next_cursor: list.length > limit && last ? encodeCursor(last.id) : null,
-      };
+      return pageOf(list, limit, byId, endpointJson);
     },
   );
 
@@ -169,12 +166,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
         after,
         limit + 1,
       );
-      const page = list.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(deliveryJson),
-        next_cursor: list.length > limit && last ? encodeCursor(last.id) : null,
-      };
+      return pageOf(list, limit, byId, deliveryJson);
     },
   );
 
@@ -217,9 +209,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
       const limit = request.query.limit ?? 50;
       const after = decodeCursor(request.query.cursor, isIdCursor);
       const list = await webhooks.alerts(principalOf(request).customerId, after, limit + 1);
-      const page = list.slice(0, limit);
-      const last = page[page.length - 1];
-      return { data: page, next_cursor: list.length > limit && last ? encodeCursor(last.id) : null };
+      return pageOf(list, limit, byId, (alert) => alert);
     },
   );
 }
