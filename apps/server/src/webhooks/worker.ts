@@ -68,6 +68,7 @@ export function createWebhookWorker(deps: {
   let running: Promise<void> | null = null;
   let again = false;
   let failing = false;
+  let sweepFailing = false;
   let timer: NodeJS.Timeout | undefined;
 
   const send = async (a: ClaimedAttempt): Promise<{ status: number | null; error: string | null }> => {
@@ -126,7 +127,14 @@ export function createWebhookWorker(deps: {
   };
 
   const round = async () => {
-    await sweepThresholds(deps.db, deps.thresholds);
+    // A failing sweep must not hold up deliveries already queued: it is logged once until it works again.
+    try {
+      await sweepThresholds(deps.db, deps.thresholds);
+      sweepFailing = false;
+    } catch (error) {
+      if (!sweepFailing) deps.log.warn({ err: error }, 'budget threshold sweep failed, will retry');
+      sweepFailing = true;
+    }
     for (;;) {
       const claimed = await claimDue(deps.db, BATCH, LEASE_MS);
       await Promise.all(
