@@ -21,9 +21,10 @@ import type {
   UnavailablePolicy,
   UnavailableResult,
 } from './types.js';
+import { VERSION } from './version.js';
 import { compact, costBody, eventCostBody, holdBody, isoTime } from './wire.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface SpendguardOptions<P extends UnavailablePolicy = 'throw'> {
   /** An `sg_ingest_…` or `sg_admin_…` key. */

@@ -168,15 +168,33 @@ export class UnavailableError extends SpendguardError {
 /** One problem of a `400 invalid_request`: the field (a dotted path, or `body`/`query`/a header) and what is wrong. */
 export type ValidationDetail = NonNullable<ApiError['details']>[number];
 
-/** 400 `invalid_request` (also 413 / 415): the request itself is wrong. */
+/**
+ * 400 `invalid_request` (also 413 / 415): the request itself is wrong. The message names the first problem
+ * (`The request is invalid: cost_usd must be a decimal string.`); `details` lists them all.
+ */
 export class ValidationError extends SpendguardError {
   readonly details: ValidationDetail[];
 
   constructor(message: string, init: SpendguardErrorInit) {
-    super(message, init);
-    const details = init.body?.details;
-    this.details = Array.isArray(details) ? (details as ValidationDetail[]) : [];
+    const raw = init.body?.details;
+    const details = Array.isArray(raw) ? (raw as ValidationDetail[]) : [];
+    super(validationMessage(message, details), init);
+    this.details = details;
   }
+}
+
+/** The server's message plus the first detail (`field problem`), unless the message already says it. */
+function validationMessage(message: string, details: readonly unknown[]): string {
+  const first = details[0];
+  if (typeof first !== 'object' || first === null) return message;
+  const { field, problem } = first as { field?: unknown; problem?: unknown };
+  const what = [field, problem]
+    .filter((part) => typeof part === 'string' && part !== '')
+    .join(' ')
+    .replace(/[.\s]+$/, '');
+  if (what === '' || message.includes(what)) return message;
+  const more = details.length > 1 ? ` (+${details.length - 1} more in .details)` : '';
+  return `${message.replace(/[.\s]+$/, '')}: ${what}${more}.`;
 }
 
 export interface ErrorResponse {

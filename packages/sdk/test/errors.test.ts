@@ -94,6 +94,32 @@ describe('errorFromResponse', () => {
     const noDetails = map(415, envelope('unsupported_media_type'));
     assert.ok(noDetails instanceof ValidationError);
     assert.deepEqual(noDetails.details, []);
+    assert.equal(noDetails.message, 'message for unsupported_media_type');
+  });
+
+  it('names the first problem of a validation error in its message, keeping every detail', () => {
+    const body = (message: string, details: unknown[]) => ({
+      error: { code: 'invalid_request', message, details },
+    });
+    const two = [
+      { field: 'cost_usd', problem: 'must be >= 0' },
+      { field: 'agent', problem: 'is required' },
+    ];
+    const error = map(400, body('The request is invalid.', two));
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.message, 'The request is invalid: cost_usd must be >= 0 (+1 more in .details).');
+    assert.deepEqual(error.details, two);
+    const one = map(
+      400,
+      body('The request is invalid.', [{ field: 'ttl_seconds', problem: 'must be <= 86400.' }]),
+    );
+    assert.equal(one.message, 'The request is invalid: ttl_seconds must be <= 86400.');
+    // A message that already says it is left alone.
+    const said = map(400, body('model is required.', [{ field: 'model', problem: 'is required' }]));
+    assert.equal(said.message, 'model is required.');
+    // Nothing to add: the server's message as it was.
+    assert.equal(map(400, body('The request is invalid.', [])).message, 'The request is invalid.');
+    assert.equal(map(400, body('The request is invalid.', ['junk'])).message, 'The request is invalid.');
   });
 
   it('maps each remaining code to its class', () => {

@@ -1,6 +1,6 @@
-// A strict consumer of the published types (`@spendguard/sdk` → dist/index.d.ts). It has no
-// DOM or Node types on purpose: the SDK's declarations must stand on ES2022 alone.
-// Compiled with --noEmit by types.test.ts; it never runs.
+// A strict consumer of the published types, compiled (never run) by package.test.ts against the packed
+// package as consumer.mts and consumer.cts. It has no DOM or Node types on purpose: the SDK's declarations
+// must stand on ES2022 alone. Its `@ts-expect-error` lines fail the check if those calls ever compile.
 import {
   AgentSuspendedError,
   BudgetExceededError,
