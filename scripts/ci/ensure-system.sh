@@ -57,3 +57,12 @@ if ! command -v sqlmap >/dev/null 2>&1; then
   echo "installing sqlmap"
   apt_install sqlmap
 fi
+
+# The Python SDK (packages/sdk-python): Debian's python3 with venv, setuptools and wheel (its offline pip install
+# test builds a wheel with them), and mypy for its strict type check.
+for pkg in python3 python3-venv python3-setuptools python3-wheel mypy; do
+  if ! dpkg -s "$pkg" >/dev/null 2>&1; then
+    echo "installing $pkg"
+    apt_install "$pkg"
+  fi
+done
