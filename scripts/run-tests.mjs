@@ -5,7 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['apps/server/test', 'apps/dashboard/test', 'packages/sdk/test', 'bench/test'];
+const roots = [
+  'apps/server/test',
+  'apps/dashboard/test',
+  'packages/sdk/test',
+  'packages/sdk-python/test',
+  'packages/cli/test',
+  'bench/test',
+];
 const filters = process.argv.slice(2);
 
 function collect(dir) {
