@@ -21,17 +21,25 @@ const endpointOf = (r: EndpointRow): WebhookEndpoint => ({
   createdAt: epochMs(r.created_at),
 });
 
+/**
+ * Inserts the endpoint unless the customer already has `max` live ones (then null). In the caller's transaction,
+ * under a lock per customer, so concurrent creations cannot pass the count together.
+ */
 export async function insertEndpoint(
-  db: Queryable,
+  tx: Queryable,
   customerId: string,
   input: { url: string; events: WebhookEventType[]; description: string | null; secret: string },
-): Promise<WebhookEndpoint> {
-  const { rows } = await db.query<EndpointRow>(
+  max: number,
+): Promise<WebhookEndpoint | null> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('webhook_endpoints'), hashtext($1))`, [customerId]);
+  const { rows } = await tx.query<EndpointRow>(
     `INSERT INTO webhook_endpoints (id, customer_id, url, events, description, secret)
-     VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING id, url, events, description, created_at`,
-    [newId('wh'), customerId, input.url, input.events, input.description, input.secret],
+     SELECT $1, $2, $3, $4::text[], $5, $6
+      WHERE (SELECT count(*) FROM webhook_endpoints WHERE customer_id = $2 AND deleted_at IS NULL) < $7
+     RETURNING id, url, events, description, created_at`,
+    [newId('wh'), customerId, input.url, input.events, input.description, input.secret, max],
   );
-  return endpointOf(rows[0] as EndpointRow);
+  return rows[0] ? endpointOf(rows[0]) : null;
 }
 
 /** The customer's live endpoints by id, after `afterId`. */

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit.js';
 import type { Principal } from '../auth/types.js';
 import type { Db } from '../db/types.js';
 import { invalidCursor } from '../http/cursor.js';
-import { invalidRequest, notFound } from '../http/errors.js';
+import { conflict, invalidRequest, notFound } from '../http/errors.js';
 import { enqueueAlert } from './outbox.js';
 import {
   deleteEndpoint,
@@ -20,6 +20,9 @@ import { newWebhookSecret } from './signature.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEndpoint, type WebhookEventType } from './types.js';
 import { webhookUrlProblem } from './url.js';
 import type { WebhookWorker } from './worker.js';
+
+/** Live endpoints per customer: every alert is sent to each subscribed one, so their number is bounded. */
+export const MAX_ENDPOINTS_PER_CUSTOMER = 20;
 
 export function createWebhookService(deps: { db: Db; worker: WebhookWorker; allowPrivate: boolean }) {
   const { db } = deps;
@@ -38,12 +41,23 @@ export function createWebhookService(deps: { db: Db; worker: WebhookWorker; allo
       if (problem) throw invalidRequest([{ field: 'url', problem }]);
       const secret = newWebhookSecret();
       const endpoint = await db.transaction(async (tx) => {
-        const created = await insertEndpoint(tx, actor.customerId, {
-          url: input.url,
-          events: input.events ?? [...WEBHOOK_EVENT_TYPES],
-          description: input.description ?? null,
-          secret,
-        });
+        const created = await insertEndpoint(
+          tx,
+          actor.customerId,
+          {
+            url: input.url,
+            events: input.events ?? [...WEBHOOK_EVENT_TYPES],
+            description: input.description ?? null,
+            secret,
+          },
+          MAX_ENDPOINTS_PER_CUSTOMER,
+        );
+        if (!created) {
+          throw conflict(
+            'url',
+            `A customer has at most ${MAX_ENDPOINTS_PER_CUSTOMER} webhook endpoints; delete one before adding another.`,
+          );
+        }
         await recordAudit(tx, {
           customerId: actor.customerId,
           actor,

@@ -225,6 +225,32 @@ describe('webhooks: endpoints and signed deliveries', () => {
     );
   });
 
+  it('at most 20 endpoints per customer, also when 30 are created at once; deleting one makes room', async () => {
+    const u = await signupAndAdminKey(server.url);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api(server.url, '/v1/webhooks', { key: u.adminKey, body: { url: `${receiver.url}?n=${i}` } }),
+      ),
+    );
+    const created = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status === 409);
+    assert.equal(created.length, 20);
+    assert.equal(refused.length, 10);
+    assert.equal(refused[0]?.body.error.code, 'conflict');
+    assert.match(refused[0]?.body.error.message, /at most 20 webhook endpoints/);
+    const listed = await api(server.url, '/v1/webhooks?limit=100', { key: u.adminKey });
+    assert.equal(listed.body.data.length, 20);
+    const first = created[0]?.body.id as string;
+    assert.equal(
+      (await api(server.url, `/v1/webhooks/${first}`, { key: u.adminKey, method: 'DELETE' })).status,
+      204,
+    );
+    assert.equal(
+      (await api(server.url, '/v1/webhooks', { key: u.adminKey, body: { url: receiver.url } })).status,
+      201,
+    );
+  });
+
   it('another customer sees none of it: 404 on its endpoints, deliveries and retries', async () => {
     const endpoint = await createEndpoint(server, t, receiver.url);
     const other = await signupAndAdminKey(server.url);

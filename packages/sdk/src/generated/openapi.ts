@@ -4636,6 +4636,15 @@ export interface paths {
             'application/json': components['schemas']['ErrorBody'];
           };
         };
+        /** @description conflict, or idempotency_key_in_flight (retry after Retry-After) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorBody'];
+          };
+        };
         /** @description payload_too_large */
         413: {
           headers: {

@@ -63,7 +63,7 @@ export async function webhookRoutes(fastify: FastifyInstance, ctx: AppContext): 
         body: CreateWebhookBody,
         response: {
           201: ref(CreatedWebhookEndpointSchema, 'the endpoint, with its secret'),
-          ...errors(400, 401, 403, 413, 415, 429, 500, 503),
+          ...errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
         },
       },
     },
