@@ -366,7 +366,7 @@ export class MemorySpendStore implements SpendStore {
     const periods = periodKeys(now);
     const result: SpendReads = new Map();
     for (const agentId of agentIds) {
-      const read = this.read(customerId, agentId, null, periods, now);
+      const read = this.read(customerId, agentId, null, periods, now, null, true);
       result.set(agentId, 'missing' in read ? null : snapshot(read.view).agent);
     }
     return result;
@@ -558,6 +558,8 @@ export class MemorySpendStore implements SpendStore {
     periods: PeriodKeys,
     now: number,
     fingerprint: string | null = null,
+    /** readSpend: a read for GET, which never changes what is tracked (lua/read-spend.lua passes no repeats keys). */
+    forDisplay = false,
   ): { record: AgentRecord; customer: CustomerState; view: SpendView } | { missing: MissingPart[] } {
     const missing: MissingPart[] = [];
     const record = this.agents.get(agentKey(customerId, agentId));
@@ -601,7 +603,7 @@ export class MemorySpendStore implements SpendStore {
         tracker.prune(now);
         repeats = { fingerprint, count: tracker.count(fingerprint) };
       }
-    } else if (agent) {
+    } else if (agent && !forDisplay) {
       // Not tracked without a limit: a limit set later starts from PostgreSQL's fingerprints, not stale data.
       this.repeats.delete(agentKey(customerId, agentId));
     }
