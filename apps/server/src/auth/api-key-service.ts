@@ -6,7 +6,7 @@ import type { Static } from 'typebox';
 import { findAgentByName } from '../agents/repository.js';
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db/types.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../http/cursor.js';
+import { decodeCursor, invalidCursor, pageOf } from '../http/cursor.js';
 import { ApiError, invalidRequest, notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { ApiKeySchema, CreatedApiKeySchema } from '../schemas/accounts.js';
@@ -120,12 +120,7 @@ export function createApiKeyService(deps: {
           LIMIT $2`,
         [customerId, limit + 1, afterId],
       );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        data: page.map(view),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-      };
+      return pageOf(rows, limit, (k) => k.id, view);
     },
 
     async revoke(actor, id) {

@@ -3,7 +3,7 @@
 import type { Static } from 'typebox';
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db/types.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { decodeCursor, pageOf } from '../http/cursor.js';
 import { conflict, forbidden, notFound } from '../http/errors.js';
 import type { InviteSchema, UserPageSchema } from '../schemas/accounts.js';
 import { randomToken, sha256Hex } from './secrets.js';
@@ -67,17 +67,12 @@ export function createTeamService(deps: { db: Db; publicUrl: string }): TeamServ
           WHERE customer_id = $1 AND ($2::text IS NULL OR email > $2) ORDER BY email LIMIT $3`,
         [customerId, after, limit + 1],
       );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        data: page.map((u) => ({
-          id: u.id,
-          email: u.email,
-          role: u.role,
-          created_at: new Date(u.created_at).toISOString(),
-        })),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.email) : null,
-      };
+      return pageOf(
+        rows,
+        limit,
+        (u) => u.email,
+        (u) => ({ id: u.id, email: u.email, role: u.role, created_at: new Date(u.created_at).toISOString() }),
+      );
     },
 
     async remove(actor, userId) {

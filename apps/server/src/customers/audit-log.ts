@@ -1,7 +1,7 @@
 // GET /v1/audit-log (docs/api.md §7): the customer's audit entries, newest first, keyset pagination on id.
 
 import type { Db } from '../db/types.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { decodeCursor, pageOf } from '../http/cursor.js';
 
 interface AuditRow {
   id: number | string;
@@ -25,10 +25,11 @@ export async function listAudit(db: Db, customerId: string, limit: number, curso
      ORDER BY id DESC LIMIT $3`,
     [customerId, after, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    data: page.map((r) => ({
+  return pageOf(
+    rows,
+    limit,
+    (r) => String(r.id),
+    (r) => ({
       id: String(r.id),
       actor_type: r.actor_type,
       actor_id: r.actor_id,
@@ -38,7 +39,6 @@ export async function listAudit(db: Db, customerId: string, limit: number, curso
       before: parse(r.before),
       after: parse(r.after),
       created_at: new Date(r.created_at).toISOString(),
-    })),
-    next_cursor: rows.length > limit && last ? encodeCursor(String(last.id)) : null,
-  };
+    }),
+  );
 }

@@ -9,6 +9,7 @@
 // all of the spend, so no crossing is missed; the key of budget_alerts_fired makes each fire once; the cursors commit
 // with the alerts they produced, so a crash repeats a sweep instead of skipping it. One instance sweeps at a time
 // (an advisory lock); the others skip that round.
+import { dayKey, dayResetsAt, monthResetsAt } from '../budget/periods.js';
 import type { Db, Queryable } from '../db/types.js';
 import { LATE_COMMIT_MS } from '../spend/bounds.js';
 import { enqueueAlert } from './outbox.js';
@@ -74,9 +75,8 @@ interface FiredRow {
 
 /** When the period of a window key ('2026-12' or '2026-12-07') resets, as an ISO timestamp. */
 function resetsAt(period: 'month' | 'day', windowKey: string): string {
-  const [y, m, d] = windowKey.split('-').map(Number) as [number, number, number?];
-  const next = period === 'month' ? Date.UTC(y, m, 1) : Date.UTC(y, m - 1, (d ?? 1) + 1);
-  return new Date(next).toISOString();
+  const start = Date.parse(period === 'month' ? `${windowKey}-01T00:00:00Z` : `${windowKey}T00:00:00Z`);
+  return new Date(period === 'month' ? monthResetsAt(start) : dayResetsAt(start)).toISOString();
 }
 
 export interface SweepOptions {
@@ -160,7 +160,7 @@ export async function rearmThresholds(
   agentId: string | null,
   now: number,
 ): Promise<void> {
-  const day = new Date(now).toISOString().slice(0, 10);
+  const day = dayKey(now);
   await tx.query(
     `WITH windows AS (
        SELECT 'month' AS period, substr($3, 1, 7) AS window_key,
